@@ -1,0 +1,257 @@
+"""CPython version knowledge, as plain functions, exposed to Copier's Jinja environment.
+
+Everything here is pure: no I/O, no clock. The template, copier.yml's validators and the unit tests
+call the same functions, so a fact lives in exactly one place.
+
+Versions are always strings like "3.12" (never floats: YAML reads an unquoted 3.10 as 3.1).
+A free-threaded build is written with a "t" suffix: "3.13t".
+"""
+
+from __future__ import annotations
+
+import re
+
+from jinja2.ext import Extension
+
+# minor -> (first release of 3.X.0, planned end of life). Source: devguide.python.org/versions and
+# the release PEPs (569, 596, 619, 664, 693, 719, 745, 790).
+RELEASES: dict[str, tuple[str, str]] = {
+    "3.8": ("2019-10-14", "2024-10-07"),
+    "3.9": ("2020-10-05", "2025-10-31"),
+    "3.10": ("2021-10-04", "2026-10-31"),
+    "3.11": ("2022-10-24", "2027-10-31"),
+    "3.12": ("2023-10-02", "2028-10-31"),
+    "3.13": ("2024-10-07", "2029-10-31"),
+    "3.14": ("2025-10-07", "2030-10-31"),
+    "3.15": ("2026-10-01", "2031-10-31"),
+}
+
+# The range a migration may start from or go to. 3.15 is known (for experimental CI lanes) but
+# not yet a supported migration target.
+SUPPORTED = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+
+# Releases that ship an official free-threaded (PEP 703) build.
+FREE_THREADED = ("3.13", "3.14", "3.15")
+
+# Debian suites of the official python:<v>-slim-<suite> images, per minor.
+DEBIAN_SUITES: dict[str, tuple[str, ...]] = {
+    "3.8": ("bookworm",),
+    **{v: ("bookworm", "trixie") for v in ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")},
+}
+
+# Standard-library modules removed in each release, with what to use instead.
+REMOVED_MODULES: dict[str, dict[str, str]] = {
+    "3.8": {"macpath": "os.path"},
+    "3.9": {"_dummy_thread": "_thread", "dummy_threading": "threading"},
+    "3.10": {
+        "formatter": "no replacement; format text yourself",
+        "parser": "ast",
+        "symbol": "ast / token",
+    },
+    "3.11": {"binhex": "base64 / binascii"},
+    "3.12": {
+        "distutils": "setuptools (setup), packaging.version (versions), sysconfig / shutil",
+        "imp": "importlib",
+        "asynchat": "asyncio",
+        "asyncore": "asyncio",
+        "smtpd": "aiosmtpd",
+    },
+    # PEP 594 ("dead batteries"), plus lib2to3 and tkinter.tix.
+    "3.13": {
+        "aifc": "no replacement in the stdlib (soundfile, pydub)",
+        "audioop": "audioop-lts (PyPI)",
+        "cgi": "email.message / urllib.parse (multipart on PyPI)",
+        "cgitb": "traceback / faulthandler",
+        "chunk": "no replacement in the stdlib",
+        "crypt": "hashlib, bcrypt or passlib (PyPI)",
+        "imghdr": "filetype or puremagic (PyPI)",
+        "lib2to3": "parso or libcst (PyPI)",
+        "mailcap": "mimetypes",
+        "msilib": "no replacement in the stdlib",
+        "nis": "no replacement in the stdlib",
+        "nntplib": "pynntp (PyPI)",
+        "ossaudiodev": "no replacement in the stdlib (pyalsaaudio)",
+        "pipes": "shlex.quote / subprocess",
+        "sndhdr": "filetype (PyPI)",
+        "spwd": "python-pam (PyPI)",
+        "sunau": "no replacement in the stdlib",
+        "telnetlib": "telnetlib3 (PyPI)",
+        "tkinter.tix": "tkinter.ttk",
+        "uu": "base64",
+        "xdrlib": "struct",
+    },
+    "3.14": {},
+    "3.15": {},
+}
+
+# Tools the rendered files pin (one place to bump them).
+TOOLS = {"tox": "4.67.15", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6"}
+
+_VERSION = re.compile(r"^3\.(0|[1-9][0-9]?)$")
+_EXPERIMENTAL = re.compile(r"^3\.(0|[1-9][0-9]?)t?$")
+
+
+def _key(version: str) -> tuple[int, int]:
+    major, minor = version.rstrip("t").split(".")
+    return int(major), int(minor)
+
+
+def is_version(value: object) -> bool:
+    """True for a known "3.X" minor written as a string ("3.10", not the float 3.1)."""
+    return isinstance(value, str) and bool(_VERSION.match(value)) and value in RELEASES
+
+
+def version_error(field: str, value: object, allowed: tuple[str, ...] = SUPPORTED) -> str:
+    """An error message naming the field, or "" when value is one of the allowed minors."""
+    if not isinstance(value, str):
+        return (
+            f"{field}: {value!r} is not a string; write versions quoted, e.g. '3.10' "
+            "(unquoted YAML 3.10 is the number 3.1)"
+        )
+    if not re.fullmatch(r"[0-9]+\.[0-9]+", value):
+        return f"{field}: {value!r} is not a Python minor version like '3.12'"
+    if value not in allowed:
+        hint = ""
+        if value == "3.1":
+            hint = " (if you meant 3.10, quote it: unquoted YAML 3.10 is the number 3.1)"
+        return f"{field}: {value} is outside the supported range {allowed[0]} to {allowed[-1]}{hint}"
+    return ""
+
+
+def port_error(field: str, value: object) -> str:
+    """A TCP port as an int 1-65535 (YAML-typed answers: 'http' arrives as a string)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{field}: {value!r} is not a port number (1 to 65535)"
+    if not 1 <= value <= 65535:
+        return f"{field}: {value} is not a port (1 to 65535)"
+    return ""
+
+
+def target_error(current: str, target: str) -> str:
+    """Validation of target_python against current_python, naming the field."""
+    message = version_error("target_python", target)
+    if message:
+        return message
+    if not version_error("current_python", current) and _key(target) <= _key(current):
+        return f"target_python: {target} must be newer than current_python {current}"
+    return ""
+
+
+def experimental_error(values: object, current: str, target: str) -> str:
+    """Validation of experimental_pythons: a list of "3.X" or "3.Xt" strings, none repeated."""
+    field = "experimental_pythons"
+    if values in (None, ""):
+        return ""
+    if not isinstance(values, list):
+        return f"{field}: expected a list of quoted versions such as ['3.14', '3.13t'], got {values!r}"
+    seen: set[str] = set()
+    for value in values:
+        if isinstance(value, (int, float)):
+            return f"{field}: {value} is a number, not a string: quote each version ('{value}')"
+        if not isinstance(value, str) or not _EXPERIMENTAL.match(value):
+            return f"{field}: {value!r} is not a version like '3.14' or '3.13t' (quote each one)"
+        if value.rstrip("t") not in RELEASES:
+            return f"{field}: {value} is not a known release ({', '.join(RELEASES)})"
+        if value.endswith("t") and value[:-1] not in FREE_THREADED:
+            return f"{field}: {value} has no free-threaded build (those start with {FREE_THREADED[0]})"
+        if value in (current, target):
+            return f"{field}: {value} is already current_python or target_python"
+        if value in seen:
+            return f"{field}: {value} is listed twice"
+        seen.add(value)
+    return ""
+
+
+def py_tag(version: str) -> str:
+    """'3.12' -> 'py312', '3.13t' -> 'py313t' (tox env names, wheel tags, ruff targets)."""
+    major, minor = _key(version)
+    return f"py{major}{minor}" + ("t" if version.endswith("t") else "")
+
+
+def next_minor(version: str) -> str:
+    """'3.11' -> '3.12'."""
+    major, minor = _key(version)
+    return f"{major}.{minor + 1}"
+
+
+def versions_between(current: str, target: str) -> list[str]:
+    """The known minors from current to target, both included: ('3.10', '3.12') -> 3.10, 3.11, 3.12."""
+    low, high = _key(current), _key(target)
+    return [v for v in RELEASES if low <= _key(v) <= high]
+
+
+def removed_modules(current: str, target: str) -> dict[str, tuple[str, str]]:
+    """Modules present in current and gone in target: {module: (removed in, replacement)}."""
+    removed: dict[str, tuple[str, str]] = {}
+    for version in versions_between(current, target)[1:]:
+        for module, replacement in REMOVED_MODULES[version].items():
+            removed[module] = (version, replacement)
+    return removed
+
+
+def release_date(version: str) -> str:
+    return RELEASES[version.rstrip("t")][0]
+
+
+def end_of_life(version: str) -> str:
+    return RELEASES[version.rstrip("t")][1]
+
+
+def has_free_threading(version: str) -> bool:
+    return version.rstrip("t") in FREE_THREADED
+
+
+def suite_error(suite: str, versions: list[str]) -> str:
+    for version in versions:
+        if version in RELEASES and suite not in DEBIAN_SUITES[version]:
+            return f"debian_suite: there is no python:{version}-slim-{suite} image; use one of {DEBIAN_SUITES[version]}"
+    return ""
+
+
+def warnings_as_errors(command: str) -> str:
+    """The test command with DeprecationWarning turned into an error.
+
+    'python -m pytest' -> 'python -W error::DeprecationWarning -m pytest'; a command that does not
+    start with the interpreter gets PYTHONWARNINGS through `env` (which tox must allow).
+    """
+    first, _, rest = command.strip().partition(" ")
+    if re.fullmatch(r"python(3(\.[0-9]+)?)?", first):
+        return f"{first} -W error::DeprecationWarning {rest}".strip()
+    return f"env PYTHONWARNINGS=error::DeprecationWarning {command.strip()}"
+
+
+def slug(value: str) -> str:
+    """A Docker-image-safe name: 'My App!' -> 'my-app'."""
+    return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-") or "app"
+
+
+EXPORTS = {
+    f.__name__: f
+    for f in (
+        is_version,
+        version_error,
+        target_error,
+        port_error,
+        experimental_error,
+        py_tag,
+        next_minor,
+        versions_between,
+        removed_modules,
+        release_date,
+        end_of_life,
+        has_free_threading,
+        suite_error,
+        warnings_as_errors,
+        slug,
+    )
+}
+
+
+class VersionsExtension(Extension):
+    """Makes every function above a Jinja global and a filter: {{ py_tag(v) }} or {{ v | py_tag }}."""
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.globals.update(EXPORTS)
+        environment.filters.update(EXPORTS)
+        environment.globals.update({f"{tool}_version": version for tool, version in TOOLS.items()})

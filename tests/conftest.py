@@ -1,0 +1,42 @@
+"""Test isolation and engine checks shared by every test module.
+
+- No Copier user settings leak in: COPIER_SETTINGS_PATH points at a settings file holding `{}`
+  (copier 9.19 rejects a truly empty file).
+- pyenv answers for the interpreters the tests use (its shims only resolve versions that are named).
+- In CI (CI=true) a missing engine (docker, nginx, an interpreter, a linter) fails the test; locally
+  it skips with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_settings = Path(tempfile.mkdtemp(prefix="copier-settings-")) / "settings.yml"
+_settings.write_text("{}\n")
+os.environ["COPIER_SETTINGS_PATH"] = str(_settings)
+os.environ.setdefault("PYENV_VERSION", "3.12.1:3.11.7:3.13.0:3.10.13:3.9.18:3.8.18")
+# Git identity for the repositories the tests create (commits need one; CI machines may have none).
+for key, value in {
+    "GIT_AUTHOR_NAME": "python-upgrade tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "python-upgrade tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}.items():
+    os.environ.setdefault(key, value)
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(condition: object, reason: str) -> None:
+    """Skip locally, fail in CI: a missing engine in CI is a missing feature, not a pass."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)

@@ -1,0 +1,64 @@
+"""Rendered output is clean under the linters users already run: hadolint, shellcheck, actionlint
+(which runs shellcheck on `run:` blocks) and the GitHub-workflows JSON schema."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from copier import run_copy
+
+from conftest import ROOT, require
+from test_render import PAIRS, PATHS
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory) -> list[Path]:
+    """Every version pair (default answers) and every question path, rendered once for all linters."""
+    out = tmp_path_factory.mktemp("lint")
+    variants = {f"pair-{c}-{t}": {"current_python": c, "target_python": t} for c, t in PAIRS}
+    variants |= {f"path-{name}": answers for name, answers in PATHS.items()}
+    variants["pair-3.13-3.14-lanes"] = {"current_python": "3.13", "target_python": "3.14",
+                                         "experimental_pythons": ["3.15", "3.14t"]}
+    dirs = []
+    for name, answers in variants.items():
+        run_copy(str(ROOT), out / name, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+        dirs.append(out / name)
+    return dirs
+
+
+def run_linter(tool: str, *args: str) -> None:
+    require(shutil.which(tool), f"{tool} is not installed (pip install -e '.[test]')")
+    result = subprocess.run([tool, *args], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{tool} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+
+
+def test_hadolint(projects):
+    run_linter("hadolint", *[str(p / "python-upgrade" / "Dockerfile") for p in projects])
+
+
+def test_shellcheck(projects):
+    scripts = [str(s) for p in projects for s in sorted((p / "deploy" / "bluegreen").glob("*"))
+               if s.name in ("bluegreen.sh", "bluegreen.conf")]
+    assert len(scripts) >= 2 * len(PAIRS)
+    run_linter("shellcheck", "--external-sources", "--severity=style", *scripts)
+
+
+def test_actionlint(projects):
+    require(shutil.which("shellcheck"), "actionlint needs shellcheck to check run: blocks")
+    run_linter("actionlint", *[str(p / ".github" / "workflows" / "python-upgrade.yml") for p in projects])
+
+
+def test_github_workflow_schema(projects):
+    run_linter("check-jsonschema", "--builtin-schema", "vendor.github-workflows",
+               *[str(p / ".github" / "workflows" / "python-upgrade.yml") for p in projects])
+
+
+def test_pyproject_deps_helper_is_valid_python(projects):
+    helpers = [p / "python-upgrade" / "pyproject_deps.py" for p in projects]
+    helpers = [h for h in helpers if h.exists()]
+    assert helpers, "no variant uses the pyproject layout"
+    for helper in helpers:
+        compile(helper.read_text(), str(helper), "exec")

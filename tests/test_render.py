@@ -1,0 +1,239 @@
+"""Render every question path and every version pair; parse what comes out and cross-check it."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from render import ANSWERS_FILE, load_yaml, rendered, versions_in
+
+PAIRS = [("3.8", "3.9"), ("3.9", "3.10"), ("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13"), ("3.13", "3.14")]
+
+# One answer set per question path (app kinds x dependency layouts x runtimes, mirror, suite, lanes).
+PATHS = {
+    "web-requirements-docker": {},
+    "web-pyproject-venv": {"dependency_layout": "pyproject", "bluegreen_runtime": "venv"},
+    "web-uv": {"dependency_layout": "uv", "test_extra": "test"},
+    "web-poetry": {"dependency_layout": "poetry"},
+    "worker-requirements": {"app_kind": "worker", "app_command": "python -m worker --queue default"},
+    "library-pyproject": {"app_kind": "library", "dependency_layout": "pyproject"},
+    "library-custom": {
+        "app_kind": "library",
+        "requirements_file": "requirements/base.txt",
+        "test_requirements_file": "requirements/test.txt",
+        "test_command": "pytest -q tests",
+    },
+    "mirror-trixie-lanes": {
+        "base_image": "registry.example.com/mirror/python",
+        "debian_suite": "trixie",
+        "current_python": "3.12",
+        "target_python": "3.13",
+        "experimental_pythons": ["3.14", "3.13t", "3.14t"],
+        "app_port": 9000,
+        "health_path": "/-/ready",
+    },
+}
+
+
+def stages(dockerfile: str) -> dict[str, dict]:
+    """{stage: {"from": image or parent stage, "lines": [instructions]}} of a Dockerfile."""
+    result, current = {}, None
+    for line in dockerfile.splitlines():
+        m = re.match(r"FROM (\S+) AS (\S+)$", line)
+        if m:
+            current = result[m.group(2)] = {"from": m.group(1), "lines": []}
+        elif current is not None and line and not line.startswith("#"):
+            current["lines"].append(line)
+    return result
+
+
+def check_project(project: Path, answers: dict) -> None:
+    """The cross-checks every rendered project must pass."""
+    current, target = answers.get("current_python", "3.11"), answers.get("target_python")
+    saved = load_yaml(project / ANSWERS_FILE)
+    assert saved["current_python"] == current and isinstance(saved["current_python"], str)
+    target = target or saved["target_python"]
+    assert isinstance(saved["target_python"], str)
+    experimental = answers.get("experimental_pythons", [])
+    kind = answers.get("app_kind", "web")
+    suite = answers.get("debian_suite", "bookworm")
+    base = answers.get("base_image", "python")
+    allowed = {current, target} | {v.rstrip("t") for v in experimental}
+
+    # Dockerfile: literal FROM lines per version, production gated on the test stage of its own version.
+    dockerfile = (project / "python-upgrade" / "Dockerfile").read_text()
+    st = stages(dockerfile)
+    assert versions_in(dockerfile) == {current, target}
+    for color, version in (("current", current), ("target", target)):
+        assert st[f"deps-{color}"]["from"] == f"{base}:{version}-slim-{suite}"
+        assert st[f"test-{color}"]["from"] == f"deps-{color}"
+        if kind == "library":
+            assert f"production-{color}" not in st
+            continue
+        prod = st[f"production-{color}"]
+        assert prod["from"] == f"{base}:{version}-slim-{suite}"
+        assert any(f"COPY --from=test-{color} /tmp/tests-passed" in line for line in prod["lines"])
+        assert not any(re.search(r"COPY --from=\S+-(current|target)", line) and f"-{color} " not in line
+                       for line in prod["lines"]), "production stage copies from the other version"
+        assert "USER 10001:10001" in prod["lines"]
+        assert ("HEALTHCHECK" in "\n".join(prod["lines"])) is (kind == "web")
+    assert not dockerfile.startswith("# syntax=")
+
+    # tox: one env per version, deprecations on current, every CI lane maps to a tox env.
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(project / "tox-python-upgrade.ini")
+    env_list = [e.strip() for e in tox["tox"]["env_list"].split(",")]
+    cur_tag, tgt_tag = "py" + current.replace(".", ""), "py" + target.replace(".", "")
+    assert env_list == [cur_tag, tgt_tag, "deprecations", "lint"]
+    assert tox["testenv:deprecations"]["base_python"] == cur_tag
+    assert "DeprecationWarning" in tox["testenv:deprecations"]["commands"]
+    test_command = answers.get("test_command", "python -m pytest")
+    assert test_command in tox["testenv"]["commands"]
+    assert versions_in((project / "tox-python-upgrade.ini").read_text()) <= allowed
+
+    # Workflow: parsed YAML (with `on` kept a string), matrix = both versions + experimental lanes.
+    workflow_path = project / ".github" / "workflows" / "python-upgrade.yml"
+    workflow = load_yaml(workflow_path)
+    assert set(workflow["on"]) == {"push", "pull_request", "workflow_dispatch"}
+    assert dict(workflow["permissions"]) == {"contents": "read"}
+    assert "concurrency" in workflow
+    tox_job = workflow["jobs"]["tox"]
+    assert tox_job["strategy"]["fail-fast"] is False
+    lanes = tox_job["strategy"]["matrix"]["include"]
+    assert [lane["python"] for lane in lanes] == [current, target, *experimental]
+    assert all(isinstance(lane["python"], str) for lane in lanes)
+    assert [lane["experimental"] for lane in lanes] == [False, False] + [True] * len(experimental)
+    for lane in lanes:
+        first = lane["toxenv"].split(",")[0]
+        assert first == "py" + lane["python"].replace(".", "")
+    assert versions_in(workflow_path.read_text()) <= allowed
+    for job in workflow["jobs"].values():
+        assert "timeout-minutes" in job
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    docker_job = workflow["jobs"]["docker"]
+    assert [c["python"] for c in docker_job["strategy"]["matrix"]["include"]] == [current, target]
+    builds = [s["with"] for s in docker_job["steps"] if "build-push-action" in s.get("uses", "")]
+    assert builds[0]["target"] == "test-${{ matrix.color }}"
+    assert builds[0]["file"] == "python-upgrade/Dockerfile"
+    assert "scope=python-upgrade-${{ matrix.color }}" in builds[0]["cache-to"]
+    setup = next(s for s in tox_job["steps"] if "setup-python" in s.get("uses", ""))
+    layout = answers.get("dependency_layout", "requirements")
+    expected_paths = {
+        "requirements": {answers.get("requirements_file", "requirements.txt"),
+                         answers.get("test_requirements_file", "requirements-dev.txt")},
+        "pyproject": {"pyproject.toml"},
+        "uv": {"uv.lock"},
+        "poetry": {"poetry.lock"},
+    }[layout]
+    assert set(setup["with"]["cache-dependency-path"].split()) == expected_paths
+
+    # The runbook and the blue-green settings name the same versions.
+    runbook = (project / "python-upgrade" / "MIGRATION.md").read_text()
+    assert f"Python {current} → {target}" in runbook
+    bluegreen = project / "deploy" / "bluegreen"
+    assert bluegreen.exists() is (kind == "web")
+    if kind == "web":
+        conf = (bluegreen / "bluegreen.conf").read_text()
+        assert f'BG_BLUE_PYTHON:={current}}}' in conf and f'BG_GREEN_PYTHON:={target}}}' in conf
+        assert versions_in((bluegreen / "bluegreen.sh").read_text()) == {current, target}
+
+
+@pytest.mark.parametrize("name", PATHS)
+def test_question_paths_render_consistently(copie, name):
+    answers = PATHS[name]
+    project = rendered(copie, **answers)
+    check_project(project, answers)
+
+
+@pytest.mark.parametrize(("current", "target"), PAIRS, ids=[f"{c}-{t}" for c, t in PAIRS])
+def test_version_pairs_render_consistently(copie, current, target):
+    answers = {"current_python": current, "target_python": target}
+    project = rendered(copie, **answers)
+    check_project(project, answers)
+
+
+def test_default_target_is_the_next_minor(copie):
+    project = rendered(copie, current_python="3.9")
+    assert load_yaml(project / ANSWERS_FILE)["target_python"] == "3.10"
+
+
+def test_3_10_is_never_3_1(copie):
+    project = rendered(copie, current_python="3.10", target_python="3.11")
+    text = (project / ANSWERS_FILE).read_text()
+    assert "current_python: '3.10'" in text
+    assert "python:3.10-slim-bookworm" in (project / "python-upgrade" / "Dockerfile").read_text()
+    assert "py310" in (project / "tox-python-upgrade.ini").read_text()
+    assert '"3.10"' in (project / ".github" / "workflows" / "python-upgrade.yml").read_text()
+    for path in project.rglob("*"):
+        if path.is_file():
+            assert not re.search(r"(?<![\w.])3\.1(?![\d.])", path.read_text()), path
+
+
+def copier_cli(dst: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet", *args, str(ROOT), str(dst)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+    )
+
+
+BAD = [
+    (["-d", "current_python=3.12", "-d", "target_python=3.12"], "target_python: 3.12 must be newer"),
+    (["-d", "current_python=3.12", "-d", "target_python=3.11"], "target_python: 3.11 must be newer"),
+    (["-d", "current_python=3.x"], "current_python: '3.x' is not a Python minor version"),
+    (["-d", "current_python=2.7"], "current_python: 2.7 is outside the supported range"),
+    (["-d", "current_python=4.0"], "current_python: 4.0 is outside the supported range"),
+    (["-d", "current_python=3.12.1.5"], "current_python: '3.12.1.5' is not a Python minor version"),
+    (["-d", "target_python=3.12.1.5"], "target_python: '3.12.1.5' is not a Python minor version"),
+    (["-d", "app_port=99999"], "app_port: 99999 is not a port"),
+    (["-d", "app_port=http"], "app_port: 'http' is not a port number"),
+    (["-d", "health_path=healthz"], 'health_path: "healthz" must start with /'),
+    (["-d", "health_path=/health z"], 'health_path: "/health z" must be a plain URL path'),
+    (["-d", "project_name="], "project_name: must not be empty"),
+    (["-d", "app_command="], "app_command: must not be empty"),
+    (["-d", "test_command="], "test_command: must not be empty"),
+    (["-d", "experimental_pythons=[3.14]"], "experimental_pythons: 3.14 is a number"),
+    (["-d", "experimental_pythons=['3.12t']"], "experimental_pythons: 3.12t has no free-threaded build"),
+    (["-d", "base_image=python:3.12"], "base_image: \"python:3.12\" is not an image repository"),
+    (["-d", "current_python=3.8", "-d", "debian_suite=trixie"], "debian_suite: there is no python:3.8-slim-trixie"),
+    (["-d", "requirements_file=requirements.txt", "-d", "test_requirements_file=requirements.txt"],
+     "test_requirements_file: must differ"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_answers_are_refused_and_nothing_is_written(tmp_path, args, message):
+    dst = tmp_path / "project"
+    dst.mkdir()
+    (dst / "keep.txt").write_text("mine\n")
+    result = copier_cli(dst, *args)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr[-2000:]
+    assert sorted(p.name for p in dst.iterdir()) == ["keep.txt"]
+    assert (dst / "keep.txt").read_text() == "mine\n"
+
+
+def test_unquoted_3_10_in_a_data_file_is_refused_with_a_hint(tmp_path):
+    data = tmp_path / "answers.yml"
+    data.write_text("current_python: 3.10\n")  # YAML reads the float 3.1
+    dst = tmp_path / "project"
+    result = copier_cli(dst, "--data-file", str(data))
+    assert result.returncode != 0
+    assert "current_python: 3.1 is outside the supported range" in result.stderr
+    assert "quote it" in result.stderr
+    assert not dst.exists() or not any(dst.iterdir())
+
+
+def test_copy_without_a_terminal_writes_the_namespaced_answers_file(tmp_path):
+    dst = tmp_path / "project"
+    result = copier_cli(dst)
+    assert result.returncode == 0, result.stderr
+    assert (dst / ANSWERS_FILE).is_file()
+    assert not (dst / ".copier-answers.yml").exists()
