@@ -30,6 +30,9 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 
+# The sample application's own tests run inside rendered projects, not in this suite.
+collect_ignore = ["sample_app"]
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -1,0 +1,116 @@
+"""Real engines for the end-to-end tests: interpreters, tox, a BuildKit Docker engine, base images,
+and the sample application rendered with the template."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from copier import run_copy
+
+from conftest import ROOT, require
+
+SAMPLE = ROOT / "tests" / "sample_app"
+# The pairs that go through tox and Docker (issue: at least these three).
+ENGINE_PAIRS = [("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13")]
+
+
+def render_sample(dst: Path, **answers) -> Path:
+    """The sample app copied to dst, with the template rendered into it (as a user would)."""
+    shutil.copytree(SAMPLE, dst, ignore=shutil.ignore_patterns("__pycache__", ".tox", ".pytest_cache"))
+    data = {"project_name": "sample", "app_command": "gunicorn --bind 127.0.0.1:$PORT --workers 2 app:app"}
+    data |= answers
+    run_copy(str(ROOT), dst, data=data, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    return dst
+
+
+def require_interpreters(*versions: str) -> None:
+    for v in versions:
+        require(shutil.which(f"python{v}"), f"python{v} is not on PATH (export PYENV_VERSION, see .ci/run)")
+
+
+def tox(project: Path, *envs: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    require(shutil.which("tox"), "tox is not installed")
+    return subprocess.run(
+        ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", ",".join(envs)],
+        cwd=project, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def tox_results(output: str) -> dict[str, str]:
+    """{env: "OK" | "FAIL"} from tox's closing summary lines ("  py311: OK (3.2=setup ...)")."""
+    results = {}
+    for line in output.splitlines():
+        parts = line.strip().split(": ", 1)
+        if len(parts) == 2 and parts[1].split(" ")[0] in ("OK", "FAIL"):
+            results[parts[0]] = parts[1].split(" ")[0]
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- docker
+def docker_cli() -> list[str]:
+    """A BuildKit-capable client talking to a running engine: docker buildx where present, else the
+    Debian client with DOCKER_BUILDKIT=1 (the docker 28 client first on PATH needs buildx)."""
+    client = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
+    require(shutil.which(client), f"no docker client ({client})")
+    info = subprocess.run([client, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    require(info.returncode == 0, f"no Docker engine answers ({info.stderr.strip()[:200]}); .ci/run starts one")
+    return [client]
+
+
+def docker(*args: str, timeout: int = 900, check: bool = False, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = os.environ | {"DOCKER_BUILDKIT": "1"}
+    result = subprocess.run([*docker_cli(), *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+    if check:
+        assert result.returncode == 0, f"docker {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
+    return result
+
+
+def ensure_base_images(*versions: str, suite: str = "bookworm") -> None:
+    """python:<v>-slim-<suite>: present, pulled, or an offline stand-in (the script logs which)."""
+    docker_cli()
+    result = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), suite, *versions],
+                            capture_output=True, text=True, timeout=900)
+    print(result.stderr)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def build(project: Path, target: str, tag: str | None = None) -> subprocess.CompletedProcess:
+    """BuildKit build of one stage of the rendered Dockerfile, run from the project root as the
+    Dockerfile's header says; output (stderr) is the plain progress log."""
+    args = ["build", "--progress=plain", "--network", "host", "-f", "python-upgrade/Dockerfile", "--target", target]
+    if tag:
+        args += ["-t", tag]
+    return docker(*args, ".", cwd=project)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.status, response.read().decode()
+
+
+def wait_http(url: str, seconds: float = 30.0) -> tuple[int, str]:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return http_get(url)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def version_of(url: str) -> str:
+    return json.loads(wait_http(url)[1])["python"]

@@ -1,0 +1,43 @@
+"""A small WSGI service for the template's end-to-end tests (served by gunicorn on $PORT).
+
+GET /healthz   -> 200 "ok"
+GET /version   -> 200 {"python": "3.12.1", "implementation": "cpython"}
+GET /echo?q=.. -> 200 the query, HTML-escaped by markupsafe (a third-party dependency with C speedups)
+Any other path -> 200 {"color": $APP_COLOR, "python": ...}
+
+SAMPLE_FAIL_PERCENT=N answers 500 to about N% of requests (deterministic: every request whose
+counter hits the pattern), for fault tests.
+"""
+
+import itertools
+import json
+import os
+import platform
+from urllib.parse import parse_qs
+
+from markupsafe import escape
+
+_counter = itertools.count()
+FAIL_PERCENT = int(os.environ.get("SAMPLE_FAIL_PERCENT", "0"))
+
+
+def _respond(start_response, status, body, content_type="application/json"):
+    data = body.encode()
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def app(environ, start_response):
+    path = environ.get("PATH_INFO", "/")
+    if path == "/healthz":
+        return _respond(start_response, "200 OK", "ok\n", "text/plain")
+    if FAIL_PERCENT and next(_counter) % 100 < FAIL_PERCENT:
+        return _respond(start_response, "500 Internal Server Error", '{"error": "injected"}')
+    if path == "/version":
+        return _respond(start_response, "200 OK", json.dumps(
+            {"python": platform.python_version(), "implementation": platform.python_implementation().lower()}))
+    if path == "/echo":
+        query = parse_qs(environ.get("QUERY_STRING", "")).get("q", [""])[0]
+        return _respond(start_response, "200 OK", str(escape(query)), "text/html")
+    return _respond(start_response, "200 OK", json.dumps(
+        {"color": os.environ.get("APP_COLOR", ""), "python": platform.python_version()}))
