@@ -94,3 +94,6 @@ def test_a_target_only_failure_stops_the_target_image(tmp_path):
     failed = build(project, "production-target")
     assert failed.returncode != 0 and "test_breaks_on_3_12" in failed.stderr
     assert build(project, "production-current").returncode == 0
+    # ... and the one-command dual build.
+    failed = build(project, "all")
+    assert failed.returncode != 0 and "test_breaks_on_3_12" in failed.stderr

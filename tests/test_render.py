@@ -29,6 +29,9 @@ PATHS = {
         "test_requirements_file": "requirements/test.txt",
         "test_command": "pytest -q tests",
     },
+    "finished-web": {"phase": "finished", "current_python": "3.11", "target_python": "3.12",
+                     "experimental_pythons": ["3.13"]},
+    "finished-library-uv": {"phase": "finished", "app_kind": "library", "dependency_layout": "uv"},
     "mirror-trixie-lanes": {
         "base_image": "registry.example.com/mirror/python",
         "debian_suite": "trixie",
@@ -64,13 +67,17 @@ def check_project(project: Path, answers: dict) -> None:
     kind = answers.get("app_kind", "web")
     suite = answers.get("debian_suite", "bookworm")
     base = answers.get("base_image", "python")
-    allowed = {current, target} | {v.rstrip("t") for v in experimental}
+    finished = answers.get("phase", "dual") == "finished"
+    live = [("target", target)] if finished else [("current", current), ("target", target)]
+    live_versions = [v for _, v in live]
+    allowed = set(live_versions) | {v.rstrip("t") for v in experimental}
 
     # Dockerfile: literal FROM lines per version, production gated on the test stage of its own version.
     dockerfile = (project / "python-upgrade" / "Dockerfile").read_text()
     st = stages(dockerfile)
-    assert versions_in(dockerfile) == {current, target}
-    for color, version in (("current", current), ("target", target)):
+    assert versions_in(dockerfile) == set(live_versions)
+    assert {name for name in st if name.startswith("deps-")} == {f"deps-{color}" for color, _ in live}
+    for color, version in live:
         assert st[f"deps-{color}"]["from"] == f"{base}:{version}-slim-{suite}"
         assert st[f"test-{color}"]["from"] == f"deps-{color}"
         if kind == "library":
@@ -84,14 +91,21 @@ def check_project(project: Path, answers: dict) -> None:
         assert "USER 10001:10001" in prod["lines"]
         assert ("HEALTHCHECK" in "\n".join(prod["lines"])) is (kind == "web")
     assert not dockerfile.startswith("# syntax=")
+    # `--target all` depends on both versions' final stages.
+    final = "test" if kind == "library" else "production"
+    assert st["all"]["from"] == "scratch"
+    assert {line.split()[1] for line in st["all"]["lines"]} == {f"--from={final}-{color}" for color, _ in live}
 
     # tox: one env per version, deprecations on current, every CI lane maps to a tox env.
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(project / "tox-python-upgrade.ini")
     env_list = [e.strip() for e in tox["tox"]["env_list"].split(",")]
     cur_tag, tgt_tag = "py" + current.replace(".", ""), "py" + target.replace(".", "")
-    assert env_list == [cur_tag, tgt_tag, "deprecations", "lint"]
-    assert tox["testenv:deprecations"]["base_python"] == cur_tag
+    tags = ["py" + v.replace(".", "") for v in live_versions]
+    assert env_list == [*tags, "deprecations", "lint"]
+    assert tox["testenv:deprecations"]["base_python"] == tags[0]
+    assert f"--target-version {tags[0]}" in tox["testenv:lint"]["commands"]
+    assert tox.has_section("testenv:audit") is not finished and tox.has_section("testenv:compare") is not finished
     assert "DeprecationWarning" in tox["testenv:deprecations"]["commands"]
     test_command = answers.get("test_command", "python -m pytest")
     assert test_command in tox["testenv"]["commands"]
@@ -106,9 +120,10 @@ def check_project(project: Path, answers: dict) -> None:
     tox_job = workflow["jobs"]["tox"]
     assert tox_job["strategy"]["fail-fast"] is False
     lanes = tox_job["strategy"]["matrix"]["include"]
-    assert [lane["python"] for lane in lanes] == [current, target, *experimental]
+    assert [lane["python"] for lane in lanes] == [*live_versions, *experimental]
     assert all(isinstance(lane["python"], str) for lane in lanes)
-    assert [lane["experimental"] for lane in lanes] == [False, False] + [True] * len(experimental)
+    assert [lane["experimental"] for lane in lanes] == [False] * len(live) + [True] * len(experimental)
+    assert lanes[0]["toxenv"] == f"{tags[0]},deprecations,lint"
     for lane in lanes:
         first = lane["toxenv"].split(",")[0]
         assert first == "py" + lane["python"].replace(".", "")
@@ -119,7 +134,7 @@ def check_project(project: Path, answers: dict) -> None:
             if "uses" in step:
                 assert re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
     docker_job = workflow["jobs"]["docker"]
-    assert [c["python"] for c in docker_job["strategy"]["matrix"]["include"]] == [current, target]
+    assert [(c["color"], c["python"]) for c in docker_job["strategy"]["matrix"]["include"]] == live
     builds = [s["with"] for s in docker_job["steps"] if "build-push-action" in s.get("uses", "")]
     assert builds[0]["target"] == "test-${{ matrix.color }}"
     assert builds[0]["file"] == "python-upgrade/Dockerfile"
@@ -135,12 +150,29 @@ def check_project(project: Path, answers: dict) -> None:
     }[layout]
     assert set(setup["with"]["cache-dependency-path"].split()) == expected_paths
 
+    assert ("audit" in workflow["jobs"]) is not finished
+    for tool in ("audit.py", "compare.py"):
+        assert (project / "python-upgrade" / tool).exists() is not finished
+    if not finished:
+        audit_job = workflow["jobs"]["audit"]
+        audit_setup = next(s for s in audit_job["steps"] if "setup-python" in s.get("uses", ""))
+        assert audit_setup["with"]["python-version"] == current
+        assert any("run -e audit" in s.get("run", "") for s in audit_job["steps"])
+        assert tox["testenv:audit"]["base_python"] == cur_tag
+        assert "GITHUB_STEP_SUMMARY" in tox["testenv:audit"]["pass_env"]
+        assert tox["testenv:compare"]["deps"].startswith("tox==")
+        # The audit and compare tools carry this pair's data (and compile on any supported Python).
+        for tool in ("audit.py", "compare.py"):
+            source = (project / "python-upgrade" / tool).read_text()
+            assert f'CURRENT = "{current}"' in source and f'TARGET = "{target}"' in source
+            compile(source, tool, "exec")
+
     # The runbook and the blue-green settings name the same versions.
     runbook = (project / "python-upgrade" / "MIGRATION.md").read_text()
-    assert f"Python {current} → {target}" in runbook
+    assert (f"on Python {target}" if finished else f"Python {current} → {target}") in runbook
     bluegreen = project / "deploy" / "bluegreen"
-    assert bluegreen.exists() is (kind == "web")
-    if kind == "web":
+    assert bluegreen.exists() is (kind == "web" and not finished)
+    if bluegreen.exists():
         conf = (bluegreen / "bluegreen.conf").read_text()
         assert f'BG_BLUE_PYTHON:={current}}}' in conf and f'BG_GREEN_PYTHON:={target}}}' in conf
         assert versions_in((bluegreen / "bluegreen.sh").read_text()) == {current, target}
