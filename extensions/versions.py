@@ -255,3 +255,4 @@ class VersionsExtension(Extension):
         environment.globals.update(EXPORTS)
         environment.filters.update(EXPORTS)
         environment.globals.update({f"{tool}_version": version for tool, version in TOOLS.items()})
+        environment.globals["SUPPORTED"] = list(SUPPORTED)

@@ -1,0 +1,154 @@
+"""The rendered audit (removed stdlib imports, wheels through pip and the real package index,
+deprecations) and the version comparison, on real interpreters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from engine import render_sample, require_interpreters, tox, tox_results
+
+LEGACY = '''\
+import os
+import distutils.core
+from distutils.version import LooseVersion
+
+
+def load(name):
+    import imp
+    return imp.find_module(name)
+
+
+class Server:
+    def serve(self):
+        import asyncore, json
+        return asyncore.loop
+
+
+from tkinter import ttk  # still in 3.12: not reported
+'''
+
+
+def audit(project: Path, *args: str, python: str = sys.executable) -> subprocess.CompletedProcess:
+    return subprocess.run([python, "python-upgrade/audit.py", *args], cwd=project, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture
+def legacy_project(tmp_path) -> Path:
+    project = render_sample(tmp_path / "legacy", current_python="3.11", target_python="3.12")
+    (project / "legacy").mkdir()
+    (project / "legacy" / "tools.py").write_text(LEGACY)
+    (project / "legacy" / "broken.py").write_text("x = 1\n\ndef f(:\n    pass\n")
+    # Fixtures the audit must not walk into.
+    (project / ".venv" / "lib").mkdir(parents=True)
+    (project / ".venv" / "lib" / "old.py").write_text("import imp\n")
+    return project
+
+
+def test_removed_imports_are_reported_with_path_line_and_replacement(legacy_project):
+    result = audit(legacy_project, "--json", "--no-wheels", "--no-tests")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    found = {(f["path"], f["line"], f["module"]) for f in report["removed_imports"]}
+    assert found == {
+        ("legacy/tools.py", 2, "distutils"),
+        ("legacy/tools.py", 3, "distutils"),
+        ("legacy/tools.py", 7, "imp"),
+        ("legacy/tools.py", 13, "asyncore"),
+    }
+    by_module = {f["module"]: f for f in report["removed_imports"]}
+    assert by_module["imp"]["replacement"] == "importlib" and by_module["imp"]["removed_in"] == "3.12"
+    assert "packaging" in by_module["distutils"]["replacement"]
+    assert report["unparsable"] == [{"path": "legacy/broken.py", "line": 3,
+                                     "error": report["unparsable"][0]["error"]}]
+    assert report["unparsable"][0]["error"].startswith("syntax error")
+    assert report["blockers"] == 5 and report["ready"] is False
+    text = audit(legacy_project, "--no-wheels", "--no-tests").stdout
+    assert "`legacy/tools.py:7`: `imp` (removed in 3.12) -> use importlib" in text
+    assert "`legacy/broken.py:3`: syntax error" in text
+
+
+def test_the_audit_runs_on_the_oldest_interpreter_too(legacy_project):
+    require_interpreters("3.8")
+    result = audit(legacy_project, "--json", "--no-wheels", "--no-tests", python="python3.8")
+    assert result.returncode == 1, result.stderr
+    assert len(json.loads(result.stdout)["removed_imports"]) == 4
+
+
+def test_exclude_leaves_a_directory_out(legacy_project):
+    result = audit(legacy_project, "--json", "--no-wheels", "--no-tests", "--exclude", "legacy")
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout)["removed_imports"] == []
+
+
+def test_wheel_matrix_flags_numpy_without_a_312_wheel(legacy_project, tmp_path):
+    (legacy_project / "requirements.txt").write_text("numpy==1.25.2\nmarkupsafe==3.0.2\nrequests>=2\n")
+    summary = tmp_path / "summary.md"
+    result = subprocess.run([sys.executable, "python-upgrade/audit.py", "--json", "--no-tests", "--exclude", "legacy"],
+                            cwd=legacy_project, capture_output=True, text=True, timeout=600,
+                            env={**__import__("os").environ, "GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    rows = {row["name"]: row for row in report["wheels"]}
+    numpy = rows["numpy"]
+    assert numpy["current"]["wheel"].startswith("numpy-1.25.2-cp311-cp311-manylinux")
+    assert numpy["target"]["wheel"] is None and numpy["target"]["error"] is None
+    assert numpy["target"]["first"] == "1.26.0" and numpy["blocker"] is True
+    assert rows["markupsafe"]["blocker"] is False and "cp312" in rows["markupsafe"]["target"]["wheel"]
+    assert report["unpinned"] == ["requests>=2"]
+    assert report["blockers"] == 1
+    written = summary.read_text()
+    assert "| numpy | 1.25.2 | wheel | no wheel: builds from source | 1.26.0 |" in written
+
+
+def test_a_clean_project_is_ready_through_tox(tmp_path):
+    """The sample app, audited the way users run it: tox env on current, tests included."""
+    require_interpreters("3.11")
+    project = render_sample(tmp_path / "clean", current_python="3.11", target_python="3.12")
+    result = tox(project, "audit")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert tox_results(result.stdout) == {"audit": "OK"}
+    assert "Ready for 3.12." in result.stdout
+    assert "3 passed" in result.stdout
+
+
+def test_deprecations_are_a_blocker(tmp_path):
+    project = render_sample(tmp_path / "deprecated", current_python="3.11", target_python="3.12")
+    (project / "tests" / "test_old_api.py").write_text(
+        "import warnings\n\ndef test_old():\n    warnings.warn('old api', DeprecationWarning)\n")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(project / "_deps"),
+                    "-r", str(project / "requirements.txt"), "-r", str(project / "requirements-dev.txt")],
+                   check=True, capture_output=True, timeout=600)
+    result = subprocess.run([sys.executable, "python-upgrade/audit.py", "--json", "--no-wheels", "--exclude", "_deps"],
+                            cwd=project, capture_output=True, text=True, timeout=600,
+                            env={**__import__("os").environ, "PYTHONPATH": str(project / "_deps")})
+    report = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert report["deprecations"]["blocker"] is True
+    assert "1 failed" in report["deprecations"]["summary"]
+    assert any("old api" in w for w in report["deprecations"]["warnings"])
+
+
+def test_compare_measures_both_interpreters(tmp_path):
+    require_interpreters("3.11", "3.12")
+    project = render_sample(tmp_path / "compare", current_python="3.11", target_python="3.12")
+    result = subprocess.run(
+        ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", "compare", "--", "--runs", "3"],
+        cwd=project, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert tox_results(result.stdout) == {"compare": "OK"}
+    table = (project / "python-upgrade" / "compare" / "compare.md").read_text()
+    assert "| | 3.11 | 3.12 | 3.12 / 3.11 |" in table
+    rows = {line.split("|")[1].strip(): line.split("|")[2:5] for line in table.splitlines() if line.startswith("| ")}
+    for name in ("median time (s)", "best time (s)", "peak RSS (MiB)"):
+        current, target, ratio = (float(cell) for cell in rows[name])
+        assert current > 0 and target > 0
+        assert abs(ratio - target / current) < 0.02
+    svg = ET.parse(project / "python-upgrade" / "compare" / "compare.svg").getroot()
+    assert len(svg.findall("{http://www.w3.org/2000/svg}rect")) == 4

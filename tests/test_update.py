@@ -1,0 +1,123 @@
+"""`copier update` carries a project through the migration: edits survive, conflicts show, versions
+advance everywhere, and finishing leaves a consistent single-version project. The template is a
+tagged git copy of this working tree (v1, then v2 with a change), as users get it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from copier import run_copy, run_update
+
+from conftest import ROOT
+from render import ANSWERS_FILE, load_yaml
+from test_render import check_project
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def tagged_template(tmp_path: Path) -> Path:
+    """This template as a git repository tagged v1, plus v2 that changes the tox config's header."""
+    tpl = tmp_path / "template-repo"
+    shutil.copytree(ROOT, tpl, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info"))
+    git(tpl, "init", "-q", "-b", "main")
+    git(tpl, "add", "-A")
+    git(tpl, "commit", "-q", "-m", "v1")
+    git(tpl, "tag", "v1")
+    tox = tpl / "template" / "tox-python-upgrade.ini.jinja"
+    text = tox.read_text()
+    text = text.replace("skip_missing_interpreters = false", "skip_missing_interpreters = false\n# v2: a new line")
+    text = text.replace("description = run the tests on Python {base_python}", "description = v2 runs the tests on {base_python}")
+    tox.write_text(text)
+    git(tpl, "commit", "-q", "-am", "v2")
+    git(tpl, "tag", "v2")
+    return tpl
+
+
+@pytest.fixture
+def project(tmp_path) -> tuple[Path, Path]:
+    tpl = tagged_template(tmp_path)
+    dst = tmp_path / "project"
+    run_copy(str(tpl), dst, data={"current_python": "3.11", "target_python": "3.12"}, defaults=True,
+             unsafe=True, quiet=True, vcs_ref="v1")
+    git(dst, "init", "-q", "-b", "main")
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", "python-upgrade v1")
+    return tpl, dst
+
+
+def commit_all(dst: Path, message: str) -> None:
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", message)
+
+
+def update(dst: Path, ref: str = "v2", **data) -> None:
+    run_update(dst, data=data, defaults=True, unsafe=True, overwrite=True, quiet=True,
+               answers_file=ANSWERS_FILE, vcs_ref=ref)
+
+
+def rendered_files(dst: Path) -> list[Path]:
+    return [p for p in dst.rglob("*") if p.is_file() and ".git" not in p.parts]
+
+
+def test_edits_survive_an_update(project):
+    _, dst = project
+    ignore = dst / "python-upgrade" / "Dockerfile.dockerignore"
+    ignore.write_text(ignore.read_text() + "secrets/\n")
+    runbook = dst / "python-upgrade" / "MIGRATION.md"
+    runbook.write_text(runbook.read_text() + "\n## Our notes\n\nCall the on-call first.\n")
+    commit_all(dst, "our edits")
+
+    update(dst)
+    assert load_yaml(dst / ANSWERS_FILE)["_commit"] == "v2"
+    tox = (dst / "tox-python-upgrade.ini").read_text()
+    assert "# v2: a new line" in tox and "v2 runs the tests" in tox
+    assert ignore.read_text().endswith("secrets/\n")
+    assert "Call the on-call first." in runbook.read_text()
+    assert not any("<<<<<<<" in p.read_text() for p in rendered_files(dst))
+
+
+def test_a_conflicting_edit_shows_conflict_markers(project):
+    _, dst = project
+    tox = dst / "tox-python-upgrade.ini"
+    tox.write_text(tox.read_text().replace("description = run the tests on Python {base_python}",
+                                           "description = our own description"))
+    commit_all(dst, "conflicting edit")
+
+    update(dst)
+    text = tox.read_text()
+    assert "<<<<<<<" in text and ">>>>>>>" in text
+    assert "our own description" in text and "v2 runs the tests" in text
+
+
+def test_advancing_the_versions_leaves_no_trace_of_the_old_one(project):
+    _, dst = project
+    ignore = dst / "python-upgrade" / "Dockerfile.dockerignore"
+    ignore.write_text(ignore.read_text() + "secrets/\n")
+    commit_all(dst, "our edit")
+
+    update(dst, current_python="3.12", target_python="3.13")
+    check_project(dst, {"current_python": "3.12", "target_python": "3.13"})
+    stale = [f"{p.relative_to(dst)}:{n}" for p in rendered_files(dst)
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             if re.search(r"(?<![\w.])3\.11(?![\d]|\.\d)|py311", line)]
+    assert stale == []
+    assert ignore.read_text().endswith("secrets/\n")
+
+
+def test_finishing_leaves_a_single_version_project(project):
+    _, dst = project
+    runbook = dst / "python-upgrade" / "MIGRATION.md"
+
+    update(dst, phase="finished")
+    check_project(dst, {"current_python": "3.11", "target_python": "3.12", "phase": "finished"})
+    assert not (dst / "deploy").exists()
+    assert not (dst / "python-upgrade" / "audit.py").exists()
+    assert "on Python 3.12" in runbook.read_text()
+    # The project is clean apart from what the update changed, and the answers record the phase.
+    assert load_yaml(dst / ANSWERS_FILE)["phase"] == "finished"
