@@ -7,7 +7,7 @@
 # For each version: keep an image that is already there, else try to pull it, else build an offline
 # stand-in with the same tag: a debootstrap'd minbase Debian (cached as an image) plus this machine's
 # pyenv interpreter copied into /usr/local, the layout of the official slim images. The stand-in
-# trusts this machine's CA bundle so pip can reach the package index through a TLS-terminating proxy.
+# trusts this machine's CA bundle so pip, uv and poetry reach the index through a TLS-terminating proxy.
 set -euo pipefail
 
 docker=${DOCKER:-/usr/bin/docker}
@@ -17,7 +17,7 @@ shift
 variant=${VARIANT:-slim}
 rootfs_image="python-upgrade-standin/debian:${suite}-minbase"
 # Bumped when the stand-in recipe changes: stand-ins of another recipe are rebuilt.
-recipe=3
+recipe=4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -92,8 +92,13 @@ standin() {
         ! -name 'idle*' ! -name '2to3*' -exec rm -rf {} +
     cp -a "$src/lib/python$minor/site-packages/pip" "$src/lib/python$minor/site-packages/"pip-*.dist-info \
         "$ctx/usr/local/lib/python$minor/site-packages/"
+    # Where this machine reaches the index through a TLS-terminating proxy, its CA is in the system
+    # bundle (copied into the rootfs); point the clients that bring their own roots (pip, uv, poetry)
+    # at that bundle, as the host's environment does.
+    local trust=""
     if [ -f /etc/ssl/certs/sandboxing-egress-ca.pem ]; then
-        cat /etc/ssl/certs/sandboxing-egress-ca.pem >>"$ctx/usr/local/lib/python$minor/site-packages/pip/_vendor/certifi/cacert.pem"
+        trust=" PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
+        trust+=" REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt UV_NATIVE_TLS=1"
     fi
     # pip's scripts carry pyenv's interpreter path in their shebangs.
     sed -i "1s|^#!.*|#!/usr/local/bin/python$minor|" "$ctx/usr/local/bin/"pip*
@@ -102,7 +107,7 @@ FROM $rootfs_image
 COPY usr/local /usr/local
 RUN ldconfig && ln -sf python$minor /usr/local/bin/python && ln -sf python$minor /usr/local/bin/python3 \
     && ln -sf pip$minor /usr/local/bin/pip && ln -sf pip$minor /usr/local/bin/pip3 && python --version
-ENV LANG=C.UTF-8 PYTHON_VERSION=$full
+ENV LANG=C.UTF-8 PYTHON_VERSION=$full$trust
 LABEL org.opencontainers.image.description="offline stand-in for python:$minor-slim-$suite (pyenv $full)" \
       python-upgrade.standin-recipe="$recipe"
 CMD ["python3"]
