@@ -1,0 +1,229 @@
+"""Harness for the blue-green tests: real nginx in front of real app instances on two Pythons
+(loopback only), the rendered deploy/bluegreen/bluegreen.sh driving them, and a load client
+that counts every response."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conftest import require
+from engine import free_port, render_sample, require_interpreters
+
+BLUE, GREEN = "3.11", "3.12"
+APP_COMMAND = "gunicorn --bind 127.0.0.1:$PORT --workers 2 --graceful-timeout 10 app:app"
+
+
+def minor(version: str) -> str:
+    """'3.12.1' -> '3.12'."""
+    return ".".join(version.split(".")[:2])
+
+
+@dataclass
+class Record:
+    t: float
+    status: int  # 0: no response
+    python: str
+    retried: bool
+
+
+class Load:
+    """Keep-alive clients on loopback, bounded in time; every request is recorded."""
+
+    def __init__(self, port: int, threads: int = 3, max_seconds: float = 240.0):
+        self.port, self.threads, self.max_seconds = port, threads, max_seconds
+        self.records: list[Record] = []
+        self.retries = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._workers = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+
+    def _once(self, conn: http.client.HTTPConnection) -> tuple[int, str]:
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        body = response.read()
+        python = json.loads(body).get("python", "") if response.status == 200 else ""
+        return response.status, minor(python)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        conn, reused = self._connect(), False
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            retried = False
+            try:
+                status, python = self._once(conn)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
+                conn.close()
+                conn = self._connect()
+                if not reused:
+                    status, python = 0, type(error).__name__
+                else:
+                    # A reused keep-alive connection closed by a reload: one retry, counted.
+                    retried = True
+                    try:
+                        status, python = self._once(conn)
+                    except OSError as again:
+                        status, python = 0, type(again).__name__
+            except OSError as error:
+                conn.close()
+                conn = self._connect()
+                status, python = 0, type(error).__name__
+            reused = status != 0
+            with self._lock:
+                self.records.append(Record(time.monotonic(), status, python, retried))
+                self.retries += retried
+            time.sleep(0.002)
+        conn.close()
+
+    def start(self) -> "Load":
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(timeout=15)
+
+    def since(self, t: float) -> list[Record]:
+        with self._lock:
+            return [r for r in self.records if r.t >= t]
+
+    def wait_for(self, t: float, count: int, seconds: float = 60.0) -> list[Record]:
+        deadline = time.monotonic() + seconds
+        while len(self.since(t)) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.since(t)
+
+    def failures(self) -> list[Record]:
+        return [r for r in self.records if not 200 <= r.status < 300]
+
+
+@dataclass
+class Site:
+    """One blue-green installation: the rendered project, its settings and state dir."""
+
+    project: Path
+    env: dict
+    state: Path
+    listen_port: int
+    runtime: str
+    started: list = field(default_factory=list)
+
+    @property
+    def script(self) -> Path:
+        return self.project / "deploy" / "bluegreen" / "bluegreen.sh"
+
+    def run(self, *args: str, extra_env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+        env = self.env | (extra_env or {})
+        return subprocess.run(["bash", str(self.script), *args], env=env, capture_output=True, text=True,
+                              timeout=timeout, cwd=self.project)
+
+    def popen(self, *args: str, extra_env: dict | None = None) -> subprocess.Popen:
+        return subprocess.Popen(["bash", str(self.script), *args], env=self.env | (extra_env or {}),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.project)
+
+    def state_values(self) -> dict:
+        text = (self.state / "state").read_text()
+        return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+    def served_generation(self) -> str:
+        conn = http.client.HTTPConnection("127.0.0.1", self.listen_port, timeout=5)
+        conn.request("GET", "/__bluegreen/generation")
+        return conn.getresponse().read().decode().strip()
+
+    def sample(self, n: int = 60) -> list[str]:
+        """Pythons that answer n fresh requests through nginx."""
+        seen = []
+        for _ in range(n):
+            conn = http.client.HTTPConnection("127.0.0.1", self.listen_port, timeout=5)
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            assert response.status == 200
+            seen.append(minor(json.loads(response.read())["python"]))
+            conn.close()
+        return seen
+
+    def python_of(self, color: str) -> str:
+        return BLUE if color == "blue" else GREEN
+
+    def assert_consistent(self) -> dict:
+        """All traffic on one healthy color, and the state file, nginx and traffic agree."""
+        state = self.state_values()
+        assert state["CANDIDATE"] == "" and state["WEIGHT"] == "0", state
+        assert self.served_generation() == state["GENERATION"]
+        assert set(self.sample()) == {self.python_of(state["LIVE"])}
+        assert not list(self.state.glob("state.tmp.*"))
+        return state
+
+    def cleanup(self) -> None:
+        pid_file = self.state / "nginx" / "logs" / "nginx.pid"
+        if pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGQUIT)
+            except (ProcessLookupError, ValueError):
+                pass
+        for color in ("blue", "green"):
+            pid = self.state / f"{color}.pid"
+            if pid.exists():
+                try:
+                    os.killpg(int(pid.read_text()), signal.SIGKILL)
+                except (ProcessLookupError, ValueError, PermissionError):
+                    pass
+            if self.runtime == "docker":
+                subprocess.run([self.env["BG_DOCKER"], "rm", "-f", f"sample-{color}"], capture_output=True)
+
+
+def require_nginx() -> str:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    require(nginx, "nginx is not installed (apt-get install nginx-light; .ci/run does)")
+    require(shutil.which("curl") and shutil.which("flock"), "curl and flock are needed by bluegreen.sh")
+    return nginx
+
+
+def make_venv(python: str, path: Path, requirements: Path) -> Path:
+    subprocess.run([f"python{python}", "-m", "venv", str(path)], check=True, capture_output=True)
+    subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)],
+                   check=True, capture_output=True, timeout=600)
+    return path
+
+
+def render_site(root: Path, runtime: str) -> Path:
+    require_interpreters(BLUE, GREEN)
+    return render_sample(root / "project", current_python=BLUE, target_python=GREEN,
+                         bluegreen_runtime=runtime, app_command=APP_COMMAND)
+
+
+def site(project: Path, state: Path, runtime: str, colors: dict) -> Site:
+    """Settings for one test: free loopback ports, its own state dir, short bake and keep times."""
+    nginx = require_nginx()
+    listen = free_port()
+    env = dict(os.environ) | {
+        "BG_LISTEN": f"127.0.0.1:{listen}",
+        "BG_BLUE_PORT": str(free_port()),
+        "BG_GREEN_PORT": str(free_port()),
+        "BG_STATE_DIR": str(state),
+        "BG_NGINX": nginx,
+        "BG_RUNTIME": runtime,
+        "BG_APP_DIR": str(project),
+        "BG_HEALTH_TIMEOUT": "40",
+        "BG_STEPS": "10 50 100",
+        "BG_BAKE_SECONDS": "3",
+        "BG_KEEP_OLD_SECONDS": "0",
+        "BG_MIN_REQUESTS": "20",
+        "BG_MAX_P99_MS": "2000",
+        "BG_STOP_TIMEOUT": "10",
+        **colors,
+    }
+    return Site(project, env, state, listen, runtime)

@@ -1,0 +1,248 @@
+"""Blue-green cutover behind real nginx, with real app instances on Python 3.11 (blue) and 3.12
+(green), under continuous load on loopback, for both runtimes, and under faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from bluegreen import BLUE, GREEN, Load, make_venv, render_site, site
+from engine import build, docker, ensure_base_images
+
+pytestmark = [pytest.mark.nginx, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def venv_colors(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bg-venv")
+    project = render_site(root, "venv")
+    requirements = project / "requirements.txt"
+    return project, {
+        "BG_BLUE_VENV": str(make_venv(BLUE, root / "venv-blue", requirements)),
+        "BG_GREEN_VENV": str(make_venv(GREEN, root / "venv-green", requirements)),
+    }
+
+
+@pytest.fixture(scope="module")
+def docker_colors(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bg-docker")
+    project = render_site(root, "docker")
+    ensure_base_images(BLUE, GREEN)
+    colors = {"BG_DOCKER": os.environ.get("DOCKER", "/usr/bin/docker")}
+    for color, stage in (("BLUE", "production-current"), ("GREEN", "production-target")):
+        tag = f"python-upgrade-bg/sample:{stage}"
+        result = build(project, stage, tag)
+        assert result.returncode == 0, result.stderr[-4000:]
+        colors[f"BG_{color}_IMAGE"] = tag
+    return project, colors
+
+
+@pytest.fixture
+def venv_site(venv_colors, tmp_path):
+    project, colors = venv_colors
+    s = site(project, tmp_path / "state", "venv", colors)
+    yield s
+    s.cleanup()
+
+
+def ok(result) -> None:
+    assert result.returncode == 0, f"rc={result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+def lifecycle(s) -> None:
+    """deploy -> shift 10 -> promote -> rollback -> promote -> finalize under load: no failed request."""
+    ok(s.run("start"))
+    load = Load(s.listen_port).start()
+    try:
+        assert load.wait_for(time.monotonic() - 60, 100)
+        ok(s.run("deploy"))
+        ok(s.run("shift", "10"))
+        window = load.wait_for(time.monotonic(), 1500, seconds=90)
+        share = 100 * sum(r.python == GREEN for r in window) / len(window)
+        assert 7 <= share <= 13, f"green got {share:.1f}% at the 10% step"
+
+        ok(s.run("promote"))
+        assert s.state_values()["LIVE"] == "green"
+        assert set(s.sample(30)) == {GREEN}
+
+        t0 = time.monotonic()
+        result = s.run("rollback")
+        ok(result)
+        after = load.wait_for(t0, 300, seconds=30)
+        greens = [r.t for r in after if r.python == GREEN]
+        switched = (max(greens) - t0) if greens else 0.0
+        assert switched <= 1.0, f"green still answered {switched:.2f}s after rollback began"
+        assert all(r.python == BLUE for r in after if r.t > t0 + 1.0)
+
+        ok(s.run("promote"))
+        ok(s.run("finalize"))
+        time.sleep(1)
+    finally:
+        load.stop()
+    state = s.assert_consistent()
+    assert state["LIVE"] == "green" and state["PREVIOUS"] == "" and state["PHASE"] == "finalized"
+    assert load.failures() == [], load.failures()[:5]
+    assert len(load.records) > 3000
+    print(f"{len(load.records)} requests, 0 failed, {load.retries} retried on a reload-closed keep-alive connection;"
+          f" green {share:.1f}% at 10%; rollback switched in {switched:.2f}s")
+    audit = (s.state / "audit.log").read_text()
+    for action in ("deploy", "shift", "promote", "rollback", "finalize"):
+        assert f"\t{action}\t" in audit
+
+
+def test_lifecycle_under_load_venv(venv_site):
+    lifecycle(venv_site)
+
+
+@pytest.mark.docker
+def test_lifecycle_under_load_docker(docker_colors, tmp_path):
+    project, colors = docker_colors
+    s = site(project, tmp_path / "state", "docker", colors)
+    try:
+        lifecycle(s)
+    finally:
+        s.cleanup()
+
+
+# ---------------------------------------------------------------------------------------------- faults
+def test_green_never_healthy(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    result = s.run("deploy", extra_env={"BG_APP_COMMAND": "sleep 600", "BG_HEALTH_TIMEOUT": "3"})
+    assert result.returncode == 4
+    assert "green never answered /healthz within 3s" in result.stderr and "no traffic moved" in result.stderr
+    state = s.assert_consistent()
+    assert state["LIVE"] == "blue" and state["PHASE"] == "idle"
+    assert not (s.state / "green.pid").exists()
+
+
+def test_green_killed_during_the_canary(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    load = Load(s.listen_port).start()
+    try:
+        ok(s.run("deploy"))
+        ok(s.run("shift", "10"))
+        load.wait_for(time.monotonic(), 200)
+        os.killpg(int((s.state / "green.pid").read_text()), signal.SIGKILL)
+        result = s.run("promote")
+        assert result.returncode == 4, result.stderr
+        assert "rolled back" in result.stderr
+        load.wait_for(time.monotonic(), 200)
+    finally:
+        load.stop()
+    state = s.assert_consistent()
+    assert state["LIVE"] == "blue"
+    # nginx retried the refused connections on blue: the clients saw no error.
+    assert load.failures() == []
+
+
+def test_green_failing_5_percent_rolls_back_with_the_numbers(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    load = Load(s.listen_port).start()
+    try:
+        ok(s.run("deploy", extra_env={"SAMPLE_FAIL_PERCENT": "5"}))  # only green starts here
+        result = s.run("promote", extra_env={"BG_BAKE_SECONDS": "6"})
+    finally:
+        load.stop()
+    assert result.returncode == 8, result.stderr
+    line = next(l for l in result.stderr.splitlines() if "analysis failed" in l)
+    assert "green at 10%" in line and "5xx" in line and "max 1%" in line and "p99" in line and "RSS" in line
+    assert "rolled back (analysis failed" in result.stderr
+    state = s.assert_consistent()
+    assert state["LIVE"] == "blue" and state["PREVIOUS"] == "green"
+
+
+def test_no_data_is_inconclusive_not_a_pass(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    ok(s.run("deploy"))
+    result = s.run("promote", extra_env={"BG_BAKE_SECONDS": "1"})  # no load: no requests reach green
+    assert result.returncode == 7, result.stderr
+    assert "inconclusive" in result.stderr and "0 requests" in result.stderr
+    state = s.state_values()
+    assert state["CANDIDATE"] == "green" and state["WEIGHT"] == "10"  # paused, not promoted
+    assert s.served_generation() == state["GENERATION"]
+    ok(s.run("rollback"))
+    s.assert_consistent()
+
+
+def test_a_config_that_fails_nginx_t_reloads_nothing(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    ok(s.run("deploy"))
+    before = s.state_values()
+    conf = (s.state / "nginx" / "conf" / "nginx.conf").read_text()
+    result = s.run("shift", "10", extra_env={"BG_LISTEN": f"127.0.0.1:{s.listen_port} bogus_flag"})
+    assert result.returncode == 5, result.stderr
+    assert "nginx -t refused the new config" in result.stderr and "nothing reloaded" in result.stderr
+    assert (s.state / "nginx" / "conf" / "nginx.conf").read_text() == conf
+    assert s.state_values() == before
+    assert s.served_generation() == before["GENERATION"]
+    assert set(s.sample(30)) == {BLUE}
+    ok(s.run("rollback"))
+    s.assert_consistent()
+
+
+def test_sigkill_mid_shift_and_the_next_run_recovers(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    ok(s.run("deploy"))
+    load = Load(s.listen_port).start()
+    try:
+        promote = s.popen("promote", extra_env={"BG_BAKE_SECONDS": "30"})
+        deadline = time.monotonic() + 30
+        while s.state_values().get("WEIGHT") != "10" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert s.state_values()["WEIGHT"] == "10"
+        os.kill(promote.pid, signal.SIGKILL)
+        promote.wait()
+        status = s.run("status")
+        ok(status)
+        assert "blue 90% / green 10%" in status.stdout
+        ok(s.run("rollback"))
+    finally:
+        load.stop()
+    state = s.assert_consistent()
+    assert state["LIVE"] == "blue"
+    assert load.failures() == []
+
+
+def test_two_runs_at_once_the_second_is_refused(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    ok(s.run("deploy"))
+    load = Load(s.listen_port).start()
+    try:
+        first = s.popen("promote", extra_env={"BG_BAKE_SECONDS": "5", "BG_STEPS": "10 100"})
+        deadline = time.monotonic() + 30
+        while s.state_values().get("WEIGHT") != "10" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = s.run("shift", "50")
+        assert second.returncode == 3 and "holds" in second.stderr
+        first.wait(timeout=120)
+        assert first.returncode == 0, first.stderr.read()
+    finally:
+        load.stop()
+    assert s.state_values()["LIVE"] == "green"
+
+
+def test_dry_run_changes_nothing(venv_site):
+    s = venv_site
+    ok(s.run("start"))
+    ok(s.run("deploy"))
+    before = s.state_values()
+    conf = (s.state / "nginx" / "conf" / "nginx.conf").read_text()
+    result = s.run("--dry-run", "shift", "10")
+    ok(result)
+    assert "dry run: would change blue 100% / green 0% to blue 90% / green 10%" in result.stderr
+    assert s.state_values() == before
+    assert (s.state / "nginx" / "conf" / "nginx.conf").read_text() == conf
+    assert "\tshift\t" not in (s.state / "audit.log").read_text()
+    help_text = s.run("--help")
+    ok(help_text)
+    assert "Exit codes" in help_text.stdout
