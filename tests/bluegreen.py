@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,6 +134,17 @@ class Site:
     def popen(self, *args: str, extra_env: dict | None = None) -> subprocess.Popen:
         return subprocess.Popen(["bash", str(self.script), *args], env=self.env | (extra_env or {}),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.project)
+
+    @contextmanager
+    def under_load(self):
+        """Blue serving behind nginx (`start`), with the load client running for the block."""
+        result = self.run("start")
+        assert result.returncode == 0, result.stderr
+        load = Load(self.listen_port).start()
+        try:
+            yield load
+        finally:
+            load.stop()
 
     def state_values(self) -> dict:
         text = (self.state / "state").read_text()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bluegreen import BLUE, GREEN, Load, make_venv, render_site, site
+from bluegreen import BLUE, GREEN, make_venv, render_site, site
 from engine import build, docker, ensure_base_images
 
 pytestmark = [pytest.mark.nginx, pytest.mark.slow]
@@ -54,9 +54,7 @@ def ok(result) -> None:
 
 def lifecycle(s) -> None:
     """deploy -> shift 10 -> promote -> rollback -> promote -> finalize under load: no failed request."""
-    ok(s.run("start"))
-    load = Load(s.listen_port).start()
-    try:
+    with s.under_load() as load:
         assert load.wait_for(time.monotonic() - 60, 100)
         ok(s.run("deploy"))
         ok(s.run("shift", "10"))
@@ -80,8 +78,6 @@ def lifecycle(s) -> None:
         ok(s.run("promote"))
         ok(s.run("finalize"))
         time.sleep(1)
-    finally:
-        load.stop()
     state = s.assert_consistent()
     assert state["LIVE"] == "green" and state["PREVIOUS"] == "" and state["PHASE"] == "finalized"
     assert load.failures() == [], load.failures()[:5]
@@ -121,9 +117,7 @@ def test_green_never_healthy(venv_site):
 
 def test_green_killed_during_the_canary(venv_site):
     s = venv_site
-    ok(s.run("start"))
-    load = Load(s.listen_port).start()
-    try:
+    with s.under_load() as load:
         ok(s.run("deploy"))
         ok(s.run("shift", "10"))
         load.wait_for(time.monotonic(), 200)
@@ -132,8 +126,6 @@ def test_green_killed_during_the_canary(venv_site):
         assert result.returncode == 4, result.stderr
         assert "rolled back" in result.stderr
         load.wait_for(time.monotonic(), 200)
-    finally:
-        load.stop()
     state = s.assert_consistent()
     assert state["LIVE"] == "blue"
     # nginx retried the refused connections on blue: the clients saw no error.
@@ -142,13 +134,9 @@ def test_green_killed_during_the_canary(venv_site):
 
 def test_green_failing_5_percent_rolls_back_with_the_numbers(venv_site):
     s = venv_site
-    ok(s.run("start"))
-    load = Load(s.listen_port).start()
-    try:
+    with s.under_load():
         ok(s.run("deploy", extra_env={"SAMPLE_FAIL_PERCENT": "5"}))  # only green starts here
         result = s.run("promote", extra_env={"BG_BAKE_SECONDS": "6"})
-    finally:
-        load.stop()
     assert result.returncode == 8, result.stderr
     line = next(l for l in result.stderr.splitlines() if "analysis failed" in l)
     assert "green at 10%" in line and "5xx" in line and "max 1%" in line and "p99" in line and "RSS" in line
@@ -190,10 +178,8 @@ def test_a_config_that_fails_nginx_t_reloads_nothing(venv_site):
 
 def test_sigkill_mid_shift_and_the_next_run_recovers(venv_site):
     s = venv_site
-    ok(s.run("start"))
-    ok(s.run("deploy"))
-    load = Load(s.listen_port).start()
-    try:
+    with s.under_load() as load:
+        ok(s.run("deploy"))
         promote = s.popen("promote", extra_env={"BG_BAKE_SECONDS": "30"})
         deadline = time.monotonic() + 30
         while s.state_values().get("WEIGHT") != "10" and time.monotonic() < deadline:
@@ -205,8 +191,6 @@ def test_sigkill_mid_shift_and_the_next_run_recovers(venv_site):
         ok(status)
         assert "blue 90% / green 10%" in status.stdout
         ok(s.run("rollback"))
-    finally:
-        load.stop()
     state = s.assert_consistent()
     assert state["LIVE"] == "blue"
     assert load.failures() == []
@@ -214,10 +198,8 @@ def test_sigkill_mid_shift_and_the_next_run_recovers(venv_site):
 
 def test_two_runs_at_once_the_second_is_refused(venv_site):
     s = venv_site
-    ok(s.run("start"))
-    ok(s.run("deploy"))
-    load = Load(s.listen_port).start()
-    try:
+    with s.under_load():
+        ok(s.run("deploy"))
         first = s.popen("promote", extra_env={"BG_BAKE_SECONDS": "5", "BG_STEPS": "10 100"})
         deadline = time.monotonic() + 30
         while s.state_values().get("WEIGHT") != "10" and time.monotonic() < deadline:
@@ -226,8 +208,6 @@ def test_two_runs_at_once_the_second_is_refused(venv_site):
         assert second.returncode == 3 and "holds" in second.stderr
         first.wait(timeout=120)
         assert first.returncode == 0, first.stderr.read()
-    finally:
-        load.stop()
     assert s.state_values()["LIVE"] == "green"
 
 
