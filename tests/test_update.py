@@ -121,3 +121,32 @@ def test_finishing_leaves_a_single_version_project(project):
     assert "on Python 3.12" in runbook.read_text()
     # The project is clean apart from what the update changed, and the answers record the phase.
     assert load_yaml(dst / ANSWERS_FILE)["phase"] == "finished"
+
+
+def test_a_release_that_moves_a_file_carries_edits_across_with_a_migration(project):
+    """How a release that moves a rendered file must ship (README, "Releases"): the move alone, the
+    content unchanged, plus an "after" `_migrations` entry that puts the project's committed copy of
+    the old path at the new one. (A "before" move loses the edits: copier diffs the project against
+    a fresh render of the old version, so the moved file looks user-added and the new render wins.)"""
+    tpl, dst = project
+    runbook = dst / "python-upgrade" / "MIGRATION.md"
+    runbook.write_text(runbook.read_text() + "\n## Our notes\n\nCall the on-call first.\n")
+    commit_all(dst, "our notes")
+
+    git(tpl, "mv", "template/python-upgrade/MIGRATION.md.jinja", "template/python-upgrade/RUNBOOK.md.jinja")
+    old, new = "python-upgrade/MIGRATION.md", "python-upgrade/RUNBOOK.md"
+    with open(tpl / "copier.yml", "a") as handle:
+        handle.write(
+            "\n_migrations:\n"
+            "  - version: v3\n"
+            f"    command: \"[ -e {old} ] || ! git cat-file -e HEAD:{old} 2>/dev/null || git show HEAD:{old} > {new}\"\n"
+        )
+    git(tpl, "commit", "-q", "-am", "v3: the runbook is python-upgrade/RUNBOOK.md")
+    git(tpl, "tag", "v3")
+
+    update(dst, ref="v3")
+    moved = dst / new
+    assert not runbook.exists()
+    assert "Call the on-call first." in moved.read_text()
+    assert "Python 3.11 → 3.12" in moved.read_text()
+    assert "<<<<<<<" not in moved.read_text()
