@@ -87,18 +87,12 @@ REMOVED_MODULES: dict[str, dict[str, str]] = {
 # Tools the rendered files pin (one place to bump them).
 TOOLS = {"tox": "4.67.15", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6"}
 
-_VERSION = re.compile(r"^3\.(0|[1-9][0-9]?)$")
 _EXPERIMENTAL = re.compile(r"^3\.(0|[1-9][0-9]?)t?$")
 
 
 def _key(version: str) -> tuple[int, int]:
     major, minor = version.rstrip("t").split(".")
     return int(major), int(minor)
-
-
-def is_version(value: object) -> bool:
-    """True for a known "3.X" minor written as a string ("3.10", not the float 3.1)."""
-    return isinstance(value, str) and bool(_VERSION.match(value)) and value in RELEASES
 
 
 def version_error(field: str, value: object, allowed: tuple[str, ...] = SUPPORTED) -> str:
@@ -228,7 +222,6 @@ def slug(value: str) -> str:
 EXPORTS = {
     f.__name__: f
     for f in (
-        is_version,
         version_error,
         target_error,
         port_error,

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import require
@@ -120,7 +120,6 @@ class Site:
     state: Path
     listen_port: int
     runtime: str
-    started: list = field(default_factory=list)
 
     @property
     def script(self) -> Path:

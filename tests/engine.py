@@ -3,6 +3,7 @@ and the sample application rendered with the template."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -54,9 +55,10 @@ def tox_results(output: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------- docker
+@functools.cache
 def docker_cli() -> list[str]:
-    """A BuildKit-capable client talking to a running engine: docker buildx where present, else the
-    Debian client with DOCKER_BUILDKIT=1 (the docker 28 client first on PATH needs buildx)."""
+    """A BuildKit-capable client talking to a running engine: $DOCKER, else the Debian client
+    /usr/bin/docker, used with DOCKER_BUILDKIT=1 (the docker 28 client first on PATH needs buildx)."""
     client = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
     require(shutil.which(client), f"no docker client ({client})")
     info = subprocess.run([client, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
