@@ -72,8 +72,8 @@ def _sources(root: Path) -> dict[str, tuple[list[str], str]]:
         if path.name.endswith(".dockerignore"):
             continue
         froms = re.findall(r"(?im)^\s*FROM\s+(?:--platform=\S+\s+)?(?:\S+/)?python:(3\.\d{1,2})", _read(path))
-        # The last FROM python: is the final (production) stage in a multi-stage file.
-        add("Dockerfile", froms[-1:], f"{path.relative_to(root)} (FROM python:{froms[-1]}...)" if froms else "")
+        if froms:  # the last FROM python: is the final (production) stage of a multi-stage file
+            add("Dockerfile", froms[-1:], f"{path.relative_to(root)} (FROM python:{froms[-1]}...)")
     text = _read(root / ".python-version").strip()
     add(".python-version", _versions(text.splitlines()[0] if text else ""), ".python-version")
     add("runtime.txt", _versions(_read(root / "runtime.txt")), "runtime.txt")
@@ -93,10 +93,10 @@ def _sources(root: Path) -> dict[str, tuple[list[str], str]]:
             where.append(str(path.relative_to(root)))
     for name in ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml"):
         text = _read(root / name)
-        envs = re.findall(r"(?<![\w.])py3(\d{1,2})(?![\d])", text) if name != "pyproject.toml" else []
-        if name == "pyproject.toml":
+        if name == "pyproject.toml":  # only its [tool.tox] tables
             block = re.search(r"(?ms)^\[tool\.tox\].*?(?=^\[(?!tool\.tox)|\Z)", text)
-            envs = re.findall(r"(?<![\w.])py3(\d{1,2})(?![\d])", block.group(0)) if block else []
+            text = block.group(0) if block else ""
+        envs = re.findall(r"(?<![\w.])py3(\d{1,2})(?![\d])", text)
         if envs:
             tested += [f"3.{e}" for e in envs]
             where.append(name)

@@ -36,10 +36,11 @@ def require_interpreters(*versions: str) -> None:
         require(shutil.which(f"python{v}"), f"python{v} is not on PATH (export PYENV_VERSION, see .ci/run)")
 
 
-def tox(project: Path, *envs: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def tox(project: Path, *envs: str, posargs: tuple[str, ...] = (), timeout: int = 900) -> subprocess.CompletedProcess:
+    """`tox -c tox-python-upgrade.ini run -e ENVS [-- POSARGS]` in the rendered project."""
     require(shutil.which("tox"), "tox is not installed")
     return subprocess.run(
-        ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", ",".join(envs)],
+        ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", ",".join(envs), *(("--", *posargs) if posargs else ())],
         cwd=project, capture_output=True, text=True, timeout=timeout,
     )
 

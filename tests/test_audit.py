@@ -4,6 +4,7 @@ deprecations) and the version comparison, on real interpreters."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -34,9 +35,10 @@ from tkinter import ttk  # still in 3.12: not reported
 '''
 
 
-def audit(project: Path, *args: str, python: str = sys.executable) -> subprocess.CompletedProcess:
+def audit(project: Path, *args: str, python: str = sys.executable, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The rendered audit, run as users run it; `env` adds variables to this process's environment."""
     return subprocess.run([python, "python-upgrade/audit.py", *args], cwd=project, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, env=os.environ | (env or {}))
 
 
 @pytest.fixture
@@ -90,9 +92,8 @@ def test_exclude_leaves_a_directory_out(legacy_project):
 def test_wheel_matrix_flags_numpy_without_a_312_wheel(legacy_project, tmp_path):
     (legacy_project / "requirements.txt").write_text("numpy==1.25.2\nmarkupsafe==3.0.2\nrequests>=2\n")
     summary = tmp_path / "summary.md"
-    result = subprocess.run([sys.executable, "python-upgrade/audit.py", "--json", "--no-tests", "--exclude", "legacy"],
-                            cwd=legacy_project, capture_output=True, text=True, timeout=600,
-                            env={**__import__("os").environ, "GITHUB_STEP_SUMMARY": str(summary)})
+    result = audit(legacy_project, "--json", "--no-tests", "--exclude", "legacy",
+                   env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     rows = {row["name"]: row for row in report["wheels"]}
@@ -125,9 +126,7 @@ def test_deprecations_are_a_blocker(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(project / "_deps"),
                     "-r", str(project / "requirements.txt"), "-r", str(project / "requirements-dev.txt")],
                    check=True, capture_output=True, timeout=600)
-    result = subprocess.run([sys.executable, "python-upgrade/audit.py", "--json", "--no-wheels", "--exclude", "_deps"],
-                            cwd=project, capture_output=True, text=True, timeout=600,
-                            env={**__import__("os").environ, "PYTHONPATH": str(project / "_deps")})
+    result = audit(project, "--json", "--no-wheels", "--exclude", "_deps", env={"PYTHONPATH": str(project / "_deps")})
     report = json.loads(result.stdout)
     assert result.returncode == 1
     assert report["deprecations"]["blocker"] is True
@@ -138,9 +137,7 @@ def test_deprecations_are_a_blocker(tmp_path):
 def test_compare_measures_both_interpreters(tmp_path):
     require_interpreters("3.11", "3.12")
     project = render_sample(tmp_path / "compare", current_python="3.11", target_python="3.12")
-    result = subprocess.run(
-        ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", "compare", "--", "--runs", "3"],
-        cwd=project, capture_output=True, text=True, timeout=900)
+    result = tox(project, "compare", posargs=("--runs", "3"))
     assert result.returncode == 0, result.stdout[-4000:]
     assert tox_results(result.stdout) == {"compare": "OK"}
     table = (project / "python-upgrade" / "compare" / "compare.md").read_text()
