@@ -9,9 +9,16 @@ A free-threaded build is written with a "t" suffix: "3.13t".
 
 from __future__ import annotations
 
+import datetime
 import re
+import shlex
 
 from jinja2.ext import Extension
+
+try:
+    from copier.errors import UserMessageError
+except ImportError:  # the unit tests import this module without copier
+    UserMessageError = ValueError
 
 # minor -> (first release of 3.X.0, planned end of life). Source: devguide.python.org/versions and
 # the release PEPs (569, 596, 619, 664, 693, 719, 745, 790).
@@ -24,19 +31,20 @@ RELEASES: dict[str, tuple[str, str]] = {
     "3.13": ("2024-10-07", "2029-10-31"),
     "3.14": ("2025-10-07", "2030-10-31"),
     "3.15": ("2026-10-01", "2031-10-31"),
+    "3.16": ("2027-10-01", "2032-10-31"),
 }
 
-# The range a migration may start from or go to. 3.15 is known (for experimental CI lanes) but
-# not yet a supported migration target.
-SUPPORTED = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+# The range a migration may start from or go to (released versions). 3.16 is known for experimental
+# CI lanes only: it is not released yet.
+SUPPORTED = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
 
 # Releases that ship an official free-threaded (PEP 703) build.
-FREE_THREADED = ("3.13", "3.14", "3.15")
+FREE_THREADED = ("3.13", "3.14", "3.15", "3.16")
 
 # Debian suites of the official python:<v>-slim-<suite> images, per minor.
 DEBIAN_SUITES: dict[str, tuple[str, ...]] = {
     "3.8": ("bookworm",),
-    **{v: ("bookworm", "trixie") for v in ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")},
+    **{v: ("bookworm", "trixie") for v in ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15", "3.16")},
 }
 
 # Standard-library modules removed in each release, with what to use instead.
@@ -82,6 +90,7 @@ REMOVED_MODULES: dict[str, dict[str, str]] = {
     },
     "3.14": {},
     "3.15": {},
+    "3.16": {},
 }
 
 # Tools the rendered files pin (one place to bump them).
@@ -202,21 +211,114 @@ def suite_error(suite: str, versions: list[str]) -> str:
     return ""
 
 
-def warnings_as_errors(command: str) -> str:
-    """The test command with DeprecationWarning turned into an error.
-
-    'python -m pytest' -> 'python -W error::DeprecationWarning -m pytest'; a command that does not
-    start with the interpreter gets PYTHONWARNINGS through `env` (which tox must allow).
-    """
-    first, _, rest = command.strip().partition(" ")
-    if re.fullmatch(r"python(3(\.[0-9]+)?)?", first):
-        return f"{first} -W error::DeprecationWarning {rest}".strip()
-    return f"env PYTHONWARNINGS=error::DeprecationWarning {command.strip()}"
+def shell_quote(command: str) -> str:
+    """One shell word, as tox and sh read it: a b -> 'a b'; it's -> 'it'"'"'s'."""
+    return shlex.quote(str(command))
 
 
 def slug(value: str) -> str:
     """A Docker-image-safe name: 'My App!' -> 'my-app'."""
     return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-") or "app"
+
+
+def end_of_life_note(version: str, today: str) -> str:
+    """'3.10 stopped getting security fixes on 2026-10-31' once that date is past `today` (ISO), else ""."""
+    eol = RELEASES.get(version.rstrip("t"), ("", ""))[1]
+    return f"{version} stopped getting security fixes on {eol}" if eol and eol < today else ""
+
+
+# ---------------------------------------------------------------------------------------------- answers
+# One function per kind of answer; copier.yml's validators and the final check call the same ones.
+_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def command_error(field: str, value: object, required: bool = True) -> str:
+    """A shell command line: one line; empty only where the question is optional."""
+    if not isinstance(value, str):
+        return f"{field}: {value!r} is not a command line (a string)"
+    if "\n" in value.strip():
+        return f"{field}: must be a single line (join steps with &&)"
+    if required and not value.strip():
+        return f"{field}: must not be empty"
+    return ""
+
+
+def path_error(field: str, value: object, required: bool = True, other: str = "") -> str:
+    """A file path relative to the project, no spaces; empty only where the question is optional;
+    never the same file as `other` (the runtime requirements, for the test ones)."""
+    if not isinstance(value, str) or (required and not value.strip()):
+        return f"{field}: must name a file (a path relative to the project)"
+    if value and (re.search(r"\s", value) or value.startswith("/") or ".." in value.split("/")):
+        return f"{field}: {value!r} must be a path inside the project, without spaces"
+    if value and value == other:
+        return f"{field}: must differ from requirements_file (leave it empty for none)"
+    return ""
+
+
+def packages_error(field: str, value: object) -> str:
+    """Debian package names separated by spaces (e.g. 'build-essential libpq-dev'), or empty."""
+    if not isinstance(value, str):
+        return f"{field}: {value!r} is not a list of Debian package names separated by spaces"
+    for name in value.split():
+        if not _PACKAGE.match(name):
+            return f"{field}: {name!r} is not a Debian package name (lowercase letters, digits, + - .)"
+    return ""
+
+
+def env_error(field: str, value: object) -> str:
+    """A mapping of environment variable names to single-line values."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, dict):
+        return f"{field}: expected a mapping such as {{DJANGO_SETTINGS_MODULE: app.settings}}, got {value!r}"
+    for name, item in value.items():
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            return f"{field}: {name!r} is not an environment variable name"
+        if isinstance(item, (dict, list)) or item is None or "\n" in str(item):
+            return f"{field}: the value of {name} must be a single-line string"
+    return ""
+
+
+def health_error(field: str, value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("/"):
+        return f"{field}: {value!r} must start with /"
+    if not re.fullmatch(r"/[A-Za-z0-9._~%/:@+=,-]*", value):
+        return f"{field}: {value!r} must be a plain URL path (no spaces, quotes, ? or #)"
+    return ""
+
+
+def image_error(field: str, value: object) -> str:
+    """An image repository without a tag: python, registry.example.com:5000/library/python."""
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._/:-]*[a-z0-9]", value) or ":" in value.split("/")[-1]:
+        return f"{field}: {value!r} is not an image repository without a tag (e.g. python)"
+    return ""
+
+
+def name_error(field: str, value: object) -> str:
+    """An extra or dependency-group name."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+        return f"{field}: {value!r} is not an extra or group name"
+    return ""
+
+
+def refuse(checks: list, given: object) -> str:
+    """The final check of every answer, for runs without prompts (--defaults): the first error
+    stops the copy with one line naming the question, the value, where it came from and the -d
+    that fixes it; nothing is written. `checks` holds [question, value, error, origin] rows, where
+    origin says how a default was reached ("" for the template's plain default); `given` holds the
+    -d answers. Returns "" when every answer is valid."""
+    for question, value, error, origin in checks:
+        if not error:
+            continue
+        if question in (given or {}):
+            source = f"given as -d {question}={value}"
+        else:
+            source = f"the default{', ' + origin if origin else ''}"
+        raise UserMessageError(
+            f"{error} [{question}={value!r} comes from {source}; answer it with -d {question}=...]"
+        )
+    return ""
 
 
 EXPORTS = {
@@ -234,8 +336,17 @@ EXPORTS = {
         end_of_life,
         has_free_threading,
         suite_error,
-        warnings_as_errors,
+        shell_quote,
         slug,
+        end_of_life_note,
+        command_error,
+        path_error,
+        packages_error,
+        env_error,
+        health_error,
+        image_error,
+        name_error,
+        refuse,
     )
 }
 
@@ -249,3 +360,5 @@ class VersionsExtension(Extension):
         environment.filters.update(EXPORTS)
         environment.globals.update({f"{tool}_version": version for tool, version in TOOLS.items()})
         environment.globals["SUPPORTED"] = list(SUPPORTED)
+        # The one impure input, made here and passed to the pure functions: the day of the render.
+        environment.globals["TODAY"] = datetime.date.today().isoformat()
