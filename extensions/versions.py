@@ -171,8 +171,10 @@ def py_tag(version: str) -> str:
     return f"py{major}{minor}" + ("t" if version.endswith("t") else "")
 
 
-def next_minor(version: str) -> str:
-    """'3.11' -> '3.12'."""
+def next_minor(version: object) -> str:
+    """'3.11' -> '3.12'; "" for anything that is not a version (the answer check names it)."""
+    if not isinstance(version, str) or not re.fullmatch(r"[0-9]+\.[0-9]+t?", version):
+        return ""
     major, minor = _key(version)
     return f"{major}.{minor + 1}"
 
@@ -312,12 +314,13 @@ def refuse(checks: list, given: object) -> str:
         if not error:
             continue
         if question in (given or {}):
-            source = f"given as -d {question}={value}"
+            shown = value if isinstance(value, str) and "\n" not in value else repr(value)
+            source = f"-d {question}={shown}"
+        elif origin.startswith("detected"):
+            source = origin
         else:
-            source = f"the default{', ' + origin if origin else ''}"
-        raise UserMessageError(
-            f"{error} [{question}={value!r} comes from {source}; answer it with -d {question}=...]"
-        )
+            source = f"the template's default{' (' + origin + ')' if origin else ''}"
+        raise UserMessageError(f"{error} (value from {source}; give another with -d {question}=...)")
     return ""
 
 

@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT
 from render import ANSWERS_FILE, load_yaml, rendered, versions_in
 
-PAIRS = [("3.8", "3.9"), ("3.9", "3.10"), ("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13"), ("3.13", "3.14")]
+PAIRS = [("3.8", "3.9"), ("3.9", "3.10"), ("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13"), ("3.13", "3.14"),
+         ("3.14", "3.15")]
 
 # One answer set per question path (app kinds x dependency layouts x runtimes, mirror, suite, lanes).
 PATHS = {
@@ -224,32 +225,44 @@ BAD = [
     (["-d", "current_python=4.0"], "current_python: 4.0 is outside the supported range"),
     (["-d", "current_python=3.12.1.5"], "current_python: '3.12.1.5' is not a Python minor version"),
     (["-d", "target_python=3.12.1.5"], "target_python: '3.12.1.5' is not a Python minor version"),
-    (["-d", "app_port=99999"], "app_port: 99999 is not a port"),
-    (["-d", "app_port=http"], "app_port: 'http' is not a port number"),
-    (["-d", "health_path=healthz"], 'health_path: "healthz" must start with /'),
-    (["-d", "health_path=/health z"], 'health_path: "/health z" must be a plain URL path'),
+    (["-d", "app_kind=web", "-d", "app_port=99999"], "app_port: 99999 is not a port"),
+    (["-d", "app_kind=web", "-d", "app_port=http"], "app_port: 'http' is not a port number"),
+    (["-d", "app_kind=web", "-d", "health_path=healthz"], "health_path: 'healthz' must start with /"),
+    (["-d", "app_kind=web", "-d", "health_path=/health z"], "health_path: '/health z' must be a plain URL path"),
     (["-d", "project_name="], "project_name: must not be empty"),
-    (["-d", "app_command="], "app_command: must not be empty"),
+    (["-d", "app_kind=worker", "-d", "app_command="], "app_command: must not be empty"),
     (["-d", "test_command="], "test_command: must not be empty"),
     (["-d", "experimental_pythons=[3.14]"], "experimental_pythons: 3.14 is a number"),
     (["-d", "experimental_pythons=['3.12t']"], "experimental_pythons: 3.12t has no free-threaded build"),
-    (["-d", "base_image=python:3.12"], "base_image: \"python:3.12\" is not an image repository"),
+    (["-d", "base_image=python:3.12"], "base_image: 'python:3.12' is not an image repository"),
     (["-d", "current_python=3.8", "-d", "debian_suite=trixie"], "debian_suite: there is no python:3.8-slim-trixie"),
     (["-d", "requirements_file=requirements.txt", "-d", "test_requirements_file=requirements.txt"],
      "test_requirements_file: must differ"),
+    (["-d", "test_requirements_file=requirements-dev.txt"],
+     "test_requirements_file: requirements-dev.txt does not exist in this repository"),
+    (["-d", "requirements_file=requirements/prod.txt"], "requirements_file: requirements/prod.txt does not exist"),
+    (["-d", "build_packages=build-essential Libpq"], "build_packages: 'Libpq' is not a Debian package name"),
+    (["-d", "app_kind=web", "-d", "runtime_packages=libpq5;true"], "runtime_packages: 'libpq5;true' is not a Debian"),
+    (["-d", "test_env=[1]"], "test_env: expected a mapping"),
+    (["-d", "test_setup_command=a\nb"], "test_setup_command: must be a single line"),
 ]
 
 
 @pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_answers_are_refused_and_nothing_is_written(tmp_path, args, message):
+    """One line naming the question, the value, where it came from and the -d that fixes it."""
     dst = tmp_path / "project"
     dst.mkdir()
-    (dst / "keep.txt").write_text("mine\n")
+    (dst / "requirements.txt").write_text("markupsafe==3.0.2\n")
     result = copier_cli(dst, *args)
     assert result.returncode != 0
-    assert message in result.stderr, result.stderr[-2000:]
-    assert sorted(p.name for p in dst.iterdir()) == ["keep.txt"]
-    assert (dst / "keep.txt").read_text() == "mine\n"
+    question = message.split(":")[0]
+    lines = [line for line in result.stderr.splitlines() if line.startswith(question + ":")]
+    assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "(value from -d " + question in lines[0] and f"give another with -d {question}=..." in lines[0]
+    assert sorted(p.name for p in dst.iterdir()) == ["requirements.txt"]
+    assert (dst / "requirements.txt").read_text() == "markupsafe==3.0.2\n"
 
 
 def test_unquoted_3_10_in_a_data_file_is_refused_with_a_hint(tmp_path):

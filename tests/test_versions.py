@@ -20,7 +20,7 @@ def test_every_supported_minor_has_dates_suites_and_removals():
         released, eol = versions.RELEASES[v]
         assert released < eol
         assert v in versions.REMOVED_MODULES and v in versions.DEBIAN_SUITES
-    assert versions.SUPPORTED == ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+    assert versions.SUPPORTED == ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
     # Release dates increase with the version (string order of ISO dates).
     dates = [versions.release_date(v) for v in versions.RELEASES]
     assert dates == sorted(dates)
@@ -69,7 +69,7 @@ def test_free_threading_and_dates():
         ("4.0", "outside the supported range"),
         ("3.12.1.5", "not a Python minor version"),
         ("3.1", "unquoted YAML 3.10 is the number 3.1"),
-        ("3.15", "outside the supported range"),
+        ("3.16", "outside the supported range"),
         (3.1, "not a string"),
         ("", "not a Python minor version"),
     ],
@@ -99,6 +99,7 @@ def test_target_must_be_newer():
         (["3.12t"], "no free-threaded build"),
         (["3.12"], "already current_python or target_python"),
         (["3.99"], "not a known release"),
+        (["3.12t"], "no free-threaded build"),
         ("3.14", "expected a list"),
         (["py314"], "not a version"),
     ],
@@ -110,6 +111,7 @@ def test_experimental_errors(values, fragment):
 
 def test_experimental_accepts_lanes():
     assert versions.experimental_error(["3.13", "3.13t", "3.15"], "3.11", "3.12") == ""
+    assert versions.experimental_error(["3.16", "3.14t", "3.15t"], "3.14", "3.15") == ""
     assert versions.experimental_error([], "3.11", "3.12") == ""
 
 
@@ -124,16 +126,70 @@ def test_suite_error():
     assert "python:3.8-slim-trixie" in versions.suite_error("trixie", ["3.8", "3.9"])
 
 
+def test_end_of_life_note_judges_against_the_day_given():
+    assert versions.end_of_life_note("3.10", "2026-11-22") == "3.10 stopped getting security fixes on 2026-10-31"
+    assert versions.end_of_life_note("3.10", "2026-10-30") == ""
+    assert versions.end_of_life_note("3.11", "2026-11-22") == ""
+
+
 @pytest.mark.parametrize(
-    ("command", "strict"),
+    ("check", "args", "fragment"),
     [
-        ("python -m pytest", "python -W error::DeprecationWarning -m pytest"),
-        ("python3.12 -m pytest -q", "python3.12 -W error::DeprecationWarning -m pytest -q"),
-        ("pytest -q", "env PYTHONWARNINGS=error::DeprecationWarning pytest -q"),
+        (versions.command_error, ("test_command", "a\nb"), "single line"),
+        (versions.command_error, ("test_command", " "), "must not be empty"),
+        (versions.path_error, ("requirements_file", "my file.txt"), "without spaces"),
+        (versions.path_error, ("requirements_file", "../x.txt"), "inside the project"),
+        (versions.path_error, ("test_requirements_file", "r.txt", False, "r.txt"), "must differ"),
+        (versions.packages_error, ("build_packages", "build-essential Libpq-dev"), "'Libpq-dev'"),
+        (versions.packages_error, ("build_packages", "gcc;rm"), "not a Debian package name"),
+        (versions.env_error, ("test_env", ["A=1"]), "expected a mapping"),
+        (versions.env_error, ("test_env", {"1A": "x"}), "not an environment variable name"),
+        (versions.env_error, ("test_env", {"A": "x\ny"}), "single-line"),
+        (versions.health_error, ("health_path", "healthz"), "must start with /"),
+        (versions.health_error, ("health_path", "/a b"), "plain URL path"),
+        (versions.image_error, ("base_image", "python:3.12"), "without a tag"),
+        (versions.name_error, ("test_extra", "a b"), "not an extra or group name"),
     ],
 )
-def test_warnings_as_errors(command, strict):
-    assert versions.warnings_as_errors(command) == strict
+def test_answer_errors_name_the_field(check, args, fragment):
+    message = check(*args)
+    assert message.startswith(args[0] + ": ") and fragment in message
+
+
+@pytest.mark.parametrize(
+    ("check", "args"),
+    [
+        (versions.command_error, ("test_setup_command", "", False)),
+        (versions.command_error, ("test_command", "python manage.py collectstatic --noinput && python manage.py test")),
+        (versions.path_error, ("test_requirements_file", "", False, "requirements.txt")),
+        (versions.path_error, ("requirements_file", "requirements/production.txt")),
+        (versions.packages_error, ("build_packages", "")),
+        (versions.packages_error, ("build_packages", "build-essential libpq-dev g++")),
+        (versions.env_error, ("test_env", {"DJANGO_SETTINGS_MODULE": "app.settings", "N": 3})),
+        (versions.health_error, ("health_path", "/admin/login/")),
+        (versions.image_error, ("base_image", "registry.example.com:5000/library/python")),
+    ],
+)
+def test_valid_answers_have_no_error(check, args):
+    assert check(*args) == ""
+
+
+def test_refuse_names_the_origin_and_the_fix():
+    checks = [["app_port", 8000, "", ""], ["target_python", "3.16", "target_python: 3.16 is outside", "the next minor"]]
+    with pytest.raises(versions.UserMessageError) as raised:
+        versions.refuse(checks, {})
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("target_python: 3.16 is outside")
+    assert "value from the template's default (the next minor)" in message and "-d target_python=..." in message
+    with pytest.raises(versions.UserMessageError, match="value from -d target_python=3.16"):
+        versions.refuse(checks, {"target_python": "3.16"})
+    assert versions.refuse(checks[:1], {}) == ""
+
+
+def test_shell_quote():
+    assert versions.shell_quote("python -m pytest") == "'python -m pytest'"
+    assert versions.shell_quote("echo it's") == """'echo it'"'"'s'"""
 
 
 def test_slug():
