@@ -33,6 +33,19 @@ PATHS = {
     "finished-web": {"phase": "finished", "current_python": "3.11", "target_python": "3.12",
                      "experimental_pythons": ["3.13"]},
     "finished-library-uv": {"phase": "finished", "app_kind": "library", "dependency_layout": "uv"},
+    # What real projects need: compilers for the dependency stages, a runtime library, steps around the
+    # tests and the build, test environment variables, no test requirements file.
+    "web-real-steps": {
+        "test_requirements_file": "",
+        "build_packages": "build-essential libpq-dev",
+        "runtime_packages": "libpq5",
+        "test_command": "python manage.py collectstatic --noinput && python manage.py test",
+        "test_setup_command": "python manage.py migrate --noinput",
+        "test_env": {"DJANGO_SETTINGS_MODULE": "site.settings_test", "DEBUG": "0"},
+        "build_command": "python manage.py collectstatic --noinput",
+        "app_command": "gunicorn --bind 0.0.0.0:$PORT site.wsgi",
+        "health_path": "/admin/login/",
+    },
     "mirror-trixie-lanes": {
         "base_image": "registry.example.com/mirror/python",
         "debian_suite": "trixie",
