@@ -137,6 +137,85 @@ SHAPES = {
         "answers": {"app_kind": "library"},
         "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "pyproject", "test_extra": "test"},
     },
+    # Requirement files as real projects nest them: includes (-r) and constraints (-c) in other
+    # folders, a test file that includes the runtime one, the project itself as `-e .`; and a
+    # Django-style setup step before the tests with environment variables for them.
+    "requirements-includes": {
+        "files": {
+            "requirements.txt": "-r requirements/production.txt\n",
+            "requirements/production.txt": "-c ../constraints/pins.txt\nmarkupsafe\n-e .\n",
+            "constraints/pins.txt": "markupsafe==3.0.2\n",
+            "requirements/test.txt": "-r ../requirements.txt\npytest==8.3.5\n",
+            "pyproject.toml": textwrap.dedent('''\
+                [build-system]
+                requires = ["setuptools>=61"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "incl"
+                version = "0.1.0"
+
+                [tool.setuptools]
+                packages = ["incl"]
+                '''),
+            "incl/__init__.py": "import markupsafe\n\nVERSION = markupsafe.__version__\n",
+            "incl/__main__.py": "import time\n\nwhile True:\n    time.sleep(60)\n",
+            "setup_step.py": "import pathlib\n\npathlib.Path('generated').mkdir(exist_ok=True)\n"
+                             "pathlib.Path('generated/ready.txt').write_text('collected')\n",
+            "tests/test_app.py": TEST_FILE + textwrap.dedent('''
+
+                def test_local_package_and_setup_step():
+                    import os
+                    import pathlib
+
+                    import incl
+                    assert incl.VERSION == "3.0.2"
+                    assert pathlib.Path("generated/ready.txt").read_text() == "collected"
+                    assert os.environ["APP_MODE"] == "test"
+                '''),
+        },
+        "answers": {"app_kind": "worker", "app_command": "python -m incl", "test_setup_command": "python setup_step.py",
+                    "test_env": {"APP_MODE": "test"}, "build_command": "python setup_step.py"},
+        "expect": {"current_python": "3.11", "target_python": "3.12", "dependency_layout": "requirements",
+                   "requirements_file": "requirements.txt", "test_requirements_file": "requirements/test.txt",
+                   "test_command": "python -m pytest"},
+    },
+    # Poetry with no runtime dependencies at all (no `main` group), tests in a `dev` group.
+    "poetry-no-main": {
+        "files": {
+            "pyproject.toml": textwrap.dedent('''\
+                [project]
+                name = "nomain"
+                version = "0.1.0"
+                requires-python = ">=3.11"
+
+                [tool.poetry]
+                packages = [{ include = "nomain", from = "src" }]
+
+                [tool.poetry.group.dev.dependencies]
+                pytest = "8.3.5"
+                markupsafe = "3.0.2"
+
+                [[tool.poetry.source]]
+                name = "simple"
+                url = "https://pypi.org/simple/"
+                priority = "primary"
+
+                [build-system]
+                requires = ["poetry-core>=2.0"]
+                build-backend = "poetry.core.masonry.api"
+                '''),
+            "src/nomain/__init__.py": "ANSWER = 42\n",
+            "tests/test_app.py": TEST_FILE + "\n\ndef test_root_installed():\n    import nomain\n    assert nomain.ANSWER == 42\n",
+            ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    strategy:\n"
+                                        "      matrix:\n        python-version: ['3.11', '3.12']\n    steps:\n"
+                                        "      - run: poetry install\n      - run: poetry run pytest -q\n",
+        },
+        "lock": ["poetry", "lock"],
+        "answers": {},
+        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "poetry", "test_extra": "dev",
+                   "app_kind": "library", "test_command": "pytest -q"},
+    },
 }
 
 
