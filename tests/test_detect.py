@@ -101,3 +101,99 @@ def test_missing_or_temporary_destination(tmp_path):
 def test_layout(tmp_path, files, expected):
     found = detect.detect_layout(repo(tmp_path, files))
     assert {key: found[key] for key in expected} == expected
+
+
+# ------------------------------------------------------------------------------------ the application
+def app(tmp_path: Path, files: dict[str, str]) -> dict:
+    return detect.detect_app(repo(tmp_path, files))["value"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expect"),
+    [
+        # Procfile: the server is the last step; build steps kept, release steps (migrate) left out.
+        ({"Procfile": "web: python manage.py migrate && python manage.py collectstatic --no-input && gunicorn site.wsgi\n",
+          "manage.py": "", "requirements.txt": "django==5.1\ngunicorn\n"},
+         {"app_kind": "web", "app_command": "gunicorn --bind 0.0.0.0:$PORT site.wsgi",
+          "build_command": "python manage.py collectstatic --no-input", "test_command": "python manage.py test"}),
+        # An existing Dockerfile's exec-form CMD, its EXPOSE and its apt-get packages.
+        ({"Dockerfile": 'FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends '
+                        'gcc libpq-dev libpq5 \\\n    curl\nEXPOSE 9000\n'
+                        'CMD ["uvicorn", "svc.main:app", "--host", "127.0.0.1", "--port", "9000"]\n'},
+         {"app_kind": "web", "app_command": "uvicorn --host 0.0.0.0 --port $PORT svc.main:app", "app_port": 9000,
+          "build_packages": "gcc libpq-dev", "runtime_packages": "libpq5"}),
+        # An ENTRYPOINT script that execs the server.
+        ({"Dockerfile": "FROM python:slim\nENTRYPOINT [\"./boot.sh\"]\n",
+          "boot.sh": "#!/bin/sh\nflask db upgrade\nexec gunicorn -b :5000 --access-logfile - app:app\n"},
+         {"app_kind": "web", "app_command": "gunicorn --bind 0.0.0.0:$PORT --access-logfile - app:app", "app_port": 5000}),
+        # compose: command and ports of the service that builds this repository.
+        ({"compose.yaml": "services:\n  web:\n    build: .\n    command: waitress-serve --port=8080 app:app\n"
+                          "    ports: ['80:8080']\n  db:\n    image: postgres\n"},
+         {"app_kind": "web", "app_command": "waitress-serve --listen=0.0.0.0:$PORT app:app", "app_port": 8080}),
+        # The code: a FastAPI app and uvicorn in the dependencies, with a health route.
+        ({"requirements.txt": "fastapi==0.115.0\nuvicorn==0.30.0\n",
+          "api.py": "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/health')\ndef health():\n    return {}\n"},
+         {"app_kind": "web", "app_command": "uvicorn --host 0.0.0.0 --port $PORT api:app", "health_path": "/health"}),
+        # A worker: Procfile worker: and no web process.
+        ({"Procfile": "worker: celery -A proj worker\n", "requirements.txt": "celery==5.4\n"},
+         {"app_kind": "worker", "app_command": "celery -A proj worker"}),
+        # A library: a package with no server; tests from CI with their env, runner prefix dropped.
+        ({"pyproject.toml": '[project]\nname = "lib"\n',
+          ".github/workflows/tests.yml": "env:\n  PYTHONDEVMODE: '1'\n  TOKEN: ${{ secrets.T }}\njobs:\n  t:\n"
+                                         "    steps:\n      - run: uv run pytest -x\n"},
+         {"app_kind": "library", "test_command": "pytest -x", "test_env": {"PYTHONDEVMODE": "1"}}),
+        # unittest layout, no pytest anywhere; tox commands win over it.
+        ({"tests.py": "import unittest\n", "setup.py": ""}, {"app_kind": "library", "test_command": "python -m unittest"}),
+        ({"tox.ini": "[testenv]\ncommands =\n    pytest -q {posargs}\n", "setup.py": ""},
+         {"test_command": "pytest -q"}),
+    ],
+)
+def test_app_sources(tmp_path, files, expect):
+    found = app(tmp_path, files)
+    assert {key: found.get(key) for key in expect} == expect
+
+
+def test_every_detected_answer_says_where(tmp_path):
+    result = detect.detect_app(repo(tmp_path, {"Procfile": "web: gunicorn app:app\n", "requirements.txt": "flask\n"}))
+    assert set(result["value"]) <= set(result["why"])
+    assert result["why"]["app_command"].startswith("Procfile `web:`")
+    assert "no health route found" in result["why"]["health_path"]
+
+
+def test_django_health_path_and_test_setup(tmp_path):
+    found = app(tmp_path, {"manage.py": "", "requirements.txt": "Django==5.1\n", "site/wsgi.py": "",
+                           "site/settings.py": "STATIC_ROOT = 'static'\n",
+                           "site/urls.py": "urlpatterns = [path('admin/', admin.site.urls)]\n"})
+    assert found["health_path"] == "/admin/login/"
+    assert found["test_setup_command"] == "python manage.py collectstatic --noinput"
+    assert found["app_command"] == "gunicorn --bind 0.0.0.0:$PORT site.wsgi"
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"Procfile": "\x00\x01garbage", "Dockerfile": "FROM\nCMD [\"unterminated\n"},
+        {"compose.yaml": "services: [1, 2", ".github/workflows/x.yml": "jobs: {t: {steps: oops}}"},
+        {".github/workflows/x.yml": "- just\n- a list\n", "compose.yml": "services:\n  web: 3\n"},
+        {"Dockerfile": "FROM python:3.12\nENTRYPOINT [\"./missing.sh\"]\n"},
+    ],
+)
+def test_malformed_files_are_tolerated(tmp_path, files):
+    detect.detect_app(repo(tmp_path, files))
+
+
+def test_the_newest_supported_version_is_not_chosen_as_current(tmp_path):
+    newest = SUPPORTED[-1]
+    root = repo(tmp_path, {".python-version": f"{newest}.0\n", "runtime.txt": "python-3.12.4\n"})
+    found = detect.detect_python(root, SUPPORTED)
+    assert found["version"] == "3.12"
+    assert any("nothing newer to migrate to" in line for line in found["found"])
+
+
+def test_new_and_missing_files(tmp_path):
+    assert detect.is_new(tmp_path / "nope") and detect.is_new(tmp_path)
+    (tmp_path / ".git").mkdir()
+    assert detect.is_new(tmp_path) and detect.file_error(tmp_path, "requirements_file", "requirements.txt") == ""
+    (tmp_path / "app.py").write_text("")
+    assert detect.file_error(tmp_path, "requirements_file", "requirements.txt") == (
+        "requirements_file: requirements.txt does not exist in this repository")

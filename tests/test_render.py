@@ -295,3 +295,28 @@ def test_copy_without_a_terminal_writes_the_namespaced_answers_file(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (dst / ANSWERS_FILE).is_file()
     assert not (dst / ".copier-answers.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("files", "message", "origin"),
+    [
+        # Nothing detectable: the template's default names a file this repository does not have.
+        ({"pyproject.toml": "[tool.black]\nline-length = 100\n", "tool.py": "print()\n"},
+         "requirements_file: requirements.txt does not exist in this repository",
+         "value from the template's default (nothing detected: no requirements file found)"),
+        # A detected value that cannot be used.
+        ({"Dockerfile": "FROM python:3.12-slim\nEXPOSE 99999\nCMD [\"gunicorn\", \"app:app\"]\n",
+          "requirements.txt": "gunicorn\n"},
+         "app_port: 99999 is not a port", "value from detected: Dockerfile (EXPOSE)"),
+    ],
+)
+def test_refused_defaults_say_where_they_came_from(tmp_path, files, message, origin):
+    dst = tmp_path / "project"
+    for name, text in files.items():
+        (dst / name).parent.mkdir(parents=True, exist_ok=True)
+        (dst / name).write_text(text)
+    result = copier_cli(dst)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if message in line]
+    assert len(lines) == 1 and origin in lines[0], result.stderr[-2000:]
+    assert sorted(p.name for p in dst.iterdir()) == sorted(files)
