@@ -157,7 +157,7 @@ def check_project(project: Path, answers: dict) -> None:
     layout = answers.get("dependency_layout", "requirements")
     expected_paths = {
         "requirements": {answers.get("requirements_file", "requirements.txt"),
-                         answers.get("test_requirements_file", "requirements-dev.txt")},
+                         answers.get("test_requirements_file", "requirements-dev.txt")} - {""},
         "pyproject": {"pyproject.toml"},
         "uv": {"uv.lock"},
         "poetry": {"poetry.lock"},

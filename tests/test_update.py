@@ -45,6 +45,9 @@ def project(tmp_path) -> tuple[Path, Path]:
     dst = tmp_path / "project"
     run_copy(str(tpl), dst, data={"current_python": "3.11", "target_python": "3.12"}, defaults=True,
              unsafe=True, quiet=True, vcs_ref="v1")
+    # The dependency files the answers name (an update checks that they exist).
+    (dst / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    (dst / "requirements-dev.txt").write_text("pytest==8.3.5\n")
     git(dst, "init", "-q", "-b", "main")
     git(dst, "add", "-A")
     git(dst, "commit", "-q", "-m", "python-upgrade v1")
