@@ -355,21 +355,30 @@ def _entry_point(root: Path, names: set[str]) -> tuple[str, str]:
         return f"gunicorn {module}:{attr or 'app'}", f".flaskenv (FLASK_APP={flask_app.group(1)})"
     for path in _python_sources(root, depth=2):
         text = _read(path)
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
         m = re.search(r"(?m)^(\w+)\s*=\s*(Flask|FastAPI|Starlette|Quart|Litestar|Sanic)\(", text)
         if m:
-            module = ".".join(path.relative_to(root).with_suffix("").parts)
             server = "gunicorn" if m.group(2) == "Flask" else "uvicorn"
             return f"{server} {module}:{m.group(1)}", f"{path.relative_to(root)} ({m.group(2)} app `{m.group(1)}`)"
+        m = re.search(r"(?m)^def (\w+)\(\s*environ\s*,\s*start_response\s*\)", text)
+        if m:
+            return f"gunicorn {module}:{m.group(1)}", f"{path.relative_to(root)} (WSGI callable `{m.group(1)}`)"
     return "", ""
 
 
 def _health_path(root: Path, django: bool) -> tuple[str, str]:
     route = re.compile(rf"""(?:route|get|api_route|path|re_path|add_url_rule|add_route)\(\s*r?["']\^?/?({HEALTH_NAMES})/?\$?["']""")
-    for path in _python_sources(root):
+    literal = re.compile(rf"""["']/({HEALTH_NAMES})["']""")
+    sources = _python_sources(root)
+    for path in sources:
         m = route.search(_read(path))
         if m:
             slash = "/" if django else ""
             return f"/{m.group(1)}{slash}", f"a health route in {path.relative_to(root)}"
+    for path in sources:
+        m = literal.search(_read(path))
+        if m:
+            return f"/{m.group(1)}", f"the path {m.group(0)} in {path.relative_to(root)}"
     if django and any("admin.site.urls" in _read(p) for p in root.glob("*/urls.py")):
         return ("/admin/login/", "no health route found; Django's admin login page answers without a database "
                 "or a login (add a real health check that tests what the app needs)")
@@ -519,6 +528,8 @@ def detect_app(dst_path: object) -> dict:
         found("app_kind", "worker", f"{sorted(names & set(WORKERS))[0]} in the dependencies")
     elif code_command and names & set(WEB_FRAMEWORKS):
         found("app_kind", "web", f"{code_where}")
+    elif names & set(WEB_SERVERS):
+        found("app_kind", "web", f"{sorted(names & set(WEB_SERVERS))[0]} (a web server) in the dependencies")
     elif ((root / "setup.py").is_file() or "[project]" in _read(root / "pyproject.toml")
           or "[tool.poetry]" in _read(root / "pyproject.toml")):
         found("app_kind", "library", "a package (pyproject.toml / setup.py) with no server, Procfile or Dockerfile command")

@@ -197,3 +197,12 @@ def test_new_and_missing_files(tmp_path):
     (tmp_path / "app.py").write_text("")
     assert detect.file_error(tmp_path, "requirements_file", "requirements.txt") == (
         "requirements_file: requirements.txt does not exist in this repository")
+
+
+def test_a_plain_wsgi_callable_with_a_server_is_a_web_app(tmp_path):
+    found = app(tmp_path, {"requirements.txt": "gunicorn==23.0.0\n",
+                           "app.py": "def app(environ, start_response):\n    if environ['PATH_INFO'] == '/healthz':\n"
+                                     "        pass\n"})
+    assert found["app_kind"] == "web"
+    assert found["app_command"] == "gunicorn --bind 0.0.0.0:$PORT app:app"
+    assert found["health_path"] == "/healthz"
