@@ -195,10 +195,9 @@ WEB_FRAMEWORKS = ("django", "flask", "fastapi", "starlette", "aiohttp", "tornado
 WEB_SERVERS = ("gunicorn", "uvicorn", "hypercorn", "waitress", "daphne", "granian", "uwsgi")
 WORKERS = ("celery", "rq", "dramatiq", "arq", "huey")
 HEALTH_NAMES = r"(?:healthz?|health[-_]?check|healthcheck|livez?|readyz?|readiness|liveness|ping|status)"
-# Setup steps found around a start command: ones that produce files for the image (build_command) and
-# ones that change a database (left out: a release step, run once per deploy, not per container).
+# Setup steps found before a start command: ones that produce files for the image (build_command);
+# the others (migrate, db upgrade) are release steps, left out: run once per deploy, not per container.
 BUILD_STEP = re.compile(r"collectstatic|compilemessages|(?:translate|pybabel|babel)\s+compile|compile_?translations")
-RELEASE_STEP = re.compile(r"\bmigrate\b|\bdb\s+upgrade\b|alembic\s+upgrade|\bcreatesuperuser\b")
 _SHELL_SPLIT = re.compile(r"\s*(?:&&|;|\|\|)\s*")
 _RUNNER_PREFIX = re.compile(r"^(?:poetry run|uv run|pipenv run|pdm run|hatch run|rye run|python -m poetry run)\s+")
 
@@ -256,13 +255,6 @@ def _script_command(root: Path, command: str) -> tuple[str, str]:
         if line.startswith("exec ") or any(re.match(rf"(?:python -m )?{server}\b", line) for server in WEB_SERVERS):
             return line.removeprefix("exec ").strip(), words[0]
     return command, ""
-
-
-def _server(segment: str) -> bool:
-    first = segment.split()[0] if segment.split() else ""
-    return (first in WEB_SERVERS or first in ("waitress-serve", "flask", "python", "python3")
-            and re.search(r"\b(?:-m (?:gunicorn|uvicorn|hypercorn|waitress|daphne|granian)|manage\.py runserver|flask run|\brun\b)",
-                          segment) is not None)
 
 
 def _listen_on_port(command: str) -> tuple[str, int | None]:
