@@ -206,6 +206,11 @@ def has_free_threading(version: str) -> bool:
     return version.rstrip("t") in FREE_THREADED
 
 
+def free_threaded(version: str) -> bool:
+    """'3.14t' names the free-threaded build of 3.14 (a Jinja test: select("free_threaded"))."""
+    return str(version).endswith("t")
+
+
 def suite_error(suite: str, versions: list[str]) -> str:
     for version in versions:
         if version in RELEASES and suite not in DEBIAN_SUITES[version]:
@@ -361,6 +366,7 @@ class VersionsExtension(Extension):
         super().__init__(environment)
         environment.globals.update(EXPORTS)
         environment.filters.update(EXPORTS)
+        environment.tests["free_threaded"] = free_threaded
         environment.globals.update({f"{tool}_version": version for tool, version in TOOLS.items()})
         environment.globals["SUPPORTED"] = list(SUPPORTED)
         # The one impure input, made here and passed to the pure functions: the day of the render.

@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Snapshots the tests use as a user's world: real repositories, GitHub Actions releases (see the
+# developers' guide). They sit beside the clone; PYTHON_UPGRADE_SHARED points elsewhere.
+SHARED = Path(os.environ.get("PYTHON_UPGRADE_SHARED") or ROOT.parent / "shared")
 
 _settings = Path(tempfile.mkdtemp(prefix="copier-settings-")) / "settings.yml"
 _settings.write_text("{}\n")

@@ -24,8 +24,11 @@ def rendered(copie, **answers) -> Path:
 
 def load_yaml(path: Path):
     """Round-trip YAML load: `on:` stays the string "on" (not True, as with YAML 1.1 loaders)."""
-    yaml = YAML(typ="rt")
-    return yaml.load(io.StringIO(path.read_text()))
+    return loads_yaml(path.read_text())
+
+
+def loads_yaml(text: str):
+    return YAML(typ="rt").load(io.StringIO(text))
 
 
 def versions_in(text: str) -> set[str]:

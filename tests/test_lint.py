@@ -39,11 +39,33 @@ def test_hadolint(projects):
     run_linter("hadolint", *[str(p / "python-upgrade" / "Dockerfile") for p in projects])
 
 
-def test_shellcheck(projects):
-    scripts = [str(s) for p in projects for s in sorted((p / "deploy" / "bluegreen").glob("*"))
-               if s.name in ("bluegreen.sh", "bluegreen.conf")]
-    assert len(scripts) >= 2 * len(PAIRS)
-    run_linter("shellcheck", "--external-sources", "--severity=style", *scripts)
+def shell_scripts(project: Path) -> list[Path]:
+    """Every rendered shell file: a shell shebang, a .sh name, or a `# shellcheck shell=` directive."""
+    found = []
+    for path in sorted(project.rglob("*")):
+        if not path.is_file() or ".git" in path.parts:
+            continue
+        head = path.read_text(errors="replace")[:300]
+        first = head.split("\n", 1)[0]
+        if path.suffix == ".sh" or (first.startswith("#!") and first.rstrip().endswith(("sh", "bash"))) \
+                or "# shellcheck shell=" in head:
+            found.append(path)
+    return found
+
+
+def test_shellcheck_as_users_call_it(projects):
+    """Plain `shellcheck FILE` from the repository root (pre-commit's hook, most CI linters), one file
+    at a time, and `shellcheck -x` following the sourced config, at the strictest severity."""
+    require(shutil.which("shellcheck"), "shellcheck is not installed (pip install -e '.[test]')")
+    checked = 0
+    for project in projects:
+        for script in shell_scripts(project):
+            relative = str(script.relative_to(project))
+            for args in (["--severity=style"], ["--external-sources", "--severity=style"]):
+                result = subprocess.run(["shellcheck", *args, relative], cwd=project, capture_output=True, text=True)
+                assert result.returncode == 0, f"shellcheck {' '.join(args)} {relative} in {project.name}:\n{result.stdout}"
+            checked += 1
+    assert checked >= 2 * len(PAIRS)
 
 
 def test_actionlint(projects):

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from copier import run_copy
 
-from conftest import ROOT, require
+from conftest import ROOT, SHARED, require
 from engine import build, docker, docker_cli, ensure_base_images, require_interpreters, tox, tox_results
 from render import ANSWERS_FILE, load_yaml
 
-REAL = ROOT.parent / "shared" / "real-repos"
+REAL = SHARED / "real-repos"
 TABLE = load_yaml(ROOT / "tests" / "data" / "real_repos.yml")
 # Poetry reaches this machine's index only through a simple-index source (its proxy answers 404 for
 # PyPI's per-version JSON API): the one edit the cleo test makes to the repository, before copying.

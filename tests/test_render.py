@@ -134,13 +134,14 @@ def check_project(project: Path, answers: dict) -> None:
     tox_job = workflow["jobs"]["tox"]
     assert tox_job["strategy"]["fail-fast"] is False
     lanes = tox_job["strategy"]["matrix"]["include"]
-    assert [lane["python"] for lane in lanes] == [*live_versions, *experimental]
+    # A free-threaded lane ("3.14t") asks setup-python for 3.14 with `freethreaded` and runs py314t.
+    assert [lane["python"] + ("t" if lane.get("freethreaded") else "") for lane in lanes] == [*live_versions, *experimental]
     assert all(isinstance(lane["python"], str) for lane in lanes)
     assert [lane["experimental"] for lane in lanes] == [False] * len(live) + [True] * len(experimental)
     assert lanes[0]["toxenv"] == f"{tags[0]},deprecations,lint"
     for lane in lanes:
         first = lane["toxenv"].split(",")[0]
-        assert first == "py" + lane["python"].replace(".", "")
+        assert first == "py" + lane["python"].replace(".", "") + ("t" if lane.get("freethreaded") else "")
     assert versions_in(workflow_path.read_text()) <= allowed
     for job in workflow["jobs"].values():
         assert "timeout-minutes" in job

@@ -57,6 +57,7 @@ def test_removed_modules_cover_the_releases_crossed():
 def test_free_threading_and_dates():
     assert not versions.has_free_threading("3.12")
     assert versions.has_free_threading("3.13") and versions.has_free_threading("3.14t")
+    assert versions.free_threaded("3.14t") and not versions.free_threaded("3.14")
     assert versions.end_of_life("3.8") == "2024-10-07"
     assert versions.release_date("3.12") == "2023-10-02"
 
