@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,8 +19,11 @@ from copier import run_copy
 from conftest import ROOT, require
 
 SAMPLE = ROOT / "tests" / "sample_app"
-# The pairs that go through tox and Docker (issue: at least these three).
+# The pairs that go through tox on this machine's interpreters and through Docker.
 ENGINE_PAIRS = [("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13")]
+# The newest migrations, on Debian sid's real 3.14 and 3.15 (base images: tests/engines/base_images.sh;
+# tox: a sid container, see test_tox_engine.py).
+NEWEST_PAIRS = [("3.13", "3.14"), ("3.14", "3.15")]
 
 
 def render_sample(dst: Path, **answers) -> Path:
@@ -43,6 +47,26 @@ def tox(project: Path, *envs: str, posargs: tuple[str, ...] = (), timeout: int =
         ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", ",".join(envs), *(("--", *posargs) if posargs else ())],
         cwd=project, capture_output=True, text=True, timeout=timeout,
     )
+
+
+def tox_version() -> str:
+    """The tox the rendered workflow installs (extensions/versions.py: TOOLS)."""
+    found = re.search(r'"tox": "([^"]+)"', (ROOT / "extensions" / "versions.py").read_text())
+    assert found, "TOOLS in extensions/versions.py names no tox version"
+    return found.group(1)
+
+
+def tox_in_sid(project: Path, *envs: str, versions: tuple[str, ...], timeout: int = 1500) -> subprocess.CompletedProcess:
+    """tox for versions this machine has no interpreter for: in a container of Debian sid with its
+    real python3.X for each of `versions` (tests/engines/base_images.sh tox-runner), the project
+    mounted at its own path, as the same command a user runs."""
+    docker_cli()
+    made = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), "tox-runner", tox_version(),
+                           *versions], capture_output=True, text=True, timeout=900)
+    assert made.returncode == 0, made.stderr[-3000:]
+    image = made.stdout.split()[-1]
+    return docker("run", "--rm", "--network", "host", "-v", f"{project}:{project}", "-w", str(project), image,
+                  "tox", "-c", "tox-python-upgrade.ini", "run", "-e", ",".join(envs), timeout=timeout)
 
 
 def tox_results(output: str) -> dict[str, str]:

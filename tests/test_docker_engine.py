@@ -9,15 +9,17 @@ import uuid
 
 import pytest
 
-from engine import (ENGINE_PAIRS, build, docker, ensure_base_images, free_port, render_sample,
+from engine import (ENGINE_PAIRS, NEWEST_PAIRS, build, docker, ensure_base_images, free_port, render_sample,
                     version_of, wait_http)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
+PAIRS = ENGINE_PAIRS + NEWEST_PAIRS
+
 
 @pytest.fixture(scope="module", autouse=True)
 def base_images():
-    ensure_base_images(*sorted({v for pair in ENGINE_PAIRS for v in pair}))
+    ensure_base_images(*sorted({v for pair in PAIRS for v in pair}))
 
 
 def run_container(image: str, port: int) -> str:
@@ -31,7 +33,7 @@ def health_status(name: str) -> str:
     return json.loads(out)["Status"]
 
 
-@pytest.mark.parametrize(("current", "target"), ENGINE_PAIRS, ids=[f"{c}-{t}" for c, t in ENGINE_PAIRS])
+@pytest.mark.parametrize(("current", "target"), PAIRS, ids=[f"{c}-{t}" for c, t in PAIRS])
 def test_stages_build_test_and_serve(tmp_path, current, target):
     project = render_sample(tmp_path / "sample", current_python=current, target_python=target)
     # Files the build must not see (python-upgrade/Dockerfile.dockerignore).

@@ -18,7 +18,7 @@ import pytest
 from copier import run_copy
 
 from conftest import ROOT, SHARED, require
-from engine import build, docker, docker_cli, ensure_base_images, require_interpreters, tox, tox_results
+from engine import build, docker, docker_cli, ensure_base_images, require_interpreters, tox, tox_in_sid, tox_results
 from render import ANSWERS_FILE, load_yaml
 
 REAL = SHARED / "real-repos"
@@ -95,9 +95,11 @@ def test_defaults_alone_choose_the_table(tmp_path, name):
 def test_tox_passes_on_both_versions(prepared, name):
     repo, answers = prepared(name)
     current, target = answers["current_python"], answers["target_python"]
-    require_interpreters(current, target)
     cur, tgt = "py" + current.replace(".", ""), "py" + target.replace(".", "")
-    result = tox(repo, cur, tgt, timeout=1500)
+    if all(shutil.which(f"python{v}") for v in (current, target)):
+        result = tox(repo, cur, tgt, timeout=1500)
+    else:  # cleo: 3.14 -> 3.15, which this machine has only as Debian sid's, in a container
+        result = tox_in_sid(repo, cur, tgt, versions=(current, target))
     assert result.returncode == 0, result.stdout[-6000:]
     assert tox_results(result.stdout) == {cur: "OK", tgt: "OK"}
     assert f"Python {current}." in result.stdout and f"Python {target}." in result.stdout

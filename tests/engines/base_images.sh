@@ -3,11 +3,17 @@
 #
 #   tests/engines/base_images.sh bookworm 3.11 3.12 ...
 #   VARIANT=full tests/engines/base_images.sh bookworm 3.12   # python:<X.Y>-<suite>, the big image
+#   tests/engines/base_images.sh tox-runner 4.67.15 3.14 3.15  # prints the tag of a sid image with
+#                                                              # those interpreters and tox, for tox runs
 #
 # For each version: keep an image that is already there, else try to pull it, else build an offline
 # stand-in with the same tag: a debootstrap'd minbase Debian (cached as an image) plus this machine's
-# pyenv interpreter copied into /usr/local, the layout of the official slim images. The stand-in
-# trusts this machine's CA bundle so pip, uv and poetry reach the index through a TLS-terminating proxy.
+# pyenv interpreter copied into /usr/local, the layout of the official slim images. A version pyenv
+# does not have here (3.14, 3.15) comes from Debian sid's real packages instead (python3.X, -venv,
+# -dev) in a sid root, since sid's binaries need sid's glibc; python, python3, pip and pip3 are in
+# /usr/local/bin as in the official images. Stand-ins are labelled as such, trust this machine's CA
+# bundle so pip, uv and poetry reach the index through a TLS-terminating proxy, and are rebuilt when
+# `recipe` changes.
 set -euo pipefail
 
 docker=${DOCKER:-/usr/bin/docker}
@@ -15,9 +21,8 @@ export DOCKER_BUILDKIT=1
 suite=${1:?usage: base_images.sh SUITE VERSION...}
 shift
 variant=${VARIANT:-slim}
-rootfs_image="python-upgrade-standin/debian:${suite}-minbase"
 # Bumped when the stand-in recipe changes: stand-ins of another recipe are rebuilt.
-recipe=4
+recipe=6
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -58,20 +63,36 @@ DOCKERFILE
     log "built stand-in $tag (slim stand-in + buildpack-deps packages)"
 }
 
-build_rootfs() {
-    have "$rootfs_image" && return 0
-    log "building $rootfs_image with debootstrap (about 30 s)"
-    local root="$work/rootfs"
-    debootstrap --variant=minbase "$suite" "$root" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+rootfs_image() { echo "python-upgrade-standin/debian:$1-minbase-r$recipe"; }
+
+build_rootfs() { # build_rootfs SUITE PACKAGE...
+    local target=$1 image
+    image=$(rootfs_image "$1")
+    shift
+    have "$image" && return 0
+    log "building $image with debootstrap (about 30 s)"
+    local root="$work/rootfs-$target"
+    debootstrap --variant=minbase "$target" "$root" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
         { tail -n 20 "$work/debootstrap.log" >&2; return 1; }
+    # The registry serves a fixed snapshot of each suite: sid's Release file is past its Valid-Until.
+    echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99python-upgrade-snapshot"
     cp /etc/ssl/certs/ca-certificates.crt "$work/host-ca.crt"
-    chroot "$root" /bin/sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        libssl3 libsqlite3-0 libreadline8 ca-certificates netbase tzdata libffi8 libbz2-1.0 liblzma5 zlib1g \
-        libuuid1 libncursesw6 libexpat1 libnsl2 libgdbm6 >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*'
+    chroot "$root" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends ca-certificates netbase tzdata $* >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*"
     # The machine's bundle (it holds the egress proxy's CA where there is one).
     cp "$work/host-ca.crt" "$root/etc/ssl/certs/ca-certificates.crt"
-    tar -C "$root" -c . | "$docker" import --change 'CMD ["bash"]' - "$rootfs_image" >/dev/null
+    tar -C "$root" -c . | "$docker" import --change 'CMD ["bash"]' - "$image" >/dev/null
     rm -rf "$root"
+}
+
+# Where this machine reaches the index through a TLS-terminating proxy, its CA is in the system
+# bundle (copied into the rootfs); point the clients that bring their own roots (pip, uv, poetry)
+# at that bundle, as the host's environment does.
+trust_env() {
+    if [ -f /etc/ssl/certs/sandboxing-egress-ca.pem ]; then
+        printf ' %s' PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+            REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt UV_NATIVE_TLS=1
+    fi
 }
 
 standin() {
@@ -79,7 +100,8 @@ standin() {
     full=$(pyenv versions --bare | grep -E "^${minor//./\\.}\.[0-9]+$" | sort -V | tail -n 1) ||
         { log "no pyenv interpreter for $minor"; return 1; }
     [ -n "$full" ] || { log "no pyenv interpreter for $minor"; return 1; }
-    build_rootfs
+    build_rootfs "$suite" libssl3 libsqlite3-0 libreadline8 libffi8 libbz2-1.0 liblzma5 zlib1g libuuid1 \
+        libncursesw6 libexpat1 libnsl2 libgdbm6
     local src ctx="$work/py$minor"
     src="$(pyenv root)/versions/$full"
     mkdir -p "$ctx/usr"
@@ -92,22 +114,14 @@ standin() {
         ! -name 'idle*' ! -name '2to3*' -exec rm -rf {} +
     cp -a "$src/lib/python$minor/site-packages/pip" "$src/lib/python$minor/site-packages/"pip-*.dist-info \
         "$ctx/usr/local/lib/python$minor/site-packages/"
-    # Where this machine reaches the index through a TLS-terminating proxy, its CA is in the system
-    # bundle (copied into the rootfs); point the clients that bring their own roots (pip, uv, poetry)
-    # at that bundle, as the host's environment does.
-    local trust=""
-    if [ -f /etc/ssl/certs/sandboxing-egress-ca.pem ]; then
-        trust=" PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
-        trust+=" REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt UV_NATIVE_TLS=1"
-    fi
     # pip's scripts carry pyenv's interpreter path in their shebangs.
     sed -i "1s|^#!.*|#!/usr/local/bin/python$minor|" "$ctx/usr/local/bin/"pip*
     cat >"$ctx/Dockerfile" <<DOCKERFILE
-FROM $rootfs_image
+FROM $(rootfs_image "$suite")
 COPY usr/local /usr/local
 RUN ldconfig && ln -sf python$minor /usr/local/bin/python && ln -sf python$minor /usr/local/bin/python3 \
     && ln -sf pip$minor /usr/local/bin/pip && ln -sf pip$minor /usr/local/bin/pip3 && python --version
-ENV LANG=C.UTF-8 PYTHON_VERSION=$full$trust
+ENV LANG=C.UTF-8 PYTHON_VERSION=$full$(trust_env)
 LABEL org.opencontainers.image.description="offline stand-in for python:$minor-slim-$suite (pyenv $full)" \
       python-upgrade.standin-recipe="$recipe"
 CMD ["python3"]
@@ -115,6 +129,32 @@ DOCKERFILE
     "$docker" build -q --network host -t "$tag" "$ctx" >/dev/null
     rm -rf "$ctx"
     log "built stand-in $tag from pyenv $full"
+}
+
+# A version pyenv lacks, from Debian sid's packages. Debian marks its interpreters EXTERNALLY-MANAGED;
+# the official images are not, and their pip is a plain install in /usr/local: the same here, from the
+# pip wheel Debian ships for venvs.
+sid_standin() {
+    local minor=$1 tag=$2 ctx="$work/sid$1"
+    build_rootfs sid
+    mkdir -p "$ctx"
+    cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $(rootfs_image sid)
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
+        python$minor python$minor-venv python$minor-dev >/dev/null \\
+    && apt-get clean && rm -rf /var/lib/apt/lists/* /usr/lib/python$minor/EXTERNALLY-MANAGED \\
+    && for name in python python3 python$minor; do ln -s /usr/bin/python$minor /usr/local/bin/\$name; done \\
+    && wheel=\$(echo /usr/share/python-wheels/pip-*.whl) \\
+    && python$minor "\$wheel/pip" install --quiet --no-index --no-compile --root-user-action=ignore "\$wheel" \\
+    && python --version && pip --version
+ENV LANG=C.UTF-8$(trust_env)
+LABEL org.opencontainers.image.description="offline stand-in for python:$minor-slim-$suite (Debian sid's python$minor)" \\
+      python-upgrade.standin-recipe="$recipe"
+CMD ["python3"]
+DOCKERFILE
+    "$docker" build -q --network host -t "$tag" "$ctx" >/dev/null
+    rm -rf "$ctx"
+    log "built stand-in $tag from Debian sid's python$minor ($("$docker" run --rm --network host "$tag" python -V))"
 }
 
 provide() { # provide TAG BUILDER MINOR
@@ -127,8 +167,41 @@ provide() { # provide TAG BUILDER MINOR
     fi
 }
 
+# tox on versions this machine has no interpreter for: a sid root with Debian's python3.X (+ -venv,
+# -dev) for each version and tox in its own venv; the tests run it with the project mounted. It has
+# a C compiler, as GitHub's runners do: a pin without a wheel for the version compiles there.
+if [ "$suite" = tox-runner ]; then
+    tox_version=${1:?usage: base_images.sh tox-runner TOX_VERSION VERSION...}
+    shift
+    tag="python-upgrade-standin/tox-sid:py$(IFS=-; echo "$*")-tox$tox_version-r$recipe"
+    if ! have "$tag"; then
+        build_rootfs sid
+        packages=""
+        for minor in "$@"; do packages+=" python$minor python$minor-venv python$minor-dev"; done
+        mkdir -p "$work/tox"
+        cat >"$work/tox/Dockerfile" <<DOCKERFILE
+FROM $(rootfs_image sid)
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
+        $packages build-essential git >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*
+ENV LANG=C.UTF-8$(trust_env)
+RUN python$1 -m venv /opt/tox && /opt/tox/bin/pip install --quiet tox==$tox_version \\
+    && ln -s /opt/tox/bin/tox /usr/local/bin/tox
+LABEL org.opencontainers.image.description="tox $tox_version with Debian sid's python$* (python-upgrade tests)" \\
+      python-upgrade.standin-recipe="$recipe"
+DOCKERFILE
+        "$docker" build -q --network host -t "$tag" "$work/tox" >/dev/null
+        log "built $tag"
+    fi
+    echo "$tag"
+    exit 0
+fi
+
 for minor in "$@"; do
-    provide "python:${minor}-slim-${suite}" standin "$minor"
+    if pyenv versions --bare 2>/dev/null | grep -qE "^${minor//./\\.}\.[0-9]+$"; then
+        provide "python:${minor}-slim-${suite}" standin "$minor"
+    else
+        provide "python:${minor}-slim-${suite}" sid_standin "$minor"
+    fi
     if [ "$variant" = full ]; then
         provide "python:${minor}-${suite}" full_standin "$minor"
     fi
