@@ -224,9 +224,10 @@ def test_3_10_is_never_3_1(copie):
             assert not re.search(r"(?<![\w.])3\.1(?![\d.])", path.read_text()), path
 
 
-def copier_cli(dst: Path, *args: str) -> subprocess.CompletedProcess:
+def copier_cli(dst: Path, *args: str, quiet: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet", *args, str(ROOT), str(dst)],
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", *(["--quiet"] if quiet else []), *args,
+         str(ROOT), str(dst)],
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
     )
 
@@ -321,3 +322,16 @@ def test_refused_defaults_say_where_they_came_from(tmp_path, files, message, ori
     lines = [line for line in result.stderr.splitlines() if message in line]
     assert len(lines) == 1 and origin in lines[0], result.stderr[-2000:]
     assert sorted(p.name for p in dst.iterdir()) == sorted(files)
+
+
+def test_a_current_version_past_its_end_of_life_stands_out_after_copy(tmp_path):
+    # 3.10's end of life (2026-10-31) is in the past for every run of this test; 3.13's is 2029-10.
+    old = copier_cli(tmp_path / "old", "-d", "current_python=3.10", "-d", "target_python=3.11", quiet=False)
+    assert old.returncode == 0, old.stderr
+    note = "3.10 stopped getting security fixes on 2026-10-31"
+    assert f"Python 3.10 -> 3.11 rendered. Note: {note}; this migration comes first." in old.stderr
+    assert f"**{note}**" in (tmp_path / "old" / "python-upgrade" / "MIGRATION.md").read_text()
+    new = copier_cli(tmp_path / "new", "-d", "current_python=3.13", "-d", "target_python=3.14", quiet=False)
+    assert new.returncode == 0, new.stderr
+    assert "Python 3.13 -> 3.14 rendered.\nNext: read python-upgrade/MIGRATION.md" in new.stderr
+    assert "security fixes" not in new.stderr
