@@ -94,7 +94,20 @@ REMOVED_MODULES: dict[str, dict[str, str]] = {
 }
 
 # Tools the rendered files pin (one place to bump them).
-TOOLS = {"tox": "4.67.15", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6"}
+TOOLS = {"tox": "4.67.15", "tox_uv": "1.37.1", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6"}
+
+# The cutover's gates, one set for both engines: deploy/bluegreen/bluegreen.conf (nginx on one host)
+# and deploy/kubernetes/analysis.yaml (Argo Rollouts). The new version fails on more 5xx or a slower
+# p99, or on a resident memory above this share of the old version's (a newer interpreter can start
+# bigger); with fewer requests than min_requests the verdict is "no data", not a pass.
+GATES = {
+    "health_timeout_seconds": 60,
+    "min_requests": 50,
+    "max_5xx_percent": 1,
+    "max_p99_ms": 1000,
+    "max_rss_percent": 150,
+    "keep_old_seconds": 3600,
+}
 
 _EXPERIMENTAL = re.compile(r"^3\.(0|[1-9][0-9]?)t?$")
 
@@ -369,5 +382,6 @@ class VersionsExtension(Extension):
         environment.tests["free_threaded"] = free_threaded
         environment.globals.update({f"{tool}_version": version for tool, version in TOOLS.items()})
         environment.globals["SUPPORTED"] = list(SUPPORTED)
+        environment.globals["GATES"] = dict(GATES)
         # The one impure input, made here and passed to the pure functions: the day of the render.
         environment.globals["TODAY"] = datetime.date.today().isoformat()

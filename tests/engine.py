@@ -49,10 +49,10 @@ def tox(project: Path, *envs: str, posargs: tuple[str, ...] = (), timeout: int =
     )
 
 
-def tox_version() -> str:
-    """The tox the rendered workflow installs (extensions/versions.py: TOOLS)."""
-    found = re.search(r'"tox": "([^"]+)"', (ROOT / "extensions" / "versions.py").read_text())
-    assert found, "TOOLS in extensions/versions.py names no tox version"
+def tool_version(tool: str = "tox") -> str:
+    """The version of a tool the rendered files pin (extensions/versions.py: TOOLS)."""
+    found = re.search(rf'"{tool}": "([^"]+)"', (ROOT / "extensions" / "versions.py").read_text())
+    assert found, f"TOOLS in extensions/versions.py names no {tool} version"
     return found.group(1)
 
 
@@ -61,8 +61,8 @@ def tox_in_sid(project: Path, *envs: str, versions: tuple[str, ...], timeout: in
     real python3.X for each of `versions` (tests/engines/base_images.sh tox-runner), the project
     mounted at its own path, as the same command a user runs."""
     docker_cli()
-    made = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), "tox-runner", tox_version(),
-                           *versions], capture_output=True, text=True, timeout=900)
+    made = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), "tox-runner", tool_version("tox"),
+                           tool_version("tox_uv"), *versions], capture_output=True, text=True, timeout=900)
     assert made.returncode == 0, made.stderr[-3000:]
     image = made.stdout.split()[-1]
     return docker("run", "--rm", "--network", "host", "-v", f"{project}:{project}", "-w", str(project), image,

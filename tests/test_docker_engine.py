@@ -15,6 +15,8 @@ from engine import (ENGINE_PAIRS, NEWEST_PAIRS, build, docker, ensure_base_image
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 PAIRS = ENGINE_PAIRS + NEWEST_PAIRS
+# Every pair with the default installer (uv), and one with pip.
+CASES = [pytest.param(c, t, "uv", id=f"{c}-{t}") for c, t in PAIRS] + [pytest.param("3.11", "3.12", "pip", id="3.11-3.12-pip")]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -33,9 +35,9 @@ def health_status(name: str) -> str:
     return json.loads(out)["Status"]
 
 
-@pytest.mark.parametrize(("current", "target"), PAIRS, ids=[f"{c}-{t}" for c, t in PAIRS])
-def test_stages_build_test_and_serve(tmp_path, current, target):
-    project = render_sample(tmp_path / "sample", current_python=current, target_python=target)
+@pytest.mark.parametrize(("current", "target", "installer"), CASES)
+def test_stages_build_test_and_serve(tmp_path, current, target, installer):
+    project = render_sample(tmp_path / "sample", current_python=current, target_python=target, installer=installer)
     # Files the build must not see (python-upgrade/Dockerfile.dockerignore).
     (project / ".env").write_text("SECRET=do-not-ship\n")
     (project / ".venv").mkdir()
@@ -47,6 +49,7 @@ def test_stages_build_test_and_serve(tmp_path, current, target):
         assert result.returncode == 0, result.stderr[-5000:]
         assert f"test-{color}: Python {version}." in result.stderr
         assert "3 passed" in result.stderr
+        assert ("uv pip install" in result.stderr) is (installer == "uv")
 
     # 2. Production images: serve the health path on $PORT with the right Python, as non-root,
     #    without test dependencies or the ignored files; HEALTHCHECK turns healthy.
@@ -67,6 +70,13 @@ def test_stages_build_test_and_serve(tmp_path, current, target):
             assert no_pytest.returncode != 0 and "No module named 'pytest'" in no_pytest.stderr
             no_pip = docker("run", "--rm", "--network", "host", tag, "python", "-m", "pip", "--version")
             assert no_pip.returncode != 0
+            no_uv = docker("run", "--rm", "--network", "host", tag, "sh", "-c", "command -v uv || ls /opt/tools")
+            assert no_uv.returncode != 0 and not no_uv.stdout.strip()
+            # Bytecode compiled at build time, for the venv and the source: nothing to compile at start.
+            compiled = docker("run", "--rm", "--network", "host", tag, "python", "-c",
+                              "import importlib.util as u, os; print(*(os.path.exists(u.cache_from_source(m.origin))"
+                              " for m in map(u.find_spec, ('app', 'markupsafe', 'gunicorn'))))", check=True).stdout
+            assert compiled.split() == ["True"] * 3, compiled
             ls = docker("run", "--rm", "--network", "host", tag, "ls", "-A", "/app", check=True).stdout.split()
             assert "app.py" in ls and "README.md" in ls
             assert ".env" not in ls and ".venv" not in ls and ".git" not in ls

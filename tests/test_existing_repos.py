@@ -137,6 +137,22 @@ SHAPES = {
         "answers": {"app_kind": "library"},
         "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "pyproject", "test_extra": "test"},
     },
+    # pip-compile style: every runtime requirement pinned with its hashes (pip's hash-checking mode,
+    # which uv turns on only when asked: requirements.py asks), test requirements without.
+    "requirements-hashes": {
+        "files": {
+            "requirements.in": "markupsafe==3.0.2\n",
+            "requirements-test.txt": "pytest==8.3.5\n",
+            ".python-version": "3.12\n",
+            "tests/test_app.py": TEST_FILE,
+        },
+        "lock": ["uv", "pip", "compile", "--quiet", "--universal", "--generate-hashes", "requirements.in",
+                 "-o", "requirements.txt"],
+        "answers": {},
+        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "requirements",
+                   "requirements_file": "requirements.txt", "test_requirements_file": "requirements-test.txt",
+                   "app_kind": "library"},
+    },
     # Requirement files as real projects nest them: includes (-r) and constraints (-c) in other
     # folders, a test file that includes the runtime one, the project itself as `-e .`; and a
     # Django-style setup step before the tests with environment variables for them.

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from engine import tool_version
 from render import ANSWERS_FILE, load_yaml, rendered, versions_in
 
 PAIRS = [("3.8", "3.9"), ("3.9", "3.10"), ("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13"), ("3.13", "3.14"),
@@ -19,6 +20,9 @@ PAIRS = [("3.8", "3.9"), ("3.9", "3.10"), ("3.10", "3.11"), ("3.11", "3.12"), ("
 # One answer set per question path (app kinds x dependency layouts x runtimes, mirror, suite, lanes).
 PATHS = {
     "web-requirements-docker": {},
+    "web-requirements-pip": {"installer": "pip"},
+    "web-kubernetes": {"kubernetes": True, "image_repository": "registry.example.com/team/app"},
+    "library-pyproject-pip": {"app_kind": "library", "dependency_layout": "pyproject", "installer": "pip"},
     "web-pyproject-venv": {"dependency_layout": "pyproject", "bluegreen_runtime": "venv"},
     "web-uv": {"dependency_layout": "uv", "test_extra": "test"},
     "web-poetry": {"dependency_layout": "poetry"},
@@ -105,6 +109,17 @@ def check_project(project: Path, answers: dict) -> None:
         assert "USER 10001:10001" in prod["lines"]
         assert ("HEALTHCHECK" in "\n".join(prod["lines"])) is (kind == "web")
     assert not dockerfile.startswith("# syntax=")
+    # The installer: uv (a build-only tools stage; tox through tox-uv) or pip; uv never in production.
+    layout = answers.get("dependency_layout", "requirements")
+    uv = layout == "uv" or (layout in ("requirements", "pyproject") and answers.get("installer", "uv") == "uv")
+    assert ("tools" in st) is uv
+    for name, stage in st.items():
+        installs = [line for line in stage["lines"] if re.search(r"\b(pip|uv)\b.* (install|sync) ", line)]
+        if name.startswith(("deps-", "test-", "app-")):
+            assert all(("uv " in line) is uv for line in installs if "poetry" not in line), (name, installs)
+        if name.startswith("production-"):
+            assert not any("uv" in line.split() for line in stage["lines"]), name
+    tox_uv = uv and layout != "uv"
     # `--target all` depends on both versions' final stages.
     final = "test" if kind == "library" else "production"
     assert st["all"]["from"] == "scratch"
@@ -113,6 +128,7 @@ def check_project(project: Path, answers: dict) -> None:
     # tox: one env per version, deprecations on current, every CI lane maps to a tox env.
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(project / "tox-python-upgrade.ini")
+    assert ("tox-uv>=" in tox["tox"]["requires"]) is tox_uv
     env_list = [e.strip() for e in tox["tox"]["env_list"].split(",")]
     cur_tag, tgt_tag = "py" + current.replace(".", ""), "py" + target.replace(".", "")
     tags = ["py" + v.replace(".", "") for v in live_versions]
@@ -155,7 +171,8 @@ def check_project(project: Path, answers: dict) -> None:
     assert builds[0]["file"] == "python-upgrade/Dockerfile"
     assert "scope=python-upgrade-${{ matrix.color }}" in builds[0]["cache-to"]
     setup = next(s for s in tox_job["steps"] if "setup-python" in s.get("uses", ""))
-    layout = answers.get("dependency_layout", "requirements")
+    install_tox = next(s["run"] for s in tox_job["steps"] if s.get("name") == "Install tox")
+    assert ("pipx inject tox tox-uv==" in install_tox) is tox_uv
     expected_paths = {
         "requirements": {answers.get("requirements_file", "requirements.txt"),
                          answers.get("test_requirements_file", "requirements-dev.txt")} - {""},
@@ -175,7 +192,8 @@ def check_project(project: Path, answers: dict) -> None:
         assert any("run -e audit" in s.get("run", "") for s in audit_job["steps"])
         assert tox["testenv:audit"]["base_python"] == cur_tag
         assert "GITHUB_STEP_SUMMARY" in tox["testenv:audit"]["pass_env"]
-        assert tox["testenv:compare"]["deps"].startswith("tox==")
+        assert tox["testenv:compare"]["deps"].split() == [
+            f"tox=={tool_version('tox')}", *([f"tox-uv=={tool_version('tox_uv')}"] if tox_uv else [])]
         # The audit and compare tools carry this pair's data (and compile on any supported Python).
         for tool in ("audit.py", "compare.py"):
             source = (project / "python-upgrade" / tool).read_text()
@@ -335,3 +353,26 @@ def test_a_current_version_past_its_end_of_life_stands_out_after_copy(tmp_path):
     assert new.returncode == 0, new.stderr
     assert "Python 3.13 -> 3.14 rendered.\nNext: read python-upgrade/MIGRATION.md" in new.stderr
     assert "security fixes" not in new.stderr
+
+
+def test_requirements_py_asks_for_hash_checking_where_pip_would(copie, tmp_path):
+    """pip turns on hash-checking for a file with any --hash; uv only when told: requirements.py tells it
+    in the copies, per top-level file (an included file's hashes count, a constraint file's do not)."""
+    project = rendered(copie)
+    src = tmp_path / "src"
+    files = {
+        "requirements.txt": "-r base.txt\n-c pins.txt\n",
+        "base.txt": "markupsafe==3.0.2 \\\n    --hash=sha256:" + "0" * 64 + "\n",
+        "pins.txt": "pytest==8.3.5 --hash=sha256:" + "1" * 64 + "\n",
+        "requirements-test.txt": "-c pins.txt\npytest==8.3.5\n",
+    }
+    for name, text in files.items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(text)
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, str(project / "python-upgrade" / "requirements.py"), str(src), str(out),
+                    "requirements.txt", "requirements-test.txt"], check=True)
+    assert (out / "requirements.txt").read_text().startswith("--require-hashes  #")
+    assert (out / "requirements.txt").read_text().endswith(files["requirements.txt"])
+    assert (out / "requirements-test.txt").read_text() == files["requirements-test.txt"]
+    assert (out / "base.txt").read_text() == files["base.txt"]

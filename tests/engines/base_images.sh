@@ -3,8 +3,8 @@
 #
 #   tests/engines/base_images.sh bookworm 3.11 3.12 ...
 #   VARIANT=full tests/engines/base_images.sh bookworm 3.12   # python:<X.Y>-<suite>, the big image
-#   tests/engines/base_images.sh tox-runner 4.67.15 3.14 3.15  # prints the tag of a sid image with
-#                                                              # those interpreters and tox, for tox runs
+#   tests/engines/base_images.sh tox-runner 4.67.15 1.37.1 3.14 3.15  # prints the tag of a sid image
+#                                               # with those interpreters, tox and tox-uv, for tox runs
 #
 # For each version: keep an image that is already there, else try to pull it, else build an offline
 # stand-in with the same tag: a debootstrap'd minbase Debian (cached as an image) plus this machine's
@@ -171,9 +171,10 @@ provide() { # provide TAG BUILDER MINOR
 # -dev) for each version and tox in its own venv; the tests run it with the project mounted. It has
 # a C compiler, as GitHub's runners do: a pin without a wheel for the version compiles there.
 if [ "$suite" = tox-runner ]; then
-    tox_version=${1:?usage: base_images.sh tox-runner TOX_VERSION VERSION...}
-    shift
-    tag="python-upgrade-standin/tox-sid:py$(IFS=-; echo "$*")-tox$tox_version-r$recipe"
+    tox_version=${1:?usage: base_images.sh tox-runner TOX_VERSION TOX_UV_VERSION VERSION...}
+    tox_uv_version=${2:?usage: base_images.sh tox-runner TOX_VERSION TOX_UV_VERSION VERSION...}
+    shift 2
+    tag="python-upgrade-standin/tox-sid:py$(IFS=-; echo "$*")-tox$tox_version-uv$tox_uv_version-r$recipe"
     if ! have "$tag"; then
         build_rootfs sid
         packages=""
@@ -184,9 +185,9 @@ FROM $(rootfs_image sid)
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
         $packages build-essential git >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*
 ENV LANG=C.UTF-8$(trust_env)
-RUN python$1 -m venv /opt/tox && /opt/tox/bin/pip install --quiet tox==$tox_version \\
+RUN python$1 -m venv /opt/tox && /opt/tox/bin/pip install --quiet tox==$tox_version tox-uv==$tox_uv_version \\
     && ln -s /opt/tox/bin/tox /usr/local/bin/tox
-LABEL org.opencontainers.image.description="tox $tox_version with Debian sid's python$* (python-upgrade tests)" \\
+LABEL org.opencontainers.image.description="tox $tox_version, tox-uv $tox_uv_version with Debian sid's python$* (python-upgrade tests)" \\
       python-upgrade.standin-recipe="$recipe"
 DOCKERFILE
         "$docker" build -q --network host -t "$tag" "$work/tox" >/dev/null
