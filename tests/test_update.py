@@ -126,6 +126,34 @@ def test_finishing_leaves_a_single_version_project(project):
     assert load_yaml(dst / ANSWERS_FILE)["phase"] == "finished"
 
 
+def test_kubernetes_images_follow_the_versions_and_finishing_keeps_a_single_version_rollout(tmp_path):
+    tpl = tagged_template(tmp_path)
+    dst = tmp_path / "project"
+    run_copy(str(tpl), dst, data={"current_python": "3.11", "target_python": "3.12", "kubernetes": True,
+                                  "image_repository": "registry.example.com/shop"},
+             defaults=True, unsafe=True, quiet=True, vcs_ref="v1")
+    (dst / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    (dst / "requirements-dev.txt").write_text("pytest==8.3.5\n")
+    rollout = dst / "deploy" / "kubernetes" / "rollout.yaml"
+    git(dst, "init", "-q", "-b", "main")
+    commit_all(dst, "python-upgrade v1")
+    rollout.write_text(rollout.read_text().replace("  replicas: 2\n", "  replicas: 6\n"))  # the team's own edit
+    commit_all(dst, "6 replicas")
+
+    update(dst, current_python="3.12", target_python="3.13")
+    text = rollout.read_text()
+    assert "image: registry.example.com/shop:3.12\n" in text and "replicas: 6" in text
+    assert "app=registry.example.com/shop:3.13" in text
+    assert "image: registry.example.com/shop:3.13\n" in (dst / "deploy" / "kubernetes" / "analysis.yaml").read_text()
+    commit_all(dst, "3.12 -> 3.13")
+
+    update(dst, phase="finished")
+    text = rollout.read_text()
+    assert "image: registry.example.com/shop:3.13\n" in text and "shop:3.12" not in text and "replicas: 6" in text
+    assert not (dst / "deploy" / "bluegreen").exists()
+    assert (dst / "deploy" / "kubernetes" / "analysis.yaml").exists()
+
+
 def test_a_release_that_moves_a_file_carries_edits_across_with_a_migration(project):
     """How a release that moves a rendered file must ship (README, "Releases"): the move alone, the
     content unchanged, plus an "after" `_migrations` entry that puts the project's committed copy of
