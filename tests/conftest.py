@@ -34,7 +34,7 @@ for key, value in {
     os.environ.setdefault(key, value)
 
 # The sample application's own tests run inside rendered projects, not in this suite.
-collect_ignore = ["sample_app"]
+collect_ignore = ["sample_app", "golden"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

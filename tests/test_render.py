@@ -200,6 +200,15 @@ def check_project(project: Path, answers: dict) -> None:
             assert f'CURRENT = "{current}"' in source and f'TARGET = "{target}"' in source
             compile(source, tool, "exec")
 
+    # Every file reads as if written by hand: no leading or doubled blank lines (Python's two before a
+    # definition aside), no trailing whitespace, one final newline.
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert not text.startswith("\n") and text.endswith("\n") and not text.endswith("\n\n"), path
+            assert path.suffix == ".py" or "\n\n\n" not in text, path
+            assert not re.search(r"[ \t]$", text, re.M), path
+
     # The runbook and the blue-green settings name the same versions.
     runbook = (project / "python-upgrade" / "MIGRATION.md").read_text()
     assert (f"on Python {target}" if finished else f"Python {current} → {target}") in runbook
