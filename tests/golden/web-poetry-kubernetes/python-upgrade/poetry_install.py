@@ -40,7 +40,8 @@ def main(argv=None):
     if not os.environ.get("VIRTUAL_ENV"):
         sys.exit("poetry_install.py: VIRTUAL_ENV is not set: which environment should Poetry install into?")
     bin_dir = tool(args.tool)
-    command = [os.path.join(bin_dir, "poetry"), "install", "--no-interaction"]
+    # --compile: bytecode as it installs, as pip and uv do (a production image starts without compiling).
+    command = [os.path.join(bin_dir, "poetry"), "install", "--no-interaction", "--compile"]
     if args.only_root:
         return subprocess.run(command + ["--only-root"]).returncode
     have = subprocess.run([os.path.join(bin_dir, "python"), "-c", GROUPS], check=True, capture_output=True,
