@@ -148,7 +148,7 @@ def chart(rows: list[tuple[str, float, float, float]], path: Path) -> None:
             ratio = value / naive if naive else 0
             out.append(f'<rect x="{left}" y="{y}" width="{max(1, ratio * width):.1f}" height="{bar - 2}" '
                        f'fill="{colors[name]}"><title>{name}: {value:.1f}</title></rect>')
-            out.append(f'<text x="{left + max(1, ratio * width) + 4:.1f}" y="{y + bar - 4}">{name} {ratio:.2f}</text>')
+            out.append(f'<text x="{left + max(1, ratio * width) + 4:.1f}" y="{y + bar - 4}">{name} {ratio:.3f}</text>')
             y += bar
         y += gap
     out.append("</svg>")
@@ -246,7 +246,7 @@ def main() -> None:
     for label, uv, pip, naive, ratio, of, goal in rows:
         met = "–" if goal is None else "yes" if ratio <= goal else "**no**"
         naive_cell = "–" if naive is None else f"{naive:.1f}"
-        lines.append(f"| {label} | {uv:.1f} | {pip:.1f} | {naive_cell} | {ratio:.2f} | {of} | "
+        lines.append(f"| {label} | {uv:.1f} | {pip:.1f} | {naive_cell} | {ratio:.3f} | {of} | "
                      f"{'–' if goal is None else f'≤ {goal:.2f}'} | {met} |")
     lines += [
         "",
@@ -259,6 +259,17 @@ def main() -> None:
         "Cold builds prune the whole BuildKit cache (layers and cache mounts) first; base images stay.",
         "tox: `tox -c tox-python-upgrade.ini run -e " + envs + "` with no `.tox` and empty pip and uv",
         "caches, on this machine's interpreters (uv through tox-uv; pip through virtualenv).",
+        "",
+        "What sets the floor of each measure (read from the build logs, `--progress=plain`):",
+        "",
+        "- source-only rebuild: both versions' tests run again, as they must; this app's tests import",
+        "  flask, pydantic and sqlalchemy, about 1.5 s per version on 2 cores, then the source is compiled.",
+        "- one requirement bumped: the dependency layer is rebuilt, so uv installs every package again",
+        "  (from its cache, one download) and compiles their bytecode, then the tests run.",
+        "- cold dual build: the `tools` stage fetches uv with pip (about 4 s) before any dependency install.",
+        "- production image: the standard library's bytecode (about 10 MB) is in it, so a container",
+        "  started as the app user compiles nothing: without it the same image took twice as long",
+        "  from `docker run` to its first 2xx (1.2 s against 0.6 s, measured the same way).",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
