@@ -200,10 +200,10 @@ def check_project(project: Path, answers: dict) -> None:
             assert f'CURRENT = "{current}"' in source and f'TARGET = "{target}"' in source
             compile(source, tool, "exec")
 
-    # Every file reads as if written by hand: no leading or doubled blank lines (Python's two before a
-    # definition aside), no trailing whitespace, one final newline.
+    # Every file (git's own aside) reads as if written by hand: no leading or doubled blank lines
+    # (Python's two before a definition aside), no trailing whitespace, one final newline.
     for path in project.rglob("*"):
-        if path.is_file():
+        if path.is_file() and ".git" not in path.relative_to(project).parts:
             text = path.read_text()
             assert not text.startswith("\n") and text.endswith("\n") and not text.endswith("\n\n"), path
             assert path.suffix == ".py" or "\n\n\n" not in text, path
