@@ -22,6 +22,11 @@ def rendered(copie, **answers) -> Path:
     return result.project_dir
 
 
+def rendered_files(project: Path) -> list[Path]:
+    """Every file in a rendered project, git's own (when it is a repository) aside."""
+    return [p for p in project.rglob("*") if p.is_file() and ".git" not in p.relative_to(project).parts]
+
+
 def load_yaml(path: Path):
     """Round-trip YAML load: `on:` stays the string "on" (not True, as with YAML 1.1 loaders)."""
     return loads_yaml(path.read_text())

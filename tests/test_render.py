@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 from engine import tool_version
-from render import ANSWERS_FILE, load_yaml, rendered, versions_in
+from render import ANSWERS_FILE, load_yaml, rendered, rendered_files, versions_in
 
 PAIRS = [("3.8", "3.9"), ("3.9", "3.10"), ("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13"), ("3.13", "3.14"),
          ("3.14", "3.15")]
@@ -200,14 +200,13 @@ def check_project(project: Path, answers: dict) -> None:
             assert f'CURRENT = "{current}"' in source and f'TARGET = "{target}"' in source
             compile(source, tool, "exec")
 
-    # Every file (git's own aside) reads as if written by hand: no leading or doubled blank lines
-    # (Python's two before a definition aside), no trailing whitespace, one final newline.
-    for path in project.rglob("*"):
-        if path.is_file() and ".git" not in path.relative_to(project).parts:
-            text = path.read_text()
-            assert not text.startswith("\n") and text.endswith("\n") and not text.endswith("\n\n"), path
-            assert path.suffix == ".py" or "\n\n\n" not in text, path
-            assert not re.search(r"[ \t]$", text, re.M), path
+    # Every file reads as if written by hand: no leading or doubled blank lines (Python's two before a
+    # definition aside), no trailing whitespace, one final newline.
+    for path in rendered_files(project):
+        text = path.read_text()
+        assert not text.startswith("\n") and text.endswith("\n") and not text.endswith("\n\n"), path
+        assert path.suffix == ".py" or "\n\n\n" not in text, path
+        assert not re.search(r"[ \t]$", text, re.M), path
 
     # The runbook and the blue-green settings name the same versions.
     runbook = (project / "python-upgrade" / "MIGRATION.md").read_text()

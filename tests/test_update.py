@@ -13,7 +13,7 @@ import pytest
 from copier import run_copy, run_update
 
 from conftest import ROOT
-from render import ANSWERS_FILE, load_yaml
+from render import ANSWERS_FILE, load_yaml, rendered_files
 from test_render import check_project
 
 
@@ -62,10 +62,6 @@ def commit_all(dst: Path, message: str) -> None:
 def update(dst: Path, ref: str = "v2", **data) -> None:
     run_update(dst, data=data, defaults=True, unsafe=True, overwrite=True, quiet=True,
                answers_file=ANSWERS_FILE, vcs_ref=ref)
-
-
-def rendered_files(dst: Path) -> list[Path]:
-    return [p for p in dst.rglob("*") if p.is_file() and ".git" not in p.parts]
 
 
 def test_edits_survive_an_update(project):
