@@ -1,39 +1,66 @@
-"""Detection: what Python and which dependency layout a repository uses, read from its files.
+"""Detection: what a repository says about itself, read from its files by documented conventions.
 
-Used only for the *defaults* of copier.yml questions (current_python, dependency_layout, the
-requirements files, test_extra). Copier records the answers, so `copier update` replays them and
-never re-detects; nothing here is rendered into a file. Read-only, tolerant of anything malformed.
+Used only for the *defaults* of copier.yml questions and the "where" in their help. Copier records
+the answers, so `copier update` replays them and never re-detects; nothing here is rendered into a
+file. Read-only, tolerant of anything malformed.
 
-Sources disagree in real repos. What production runs wins over what is merely supported:
-  1. Dockerfile `FROM python:X.Y...` (any Dockerfile in the repo, ours excluded)
-  2. .python-version (pyenv)
-  3. runtime.txt (python-X.Y.Z)
-  4. CI matrices and tox envs: the newest version already tested
+Where the Python project sits (`project_dir`): the repository root when it holds a project file
+(pyproject.toml, setup.py, requirements*.txt, Pipfile, manage.py, a lock file), else the one
+sub-directory that does (`backend/`, `src/`). Everything below is read from there; CI and git from
+the repository root.
+
+Which Python production runs (`current_python`). Sources disagree in real repos; what production
+runs wins over what is merely supported:
+  1. the app's Dockerfile: the image its final stage is built from (every stage read, ARG/ENV expanded)
+  2. .python-version (pyenv), runtime.txt, Pipfile's [requires] python_version
+  3. CI matrices and tox envs: the newest version tested that still has a newer one to move to
+  4. trove classifiers: likewise
   5. requires-python / python_requires: the oldest version still supported
-  6. trove classifiers: the newest listed
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
-import shlex
+import sys
 from pathlib import Path
 
 import yaml
 from jinja2.ext import Extension
 
+
+def _sibling(name: str):
+    """extensions/NAME.py, loaded by path (Copier loads this file by path, not as a package)."""
+    full = f"python_upgrade_{name}"
+    if full not in sys.modules:
+        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)
+    return sys.modules[full]
+
+
+dockerfile = _sibling("dockerfile")
+
 _VERSION = re.compile(r"(?<![\d.])3\.(\d{1,2})(?![\d])")
-_IGNORED_DIRS = {".git", ".tox", ".venv", "venv", "node_modules", "python-upgrade", "site-packages"}
+_IGNORED_DIRS = {".git", ".tox", ".venv", "venv", "node_modules", "python-upgrade", "site-packages", ".nox",
+                 "__pycache__", "build", "dist"}
+# Directories whose manifests belong to something else (fixtures, docs, editor containers, CI actions).
+_FOREIGN_DIRS = {"tests", "test", "testing", "fixtures", "docs", "doc", "examples", "example", ".github",
+                 ".devcontainer", "news", "changelog.d"}
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "manage.py", "uv.lock",
+                 "poetry.lock", "pdm.lock")
 
 # (label, rule) in priority order; see the module docstring.
 RULES = (
     ("Dockerfile", "what production runs"),
     (".python-version", "pinned interpreter"),
     ("runtime.txt", "pinned interpreter"),
+    ("Pipfile", "pinned interpreter"),
     ("CI / tox", "newest version tested"),
-    ("requires-python", "oldest version supported"),
     ("classifiers", "newest version listed"),
+    ("requires-python", "oldest version supported"),
 )
 
 
@@ -54,7 +81,7 @@ def _files(root: Path, patterns: tuple[str, ...], depth: int = 3) -> list[Path]:
     for pattern in patterns:
         for path in sorted(root.glob(pattern)):
             rel = path.relative_to(root).parts
-            if len(rel) <= depth and not _IGNORED_DIRS & set(rel[:-1]):
+            if len(rel) <= depth and not _IGNORED_DIRS & set(rel[:-1]) and path not in found:
                 found.append(path)
     return found
 
@@ -63,100 +90,234 @@ def _versions(text: str) -> list[str]:
     return [f"3.{m}" for m in _VERSION.findall(text)]
 
 
-def _sources(root: Path) -> dict[str, tuple[list[str], str]]:
-    """{label: (versions found, where)} for every source that names a version."""
+def _braces(text: str) -> str:
+    """tox's brace factors expanded: py3{10-12} -> py310,py311,py312; py3{8,9} -> py38,py39."""
+    def one(match: re.Match) -> str:
+        head, body, tail = match.group(1), match.group(2), match.group(3)
+        items = []
+        for part in body.split(","):
+            lo, dash, hi = part.strip().partition("-")
+            if dash and lo.isdigit() and hi.isdigit() and int(hi) - int(lo) < 50:
+                items += [str(n) for n in range(int(lo), int(hi) + 1)]
+            else:
+                items.append(part.strip())
+        return ",".join(head + item + tail for item in items)
+    return re.sub(r"([\w.]*)\{([^{}]+)\}([\w.-]*)", one, text)
+
+
+def _root(dst_path: object, project_dir: object = ".") -> tuple[Path, Path]:
+    """(repository root, project directory) for dst_path and the project_dir answer."""
+    repo = Path(str(dst_path))
+    project = repo / str(project_dir or ".")
+    return repo, project if project.is_dir() else repo
+
+
+# --------------------------------------------------------------------------- the project directory
+def detect_project_dir(dst_path: object) -> dict:
+    """{'value': "." or a sub-directory, 'why'}: the directory holding the Python project's files."""
+    repo = Path(str(dst_path))
+    if not repo.is_dir() or any((repo / name).is_file() for name in PROJECT_FILES):
+        return {"value": ".", "why": ""}
+    candidates = []
+    for marker in PROJECT_FILES:
+        for path in _files(repo, (f"*/{marker}", f"*/*/{marker}"), depth=3):
+            rel = path.parent.relative_to(repo)
+            if not _FOREIGN_DIRS & set(rel.parts):
+                candidates.append(rel)
+    if not candidates:
+        return {"value": ".", "why": ""}
+    best = max(set(candidates), key=lambda d: (candidates.count(d), -len(d.parts), str(d)))
+    found = sorted(name for name in PROJECT_FILES if (repo / best / name).is_file())
+    return {"value": best.as_posix(), "why": f"{best.as_posix()}/ holds {', '.join(found)}; the root holds none"}
+
+
+# ------------------------------------------------------------------------------------- Dockerfiles
+def _app_dockerfile(repo: Path, project: Path):
+    """(path, final stage) of the Dockerfile that builds the app, or (None, None).
+
+    Every Dockerfile of the project (up to four levels down; CI actions, docs, tests and our own
+    left out) is parsed; the app's is the one that runs Python and has a start command, a plain
+    `Dockerfile` name before a `-dev`/`.dev`/`.worker` variant, the shallower first."""
+    best, best_key = (None, None), None
+    roots = [project] if project == repo else [project, repo]
+    seen = set()
+    for root in roots:
+        for path in _files(root, ("Dockerfile", "Dockerfile*", "*.Dockerfile", "*.dockerfile", "**/Dockerfile",
+                                  "**/Dockerfile*", "**/*.Dockerfile"), depth=4):
+            rel = path.relative_to(repo)
+            if (path in seen or path.name.endswith(".dockerignore") or _FOREIGN_DIRS & set(rel.parts[:-1])
+                    or not path.is_file()):
+                continue
+            seen.add(path)
+            stages = dockerfile.parse(_read(path))
+            if not stages:
+                continue
+            final = stages[-1]
+            text = _read(path)
+            python = bool(dockerfile.python_version(final.image) or re.search(r"(?:^|/)python(?::|@|$)", final.image)
+                          or re.search(r"\b(?:pip|uv|poetry|pipenv|pdm)\b", text))
+            if not python:
+                continue
+            variant = bool(re.search(r"dev|worker|test|ci\b|local", path.name.lower().replace("dockerfile", "")))
+            key = (bool(final.last("CMD") or final.last("ENTRYPOINT")), not variant, path.name == "Dockerfile",
+                   root == project, -len(rel.parts))
+            if best_key is None or key > best_key:
+                best, best_key = (path, final), key
+    return best
+
+
+# --------------------------------------------------------------------------------- Python version
+def _sources(repo: Path, project: Path) -> dict[str, tuple[list[str], str]]:
+    """{label: (versions found, newest first, where)} for every source that names a version."""
     sources: dict[str, tuple[list[str], str]] = {}
 
     def add(label: str, versions: list[str], where: str) -> None:
+        versions = sorted(set(versions), key=_key, reverse=True)
         if versions and label not in sources:
             sources[label] = (versions, where)
 
-    for path in _files(root, ("Dockerfile", "*.Dockerfile", "Dockerfile.*", "*/Dockerfile", "*/*.Dockerfile")):
-        if path.name.endswith(".dockerignore"):
-            continue
-        froms = re.findall(r"(?im)^\s*FROM\s+(?:--platform=\S+\s+)?(?:\S+/)?python:(3\.\d{1,2})", _read(path))
-        if froms:  # the last FROM python: is the final (production) stage of a multi-stage file
-            add("Dockerfile", froms[-1:], f"{path.relative_to(root)} (FROM python:{froms[-1]}...)")
-    text = _read(root / ".python-version").strip()
+    path, final = _app_dockerfile(repo, project)
+    if path is not None and dockerfile.python_version(final.image):
+        add("Dockerfile", [dockerfile.python_version(final.image)], f"{path.relative_to(repo)} (FROM {final.image})")
+    text = _read(project / ".python-version").strip()
     add(".python-version", _versions(text.splitlines()[0] if text else ""), ".python-version")
-    add("runtime.txt", _versions(_read(root / "runtime.txt")), "runtime.txt")
+    add("runtime.txt", _versions(_read(project / "runtime.txt"))[:1], "runtime.txt")
+    pipfile = re.search(r"""(?m)^\s*python_(?:full_)?version\s*=\s*["'](3\.\d+)""", _read(project / "Pipfile"))
+    if pipfile:
+        add("Pipfile", [pipfile.group(1)], "Pipfile ([requires] python_version)")
 
     tested: list[str] = []
     where = []
-    for path in _files(root, (".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")):
+    for path in _files(repo, (".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")):
         if path.name == "python-upgrade.yml":
             continue
-        text = _read(path)
         found = []
-        for line in text.splitlines():
+        lines = _read(path).splitlines()
+        for i, line in enumerate(lines):
             if re.search(r"python(-version)?\s*:|python_version|image:\s*\S*python:", line, re.I):
                 found += _versions(line)
+                # A matrix list written one item a line, under the key.
+                for following in lines[i + 1:i + 12]:
+                    if not re.match(r"\s*-\s*['\"]?3\.\d", following):
+                        break
+                    found += _versions(following)
         if found:
             tested += found
-            where.append(str(path.relative_to(root)))
-    for name in ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml"):
-        text = _read(root / name)
+            where.append(str(path.relative_to(repo)))
+    for name in ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml", "noxfile.py"):
+        text = _read(project / name)
         if name == "pyproject.toml":  # only its [tool.tox] tables
             block = re.search(r"(?ms)^\[tool\.tox\].*?(?=^\[(?!tool\.tox)|\Z)", text)
             text = block.group(0) if block else ""
-        envs = re.findall(r"(?<![\w.])py3(\d{1,2})(?![\d])", text)
+        text = _braces(text)
+        envs = [f"3.{e}" for e in re.findall(r"(?<![\w.])py3(\d{1,2})(?![\d])", text)]
+        envs += [f"3.{e}" for e in re.findall(r"(?<![\w.])3\.(\d{1,2})(?=-|,|\s|$|['\"])", text)] if name != "setup.cfg" else []
         if envs:
-            tested += [f"3.{e}" for e in envs]
+            tested += envs
             where.append(name)
     if tested:
-        add("CI / tox", [max(tested, key=_key)], ", ".join(where))
+        add("CI / tox", tested, ", ".join(where))
 
     for name in ("pyproject.toml", "setup.cfg", "setup.py"):
-        text = _read(root / name)
+        text = _read(project / name)
         m = re.search(r"""(?:requires-python|python_requires)\s*[=:]\s*['"]?\s*>=?\s*(3\.\d{1,2})""", text)
         if m:
             add("requires-python", [m.group(1)], f"{name} ({m.group(0).split('=', 1)[-1].strip(' :')})")
         classifiers = re.findall(r"Programming Language :: Python :: (3\.\d{1,2})", text)
         if classifiers:
-            add("classifiers", [max(classifiers, key=_key)], f"{name} classifiers")
+            add("classifiers", classifiers, f"{name} classifiers")
     return sources
 
 
-def detect_python(dst_path: object, supported: tuple[str, ...] | list[str]) -> dict:
+def detect_python(dst_path: object, supported: tuple[str, ...] | list[str], project_dir: object = ".") -> dict:
     """{'version': chosen "3.X" or "", 'why': one line, 'found': [lines]} for the repo at dst_path.
 
     Versions outside `supported`, and the newest supported one (no target after it), are listed in
-    'found' but never chosen."""
-    root = Path(str(dst_path))
-    if not root.is_dir():
+    'found' but never chosen; a source that lists several (a CI matrix) offers its newest below that."""
+    repo, project = _root(dst_path, project_dir)
+    if not repo.is_dir():
         return {"version": "", "why": "", "found": []}
-    sources = _sources(root)
+    sources = _sources(repo, project)
     found, chosen, why = [], "", ""
     for label, rule in RULES:
         if label not in sources:
             continue
         versions, where = sources[label]
-        version = versions[0]
+        usable = [v for v in versions if v in supported and v != supported[-1]]
+        version = usable[0] if usable else versions[0]
         note = ""
         if version not in supported:
             note = f" (outside {supported[0]}-{supported[-1]}, not used)"
         elif version == supported[-1]:
-            note = f" (the newest supported: nothing newer to migrate to yet, not used)"
+            note = " (the newest supported: nothing newer to migrate to yet, not used)"
+        elif versions[0] != version:
+            note = f" ({versions[0]} too, the newest supported: nothing newer to migrate to)"
         found.append(f"{version} from {where}{note}")
-        if not chosen and not note:
+        if not chosen and (not note or version in usable):
             chosen, why = version, f"{version} from {where}: {rule}"
     return {"version": chosen, "why": why, "found": found}
 
 
-def detect_layout(dst_path: object) -> dict:
-    """Dependency layout and files: {'layout', 'requirements', 'test_requirements', 'test_extra'}."""
-    root = Path(str(dst_path))
-    result = {"layout": "", "requirements": "", "test_requirements": "", "test_extra": ""}
-    if not root.is_dir():
+# ---------------------------------------------------------------------------- dependency layout
+def _toml(path: Path) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Copier runs on 3.11+ here, but be tolerant
+        return {}
+    try:
+        return tomllib.loads(_read(path))
+    except (ValueError, TypeError):
+        return {}
+
+
+def _upwards(repo: Path, project: Path, name: str) -> Path | None:
+    """name in the project directory or a parent up to the repository root (a uv workspace's lock)."""
+    directory = project
+    while True:
+        if (directory / name).is_file():
+            return directory / name
+        if directory == repo or repo not in directory.parents:
+            return None
+        directory = directory.parent
+
+
+def groups_of(dst_path: object, project_dir: object, layout: str) -> list[str]:
+    """The extras / dependency groups / Pipfile categories the project declares for `layout`."""
+    repo, project = _root(dst_path, project_dir)
+    data = _toml(project / "pyproject.toml")
+    if layout == "pipenv":
+        pipfile = _toml(project / "Pipfile")
+        return [k for k, v in pipfile.items() if isinstance(v, dict) and k not in ("source", "requires", "scripts",
+                                                                                     "pipenv", "packages")]
+    names: list[str] = []
+    if layout == "poetry":
+        names += list(((data.get("tool") or {}).get("poetry") or {}).get("group", {}) or {})
+    if layout in ("uv", "pdm", "pyproject", "poetry"):
+        names += list(data.get("dependency-groups") or {})
+    if layout in ("pdm",):
+        names += list((((data.get("tool") or {}).get("pdm") or {}).get("dev-dependencies")) or {})
+    if layout in ("pyproject", "pdm", "uv"):
+        names += list(((data.get("project") or {}).get("optional-dependencies")) or {})
+    return list(dict.fromkeys(names))
+
+
+def detect_layout(dst_path: object, project_dir: object = ".") -> dict:
+    """Dependency layout and files: {'layout', 'requirements', 'test_requirements', 'test_extra', 'why'}."""
+    repo, project = _root(dst_path, project_dir)
+    result = {"layout": "", "requirements": "", "test_requirements": "", "test_extra": "", "why": ""}
+    if not repo.is_dir():
         return result
-    pyproject = _read(root / "pyproject.toml")
-    if (root / "uv.lock").is_file():
-        result["layout"] = "uv"
-    elif (root / "poetry.lock").is_file():
-        result["layout"] = "poetry"
+    pyproject = _read(project / "pyproject.toml")
+    for layout, lock in (("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pdm", "pdm.lock"), ("pipenv", "Pipfile.lock")):
+        found = _upwards(repo, project, lock)
+        if found is not None:
+            result["layout"], result["why"] = layout, f"{found.relative_to(repo)}"
+            break
+    if not result["layout"] and (project / "Pipfile").is_file():
+        result["layout"], result["why"] = "pipenv", "Pipfile (no lock yet)"
     for name in ("requirements.txt", "requirements/production.txt", "requirements/prod.txt", "requirements/base.txt",
                  "requirements/main.txt", "requirements/common.txt"):
-        if (root / name).is_file():
+        if (project / name).is_file():
             result["requirements"] = name
             break
     # The test file, if there is one (none: the tests need only the runtime requirements).
@@ -165,45 +326,88 @@ def detect_layout(dst_path: object) -> dict:
                  "dev_requirements.txt", "requirements-testing.txt", "requirements/test.txt", "requirements/tests.txt",
                  "requirements/testing.txt", "requirements/dev.txt", "requirements/development.txt",
                  "requirements/local.txt"):
-        if (root / name).is_file():
+        if (project / name).is_file():
             result["test_requirements"] = name
             break
     if not result["layout"]:
         if result["requirements"]:
-            result["layout"] = "requirements"
+            result["layout"], result["why"] = "requirements", result["requirements"]
         elif re.search(r"(?m)^\[project\]", pyproject):
-            result["layout"] = "pyproject"
-    # The extra / group holding the tests: the first of these names that the pyproject declares.
-    groups = set(re.findall(r"(?m)^\[tool\.poetry\.group\.([\w-]+)\.dependencies\]", pyproject))
-    for block in re.finditer(r"(?ms)^\[(project\.optional-dependencies|dependency-groups)\](.*?)(?=^\[|\Z)", pyproject):
-        groups |= set(re.findall(r"(?m)^([\w-]+)\s*=", block.group(2)))
-    for name in ("test", "tests", "testing", "dev"):
+            result["layout"], result["why"] = "pyproject", "pyproject.toml [project] and no lock file"
+    # The extra / group holding the tests: the first of these names that the project declares.
+    groups = groups_of(repo, project.relative_to(repo), result["layout"]) if result["layout"] else []
+    for name in ("test", "tests", "testing", "dev", "dev-packages"):
         if name in groups:
             result["test_extra"] = name
             break
     return result
 
 
+def group_error(dst_path: object, project_dir: object, layout: str, field: str, value: object) -> str:
+    """An extra / group answer the project does not declare (a new, empty destination has none yet)."""
+    if layout == "requirements" or not isinstance(value, str) or not value or is_new(dst_path):
+        return ""
+    names = groups_of(dst_path, project_dir, layout)
+    if value in names:
+        return ""
+    where = "Pipfile" if layout == "pipenv" else "pyproject.toml"
+    has = f"it has {', '.join(names)}" if names else "it declares none"
+    return f"{field}: {where} has no group or extra named {value} ({has}); give one, or '' for none"
+
+
+def dir_error(dst_path: object, field: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        return f"{field}: empty; give . for the repository root"
+    if value.startswith("/") or ".." in Path(value).parts:
+        return f"{field}: {value} must be a directory inside the repository, relative to its root"
+    if is_new(dst_path) or (Path(str(dst_path)) / value).is_dir():
+        return ""
+    return f"{field}: {value}/ does not exist in this repository"
+
+
 # ------------------------------------------------------------------------------- the application
 # What kind of project this is, how it starts, where it listens, how its tests run. Sources, in the
 # order production trusts them: the existing Dockerfile (what production runs), the Procfile, compose
-# files, then the code and the dependencies themselves. Each answer comes with the reason shown in
-# the question's help.
+# files, Cloud Foundry manifests, then the code and the dependencies themselves. Each answer comes
+# with the reason shown in the question's help.
 
 WEB_FRAMEWORKS = ("django", "flask", "fastapi", "starlette", "aiohttp", "tornado", "bottle", "pyramid",
                   "falcon", "sanic", "quart", "litestar", "masonite")
 WEB_SERVERS = ("gunicorn", "uvicorn", "hypercorn", "waitress", "daphne", "granian", "uwsgi")
-WORKERS = ("celery", "rq", "dramatiq", "arq", "huey")
-HEALTH_NAMES = r"(?:healthz?|health[-_]?check|healthcheck|livez?|readyz?|readiness|liveness|ping|status)"
+WORKERS = ("celery", "rq", "dramatiq", "arq", "huey", "saq")
+# Health route names, the ones that test the process alone first (a readiness check may need a database).
+HEALTH_ORDER = ("livez", "live", "liveness", "healthz", "health", "health-check", "health_check", "healthcheck",
+                "ping", "status", "readyz", "ready", "readiness")
+HEALTH_NAMES = r"(?:livez?|liveness|healthz?|health[-_]?check|ping|status|readyz?|readiness)"
 # Setup steps found before a start command: ones that produce files for the image (build_command);
 # the others (migrate, db upgrade) are release steps, left out: run once per deploy, not per container.
-BUILD_STEP = re.compile(r"collectstatic|compilemessages|(?:translate|pybabel|babel)\s+compile|compile_?translations")
+BUILD_STEP = re.compile(r"collectstatic|compilemessages|compress\b|(?:translate|pybabel|babel)\s+compile|"
+                        r"compile_?translations|assets\s+build")
+RELEASE_STEP = re.compile(r"\bmigrate\b|\bupgrade\b|alembic|createcachetable|loaddata|\binit[-_]?db\b")
 _SHELL_SPLIT = re.compile(r"\s*(?:&&|;|\|\|)\s*")
-_RUNNER_PREFIX = re.compile(r"^(?:poetry run|uv run|pipenv run|pdm run|hatch run|rye run|python -m poetry run)\s+")
+_RUNNERS = ("uv run", "poetry run", "pipenv run", "pdm run", "hatch run", "rye run", "python -m poetry run")
+# Runner options that take a value (uv run --with x, --python 3.12, --package name ...).
+_RUNNER_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
+                       "--project", "--index", "--with-requirements"}
+# Web servers: the flags that say where they listen (removed) and how to say $PORT instead, each as
+# the server's documentation spells it.
+LISTEN = {
+    "gunicorn": (("-b", "--bind"), "--bind 0.0.0.0:$PORT"),
+    "hypercorn": (("-b", "--bind"), "--bind 0.0.0.0:$PORT"),
+    "uvicorn": (("--host", "--port"), "--host 0.0.0.0 --port $PORT"),
+    "granian": (("--host", "--port"), "--host 0.0.0.0 --port $PORT"),
+    "daphne": (("-b", "--bind", "-p", "--port"), "-b 0.0.0.0 --port $PORT"),
+    "waitress-serve": (("--port", "--listen", "--host"), "--listen=0.0.0.0:$PORT"),
+    "fastapi run": (("--host", "--port"), "--host 0.0.0.0 --port $PORT"),
+    "litestar run": (("--host", "-H", "--port", "-p"), "--host 0.0.0.0 --port $PORT"),
+    "flask run": (("--host", "-h", "--port", "-p"), "--host 0.0.0.0 --port $PORT"),
+}
+_SERVES = re.compile(r"\b(?:gunicorn|uvicorn|hypercorn|daphne|granian|uwsgi|waitress-serve|fastapi\s+run|"
+                     r"litestar\s+(?:--app\s+\S+\s+)?run|flask\s+run|runserver)\b")
 
 
 def _requirement_names(root: Path) -> set[str]:
-    """Distribution names the project depends on (any requirements file, pyproject, setup files)."""
+    """Distribution names the project depends on (any requirements file, pyproject, setup files, Pipfile)."""
     text = "\n".join(_read(p) for p in _files(root, ("requirements*.txt", "requirements/*.txt", "*requirements*.in")))
     names = {m.lower() for m in re.findall(r"(?m)^\s*([A-Za-z][A-Za-z0-9._-]*)", text)}
     for name in ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile"):
@@ -212,76 +416,80 @@ def _requirement_names(root: Path) -> set[str]:
     return {n.replace("_", "-") for n in names}
 
 
-def _dockerfile(root: Path) -> tuple[Path | None, str]:
-    """The project's own Dockerfile (ours excluded) and the text of its final stage."""
-    for path in _files(root, ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*/Dockerfile", "*/*.Dockerfile"), depth=2):
-        if path.name.endswith(".dockerignore"):
-            continue
-        text = _read(path)
-        stages = re.split(r"(?im)^\s*FROM\s", text)
-        if len(stages) > 1:
-            return path, stages[-1]
-    return None, ""
+def _runtime_names(root: Path) -> set[str]:
+    """Distribution names production installs: the runtime requirements file(s), [project]
+    dependencies, Poetry's main dependencies, Pipfile [packages] (not test or dev groups)."""
+    text = "\n".join(_read(p) for p in _files(root, ("requirements.txt", "requirements/*.txt"))
+                     if not re.search(r"test|dev|local|lint|doc", p.name))
+    specs = re.findall(r"(?m)^\s*([A-Za-z][A-Za-z0-9._-]*)", text)
+    data = _toml(root / "pyproject.toml")
+    specs += [str(d) for d in (data.get("project") or {}).get("dependencies") or []]
+    specs += list((((data.get("tool") or {}).get("poetry") or {}).get("dependencies")) or {})
+    specs += list((_toml(root / "Pipfile").get("packages")) or {})
+    return {re.split(r"[\s\[<>=!~;@]", s.strip(), maxsplit=1)[0].lower().replace("_", "-") for s in specs if s.strip()}
 
 
-def _instruction(stage: str, name: str) -> list[str]:
-    """Every `NAME ...` instruction of a Dockerfile stage, continuation lines joined."""
-    joined = re.sub(r"\\\s*\n", " ", stage)
-    return [m.strip() for m in re.findall(rf"(?im)^\s*{name}\s+(.+)$", joined)]
-
-
-def _exec_form(value: str) -> str:
-    """`["gunicorn", "-b", ":5000", "app:app"]` -> a shell line; a shell form is kept as it is."""
-    if value.startswith("["):
-        try:
-            return " ".join(shlex.quote(part) for part in json.loads(value))
-        except (ValueError, TypeError):
-            return ""
-    return value
-
-
-def _script_command(root: Path, command: str) -> tuple[str, str]:
-    """A start command that runs a script of the repository (./boot.sh) -> the command it execs."""
-    words = command.split()
-    if words and words[0] in ("sh", "bash", "/bin/sh", "/bin/bash"):
-        words = words[1:]
-    if not words:
-        return command, ""
-    script = root / words[0].removeprefix("/app/").removeprefix("./")
-    if not script.is_file() or script.suffix == ".py":
-        return command, ""
-    lines = [line.strip() for line in _read(script).splitlines() if line.strip() and not line.strip().startswith("#")]
-    for line in reversed(lines):
-        if line.startswith("exec ") or any(re.match(rf"(?:python -m )?{server}\b", line) for server in WEB_SERVERS):
-            return line.removeprefix("exec ").strip(), words[0]
-    return command, ""
+def clean_command(command: str) -> str:
+    """A start or test line as the image runs it: `exec` and runner prefixes (uv run, poetry run …)
+    dropped, `uv run -m x` -> `python -m x`, an absolute path to an executable -> its name,
+    `./manage.py` -> `python manage.py`. Leading VAR=value assignments are kept."""
+    words = command.strip().split()
+    env = []
+    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):
+        env.append(words.pop(0))
+    rest = " ".join(words)
+    rest = re.sub(r"^exec\s+", "", rest)
+    for runner in _RUNNERS:
+        if rest == runner or rest.startswith(runner + " "):
+            words = rest[len(runner):].split()
+            while words and words[0].startswith("--") or (words and words[0] in _RUNNER_VALUE_FLAGS):
+                flag = words.pop(0)
+                if flag in _RUNNER_VALUE_FLAGS and "=" not in flag and words:
+                    words.pop(0)
+            rest = " ".join(words)
+            break
+    if rest.startswith("-m "):
+        rest = "python " + rest
+    head, _, tail = rest.partition(" ")
+    if head.startswith("/") and re.search(r"/(?:s?bin|\.venv/bin|venv/bin)/[\w.-]+$", head):
+        head = head.rsplit("/", 1)[-1]
+    if head in ("./manage.py", "manage.py"):
+        head = "python manage.py"
+    rest = f"{head} {tail}".strip()
+    return " ".join(env + [rest]).strip()
 
 
 def _listen_on_port(command: str) -> tuple[str, int | None]:
     """The command rewritten to listen on $PORT on every interface, and the port it named."""
     port = None
-    found = re.search(r"(?:^|\s)(?:-b|--bind|--listen|--port|-p)(?:=|\s+)(?:[\w.\[\]:-]*:)?(\d{2,5})\b", command)
-    if not found:
-        found = re.search(r"\brunserver\s+(?:[\w.]*:)?(\d{2,5})\b", command)
+    for server, (flags, listen) in LISTEN.items():
+        spelled = r"(?:\s+--app\s+\S+)?\s+".join(re.escape(word) for word in server.split())
+        match = re.search(rf"(?:^|\s|/){spelled}(?=\s|$)", command)
+        if not match:
+            continue
+        pattern = rf"(?:^|\s)(?:{'|'.join(re.escape(f) for f in flags)})(?:=|\s+)(\S+)"
+        for value in re.findall(pattern, command):
+            digits = re.search(r"(\d{2,5})$", value)
+            if digits and port is None:
+                port = int(digits.group(1))
+        command = re.sub(pattern, "", command)
+        match = re.search(rf"(?:^|\s|/){spelled}(?=\s|$)", command)
+        command = command[:match.end()] + " " + listen + command[match.end():]
+        return " ".join(command.split()), port
+    if re.search(r"(?:^|\s|/)uwsgi(?=\s|$)", command):
+        flag = re.search(r"(?:^|\s)(--http-socket|--http)(?:=|\s+)(\S+)", command)
+        if flag:
+            digits = re.search(r"(\d{2,5})$", flag.group(2))
+            port = int(digits.group(1)) if digits else None
+            command = command.replace(flag.group(0), f" {flag.group(1)} 0.0.0.0:$PORT", 1)
+        else:
+            command = re.sub(r"(?:^|\s|/)uwsgi(?=\s|$)", lambda m: m.group(0) + " --http-socket 0.0.0.0:$PORT", command,
+                             count=1)
+        return " ".join(command.split()), port
+    found = re.search(r"\brunserver\s+(?:[\w.]*:)?(\d{2,5})\b", command)
     if found:
         port = int(found.group(1))
-    words = command.split()
-    server = next((w for w in words if w in WEB_SERVERS or w == "waitress-serve"), "")
-    if server == "gunicorn" or (server in ("hypercorn", "granian") and "--bind" in command):
-        command = re.sub(r"(?:^|\s)(?:-b|--bind)(?:=|\s+)\S+", "", command)
-        command = re.sub(rf"\b{server}\b", f"{server} --bind 0.0.0.0:$PORT", command, count=1)
-    elif server in ("uvicorn", "daphne", "hypercorn", "granian"):
-        host_flag = "-b" if server == "daphne" else "--host"
-        command = re.sub(r"(?:^|\s)(?:--port|-p)(?:=|\s+)\S+", "", command)
-        command = re.sub(r"(?:^|\s)(?:--host|-b)(?:=|\s+)\S+", "", command)
-        command = re.sub(rf"\b{server}\b", f"{server} {host_flag} 0.0.0.0 --port $PORT", command, count=1)
-    elif server == "waitress-serve":
-        command = re.sub(r"(?:^|\s)--(?:port|listen|host)(?:=|\s+)\S+", "", command)
-        command = command.replace("waitress-serve", "waitress-serve --listen=0.0.0.0:$PORT", 1)
-    elif re.search(r"\bflask run\b", command):
-        command = re.sub(r"(?:^|\s)(?:--port|-p|--host|-h)(?:=|\s+)\S+", "", command)
-        command = command.replace("flask run", "flask run --host 0.0.0.0 --port $PORT", 1)
-    elif re.search(r"\brunserver\b", command):
+    if re.search(r"\brunserver\b", command):
         command = re.sub(r"\brunserver(\s+[\w.]*:?\d{2,5}\b)?", "runserver 0.0.0.0:$PORT", command, count=1)
     return " ".join(command.split()), port
 
@@ -294,6 +502,67 @@ def _split_start(command: str) -> tuple[str, list[str], list[str]]:
     build = [s for s in segments[:-1] if BUILD_STEP.search(s)]
     release = [s for s in segments[:-1] if not BUILD_STEP.search(s)]
     return segments[-1], build, release
+
+
+def _script_lines(path: Path) -> list[str]:
+    text = re.sub(r"\\[ \t]*\r?\n", " ", _read(path))
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def _image_path(project: Path, dockerfile_path: Path | None, stage, path: str) -> Path | None:
+    """The repository file an image path (`/code/start.sh`, `./init.sh`) was copied from."""
+    candidates = []
+    if stage is not None:
+        workdir = dockerfile.workdir(stage)
+        absolute = path if path.startswith("/") else workdir.rstrip("/") + "/" + path.removeprefix("./")
+        mapping = dockerfile.copies(stage)
+        if absolute in mapping:
+            candidates.append(mapping[absolute])
+        for dest, source in mapping.items():
+            if absolute.startswith(dest + "/") and source.rstrip("/") in (".", "./"):
+                candidates.append(absolute[len(dest) + 1:])
+            elif absolute.startswith(dest + "/"):
+                candidates.append(source.rstrip("/") + "/" + absolute[len(dest) + 1:])
+        if absolute.startswith(workdir.rstrip("/") + "/"):
+            candidates.append(absolute[len(workdir.rstrip("/")) + 1:])
+    candidates.append(path.removeprefix("./").removeprefix("/app/"))
+    for candidate in candidates:
+        for base in (project, dockerfile_path.parent if dockerfile_path else project):
+            file = base / candidate.removeprefix("./")
+            if file.is_file():
+                return file
+    return None
+
+
+def _script_command(project: Path, words: list[str], rest: list[str], dockerfile_path=None, stage=None):
+    """A start command whose first word is a script of the repository -> (command, release steps,
+    the script's path), following `exec "$@"` (an entrypoint that runs the CMD after its set-up)."""
+    if words and words[0] in ("sh", "bash", "/bin/sh", "/bin/bash") and len(words) > 1 and words[1] != "-c":
+        words = words[1:]
+    if not words:
+        return " ".join(rest), [], ""
+    script = _image_path(project, dockerfile_path, stage, words[0])
+    if script is None or script.suffix == ".py":
+        return " ".join(words + rest), [], ""
+    lines = _script_lines(script)
+    release = [line for line in lines if RELEASE_STEP.search(line) and not _SERVES.search(line)]
+    if any(re.fullmatch(r"exec\s+\"?\$[@*]\"?", line) for line in lines):
+        return " ".join(rest), release, str(script.relative_to(project))
+    for line in reversed(lines):
+        if line.startswith("exec ") or _SERVES.search(line):
+            return line, release, str(script.relative_to(project))
+    return " ".join(words + rest), [], ""
+
+
+def _unwrap(words: list[str]) -> list[str]:
+    """Init wrappers (tini --, dumb-init) and sh -c "…" taken off a start command."""
+    while words and words[0].rsplit("/", 1)[-1] in ("tini", "tini-static", "dumb-init"):
+        words = words[1:]
+        while words and words[0].startswith("-"):
+            words = words[1:]
+    if len(words) >= 3 and words[0] in ("sh", "bash", "/bin/sh", "/bin/bash") and words[1] == "-c":
+        return words[2].split()
+    return words
 
 
 def _procfile(root: Path) -> dict[str, str]:
@@ -314,7 +583,7 @@ def _compose(root: Path) -> list[tuple[str, str, int | None]]:
         except yaml.YAMLError:
             continue
         services = data.get("services") if isinstance(data, dict) else None
-        for service in (services or {}).values():
+        for service in (services or {}).values() if isinstance(services, dict) else ():
             if not isinstance(service, dict) or "build" not in service:
                 continue
             command = service.get("command") or ""
@@ -329,25 +598,51 @@ def _compose(root: Path) -> list[tuple[str, str, int | None]]:
     return found
 
 
-def _python_sources(root: Path, depth: int = 4) -> list[Path]:
-    skip = {"tests", "test", "migrations", "docs", "doc", "examples"}
-    return [p for p in _files(root, ("*.py", "*/*.py", "*/*/*.py", "*/*/*/*.py"), depth=depth)
-            if not skip & set(p.relative_to(root).parts[:-1])][:400]
+def _cloud_foundry(repo: Path, project: Path) -> list[tuple[str, str]]:
+    """(command, where) of Cloud Foundry manifests' `applications[].command` (manifest*.yml)."""
+    found = []
+    for path in _files(repo, ("manifest*.yml", "manifest*.yaml", "*/manifest*.yml", "*/*/manifest*.yaml",
+                              "*/*/manifest*.yml"), depth=3):
+        try:
+            data = yaml.safe_load(_read(path)) or {}
+        except yaml.YAMLError:
+            continue
+        for app in (data.get("applications") or []) if isinstance(data, dict) else []:
+            if isinstance(app, dict) and isinstance(app.get("command"), str):
+                found.append((app["command"], f"{path.relative_to(repo)} (Cloud Foundry command)"))
+                break
+        if found:
+            break
+    return found
+
+
+def _python_sources(root: Path, depth: int = 6) -> list[Path]:
+    skip = {"tests", "test", "migrations", "docs", "doc", "examples", "fixtures"}
+    return [p for p in _files(root, ("*.py", "*/*.py", "*/*/*.py", "*/*/*/*.py", "*/*/*/*/*.py", "*/*/*/*/*/*.py"), depth=depth)
+            if not skip & set(p.relative_to(root).parts[:-1])][:800]
+
+
+def _module(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(parts)
 
 
 def _entry_point(root: Path, names: set[str]) -> tuple[str, str]:
     """(a start command, where) for a web app found in the code, or ("", "")."""
     if (root / "manage.py").is_file():
-        for wsgi in sorted(root.glob("*/wsgi.py")):
-            return f"gunicorn {wsgi.parent.name}.wsgi", f"manage.py and {wsgi.parent.name}/wsgi.py (Django)"
+        for wsgi in sorted(root.glob("*/wsgi.py")) + sorted(root.glob("*/*/wsgi.py")):
+            module = ".".join(wsgi.relative_to(root).with_suffix("").parts)
+            return f"gunicorn {module}", f"manage.py and {wsgi.relative_to(root)} (Django)"
     flask_app = re.search(r"(?m)^\s*FLASK_APP\s*=\s*(\S+)", _read(root / ".flaskenv") + "\n" + _read(root / ".env"))
     if flask_app:
         module = flask_app.group(1).strip("'\"").removesuffix(".py").replace("/", ".")
         module, _, attr = module.partition(":")
         return f"gunicorn {module}:{attr or 'app'}", f".flaskenv (FLASK_APP={flask_app.group(1)})"
-    for path in _python_sources(root, depth=2):
+    for path in _python_sources(root, depth=3):
         text = _read(path)
-        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        module = _module(root, path)
         m = re.search(r"(?m)^(\w+)\s*=\s*(Flask|FastAPI|Starlette|Quart|Litestar|Sanic)\(", text)
         if m:
             server = "gunicorn" if m.group(2) == "Flask" else "uvicorn"
@@ -358,29 +653,113 @@ def _entry_point(root: Path, names: set[str]) -> tuple[str, str]:
     return "", ""
 
 
-def _health_path(root: Path, django: bool) -> tuple[str, str]:
-    route = re.compile(rf"""(?:route|get|api_route|path|re_path|add_url_rule|add_route)\(\s*r?["']\^?/?({HEALTH_NAMES})/?\$?["']""")
-    literal = re.compile(rf"""["']/({HEALTH_NAMES})["']""")
-    sources = _python_sources(root)
-    for path in sources:
-        m = route.search(_read(path))
+# ------------------------------------------------------------------------------------ health path
+_URL_PATH = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::[\w${}]+)?(/[^\s'\"|;)]*)")
+
+
+def _healthcheck_path(project: Path, path: Path | None, stage) -> tuple[str, str]:
+    """The path the app's own Dockerfile HEALTHCHECK (or the script it runs) requests."""
+    if stage is None:
+        return "", ""
+    check = stage.last("HEALTHCHECK")
+    if not check or check.upper().startswith("NONE"):
+        return "", ""
+    command = re.sub(r"^(?:--\S+\s+)*CMD(?:-SHELL)?\s+", "", check, flags=re.I)
+    m = _URL_PATH.search(command)
+    if m:
+        return m.group(1), f"the HEALTHCHECK of {path.name}"
+    words = dockerfile.exec_form(command)
+    script = _image_path(project, path, stage, words[0]) if words else None
+    if script is not None and script.suffix != ".py":
+        m = _URL_PATH.search(_read(script))
         if m:
-            slash = "/" if django else ""
-            return f"/{m.group(1)}{slash}", f"a health route in {path.relative_to(root)}"
-    for path in sources:
+            return m.group(1), f"{script.relative_to(project)}, the HEALTHCHECK of {path.name}"
+    return "", ""
+
+
+def _route_rank(name: str) -> int:
+    key = name.strip("/").split("/")[-1].lower()
+    return HEALTH_ORDER.index(key) if key in HEALTH_ORDER else len(HEALTH_ORDER)
+
+
+def _routes(root: Path) -> list[tuple[str, str]]:
+    """(full path, file) of every health-named route in the code, with the prefixes of the URL
+    includes (Django `include()`), routers (`include_router(prefix=)`, `APIRouter(prefix=)`) and
+    blueprints (`url_prefix=`) that lead to it."""
+    sources = _python_sources(root)
+    texts = {p: _read(p) for p in sources}
+    modules = {_module(root, p): p for p in sources}
+    prefix: dict[Path, list[str]] = {}
+
+    def add(target: Path | None, value: str) -> None:
+        if target is not None:
+            prefix.setdefault(target, []).append(value)
+
+    for path, text in texts.items():
+        # Django: path("api/v3/", include("apiv3.urls")) -> apiv3/urls.py is under /api/v3/.
+        for m in re.finditer(r"""(?:path|re_path|url)\(\s*r?["']\^?([^"']*)["']\s*,\s*include\(\s*\(?\s*["']([\w.]+)["']""", text):
+            add(modules.get(m.group(2)), m.group(1).rstrip("$"))
+        # FastAPI / Flask: include_router(name, prefix=...), register_blueprint(name, url_prefix=...).
+        for m in re.finditer(r"""(?:include_router|register_blueprint)\(\s*([\w.]+)[^)]*?(?:url_)?prefix\s*=\s*["']([^"']*)["']""", text):
+            name = m.group(1).split(".")[0]
+            imported = re.search(rf"(?m)^from\s+([\w.]+)\s+import\s+[^\n]*?\b(\w+)\s+as\s+{name}\b", text) or re.search(
+                rf"(?m)^from\s+([\w.]+)\s+import\s+(?:[^\n]*,\s*)?({name})\b", text)
+            target = None
+            if imported:
+                module = imported.group(1)
+                target = modules.get(module) or modules.get(f"{module}.{imported.group(2)}") or modules.get(
+                    f"{module}.__init__")
+            add(target or (path if re.search(rf"(?m)^{name}\s*=", text) else None), m.group(2))
+    # Prefixes declared where the router is made.
+    own = {}
+    for path, text in texts.items():
+        m = re.search(r"""(?:APIRouter|Blueprint|Router)\([^)]*?(?:url_)?prefix\s*=\s*["']([^"']*)["']""", text) or re.search(
+            r"""(?m)^    path\s*=\s*["'](/[^"']*)["']\s*$""", text)  # a Litestar Controller's path
+        if m:
+            own[path] = m.group(1)
+
+    def full(path: Path, depth: int = 0) -> str:
+        parent = ""
+        if path in prefix and depth < 5:
+            value = prefix[path][0]
+            for other, text in texts.items():  # the file that includes this one may be under a prefix too
+                if other != path and value and value in text and other in prefix:
+                    parent = full(other, depth + 1)
+                    break
+            parent += "/" + value.strip("/") if value.strip("/") else ""
+        return parent + ("/" + own[path].strip("/") if own.get(path, "").strip("/") else "")
+
+    route = re.compile(rf"""(?:route|get|head|api_route|path|re_path|url|add_url_rule|add_route)\(\s*r?["']\^?/?((?:[\w-]+/)*{HEALTH_NAMES}/?)\$?["']""")
+    keyword = re.compile(rf"""@(?:get|head|route|api_route)\([^)]*?\bpath\s*=\s*["']/?((?:[\w-]+/)*{HEALTH_NAMES}/?)["']""")
+    found = []
+    for path, text in texts.items():
+        for m in list(route.finditer(text)) + list(keyword.finditer(text)):
+            found.append((f"{full(path)}/{m.group(1)}".replace("//", "/"), str(path.relative_to(root))))
+    return found
+
+
+def _health_path(root: Path, django: bool) -> tuple[str, str]:
+    routes = sorted(_routes(root), key=lambda r: (_route_rank(r[0]), r[0].count("/"), r[0]))
+    if routes:
+        path, where = routes[0]
+        also = f" ({len(routes) - 1} more: {', '.join(p for p, _ in routes[1:4])})" if len(routes) > 1 else ""
+        return path, f"a health route in {where}, with the prefixes that lead to it{also}"
+    literal = re.compile(rf"""["']/({HEALTH_NAMES}/?)["']""")
+    for path in _python_sources(root):
         m = literal.search(_read(path))
         if m:
             return f"/{m.group(1)}", f"the path {m.group(0)} in {path.relative_to(root)}"
-    if django and any("admin.site.urls" in _read(p) for p in root.glob("*/urls.py")):
-        return ("/admin/login/", "no health route found; Django's admin login page answers without a database "
+    if django and any("admin.site.urls" in _read(p) for p in list(root.glob("*/urls.py")) + list(root.glob("*/*/urls.py"))):
+        return ("/admin/login/", "a guess: no health route found; Django's admin login page answers without a database "
                 "or a login (add a real health check that tests what the app needs)")
-    return "/", "no health route found; the root page (add a real health check that tests what the app needs)"
+    return "/", "a guess: no health route found; the root page (add a real health check that tests what the app needs)"
 
 
-def _ci_steps(root: Path) -> list[tuple[str, dict]]:
-    """(run line, env of its workflow, job and step) for every CI step, in file order."""
+# ------------------------------------------------------------------------------------------ tests
+def _ci_steps(repo: Path) -> list[tuple[str, dict, str]]:
+    """(run line, env of its workflow, job and step, where) for every CI step, in file order."""
     steps = []
-    workflows = _files(root, (".github/workflows/*.yml", ".github/workflows/*.yaml"))
+    workflows = _files(repo, (".github/workflows/*.yml", ".github/workflows/*.yaml"))
     # A workflow named for tests or CI first (others may test something downstream).
     for path in sorted(workflows, key=lambda p: not re.search(r"test|ci|check", p.name, re.I)):
         if path.name == "python-upgrade.yml":
@@ -391,7 +770,7 @@ def _ci_steps(root: Path) -> list[tuple[str, dict]]:
             continue
         if not isinstance(data, dict):
             continue
-        for job in (data.get("jobs") or {}).values():
+        for job in (data.get("jobs") or {}).values() if isinstance(data.get("jobs"), dict) else ():
             if not isinstance(job, dict):
                 continue
             for step in job.get("steps") or []:
@@ -400,35 +779,47 @@ def _ci_steps(root: Path) -> list[tuple[str, dict]]:
                     for scope in (data, job, step):
                         if isinstance(scope.get("env"), dict):
                             env |= scope["env"]
-                    for line in step["run"].splitlines():
+                    for line in re.sub(r"\\[ \t]*\n", " ", step["run"]).splitlines():
                         if line.strip() and not line.strip().startswith("#"):
-                            steps.append((line.strip(), env, str(path.relative_to(root))))
+                            steps.append((line.strip(), env, str(path.relative_to(repo))))
     return steps
 
 
-def _tests(root: Path, names: set[str], django: bool) -> dict:
+def _tox_commands(text: str) -> list[str]:
+    """The [testenv] commands of a tox.ini, factor prefixes (`tests: `) and {posargs} dropped."""
+    block = re.search(r"(?ms)^\[testenv\]\s*$(.*?)(?=^\[|\Z)", text)
+    commands = re.search(r"(?ms)^commands\s*=\s*(.*?)(?=^\S|\Z)", block.group(1) if block else "")
+    lines = []
+    for line in (commands.group(1) if commands else "").splitlines():
+        line = re.sub(r"^\s*[\w{},.-]+:\s+", "", line.strip())
+        line = re.sub(r"\s*\{posargs[^}]*\}", "", line).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _tests(repo: Path, root: Path, names: set[str], django: bool) -> dict:
     """test_command, test_setup_command and test_env, each with the reason."""
     result = {"test_command": ("", ""), "test_setup_command": ("", ""), "test_env": ({}, "")}
-    runner = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|nose2|trial)\b")
-    steps = _ci_steps(root)
+    runner = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|nose2|trial)\b")
+    steps = _ci_steps(repo)
     for i, (line, env, where) in enumerate(steps):
-        command = _RUNNER_PREFIX.sub("", line)
-        if runner.search(command) and not command.startswith(("pip", "tox", "nox")):
+        command = clean_command(line)
+        if runner.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
             result["test_command"] = (command, f"the test step of {where}")
             clean = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()
                      if isinstance(v, (str, int, float, bool)) and "${{" not in str(v)
                      and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))}
             if clean:
-                result["test_env"] = (clean, f"the env of that step in {where}")
-            setup = [_RUNNER_PREFIX.sub("", s) for s, _, w in steps[:i] if w == where and BUILD_STEP.search(s)]
+                result["test_env"] = (clean, f"the env of that step and its job in {where}")
+            setup = [clean_command(s) for s, _, w in steps[:i] if w == where and BUILD_STEP.search(s)]
             if setup:
                 result["test_setup_command"] = (" && ".join(setup), f"the steps before it in {where}")
             break
     if not result["test_command"][0]:
-        tox = re.search(r"(?ms)^commands\s*=\s*\n?\s*(.+?)$", _read(root / "tox.ini"))
-        if tox and runner.search(tox.group(1)):
-            command = re.sub(r"\s*\{posargs[^}]*\}", "", tox.group(1)).strip()
-            result["test_command"] = (command, "tox.ini's commands")
+        tox = [c for c in _tox_commands(_read(root / "tox.ini")) if runner.search(c)]
+        if tox:
+            result["test_command"] = (tox[0], "tox.ini's commands")
         elif django:
             result["test_command"] = ("python manage.py test", "manage.py (Django's test runner)")
         elif ({"pytest"} & names or (root / "pytest.ini").is_file() or (root / "conftest.py").is_file()
@@ -447,27 +838,123 @@ def _tests(root: Path, names: set[str], django: bool) -> dict:
     return result
 
 
-def _packages(stage: str) -> tuple[str, str]:
-    """Debian packages an existing Dockerfile installs: (build ones, runtime ones)."""
-    packages = []
-    for run in _instruction(stage, "RUN"):
-        for m in re.finditer(r"apt-get\s+(?:-\S+\s+)*install\s+((?:[^&;|]+))", run):
-            packages += [w for w in m.group(1).split() if not w.startswith("-") and re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", w)]
-    build = [p for p in packages if p.endswith("-dev") or p in ("build-essential", "gcc", "g++", "make", "pkg-config",
-                                                               "cmake", "cargo", "rustc", "git")]
-    runtime = [p for p in packages if p not in build and p not in ("ca-certificates", "curl", "wget")]
+# ------------------------------------------------------------------------------ image contents
+_BUILD_PACKAGES = ("build-essential", "gcc", "g++", "make", "pkg-config", "cmake", "cargo", "rustc", "git")
+_NOT_NEEDED = ("ca-certificates", "curl", "wget", "tini", "dumb-init", "gnupg", "procps", "apt-utils")
+_PYTHON_TOOLS = {"pip", "setuptools", "wheel", "uv", "pipenv", "poetry", "pdm", "virtualenv", "pip-tools", "hatch"}
+
+
+def _shell_vars(run: str, known: dict[str, str]) -> str:
+    """A RUN line with its own `VAR="a b" &&` assignments (and the stage's ARG/ENV) expanded."""
+    variables = dict(known)
+    for m in re.finditer(r"""(?:^|[;&|]\s*|\s)([A-Za-z_]\w*)=("[^"]*"|'[^']*'|\S+)""", run):
+        variables[m.group(1)] = m.group(2).strip("'\"")
+    return dockerfile.expand(run, variables)
+
+
+def _packages(stages: list, final) -> tuple[str, str]:
+    """Debian packages an existing Dockerfile installs: (build ones of every stage, runtime ones of
+    the final stage and the stages it is built from)."""
+    def installed(stage_list) -> list[str]:
+        packages = []
+        for stage in stage_list:
+            known = {}
+            for key, value in (i for s in stage.chain() for i in s.instructions):
+                if key in ("ENV", "ARG"):
+                    known.update(dockerfile._assignments(value))
+                if key != "RUN":
+                    continue
+                run = _shell_vars(value, known)
+                for m in re.finditer(r"apt-get\s+(?:-\S+\s+)*install\s+([^&;|]+)", run):
+                    packages += [w for w in m.group(1).split() if not w.startswith("-")
+                                 and re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", w)]
+        return packages
+
+    every = installed(stages)
+    build = [p for p in every if p.endswith("-dev") or p in _BUILD_PACKAGES]
+    runtime = [p for p in installed(final.chain()) if p not in build and p not in _NOT_NEEDED]
     return " ".join(dict.fromkeys(build)), " ".join(dict.fromkeys(runtime))
 
 
-def detect_app(dst_path: object) -> dict:
+def _app_packages(final, names: set[str]) -> str:
+    """Python packages the app's image installs beside its dependency files (`pip install uwsgi -r
+    requirements.txt`, `pip install uvicorn[standard]`), that the project does not declare."""
+    found = []
+    for run in final.all("RUN"):
+        for m in re.finditer(r"(?:\buv\s+)?\bpip3?\s+install\s+([^&;|]+)", run):
+            words = m.group(1).split()
+            skip = False
+            for word in words:
+                if skip:
+                    skip = False
+                    continue
+                if word in ("-r", "-c", "-e", "--requirement", "--constraint", "--editable", "-t", "--target",
+                            "--prefix", "--root", "-i", "--index-url", "--extra-index-url", "--python"):
+                    skip = True
+                    continue
+                if word.startswith("-") or "/" in word or word in (".", "..") or word.endswith((".whl", ".txt")):
+                    continue
+                name = re.split(r"[\[<>=!~;]", word.strip("'\""))[0].lower().replace("_", "-")
+                if name and name not in _PYTHON_TOOLS | names and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", name):
+                    found.append(word.strip("'\""))
+    return " ".join(dict.fromkeys(found))
+
+
+_ENV_NOISE = re.compile(r"^(?:PATH|PYTHON\w*|PIP_\w+|UV_\w+|POETRY_\w+|PIPENV_\w+|VIRTUAL_ENV|LANG|LC_\w+|PORT|HOME|"
+                        r"DEBIAN_FRONTEND|GPG_KEY|TZ)$")
+
+
+def _app_env(final) -> dict[str, str]:
+    """The environment the app's image sets for the app itself (settings modules, app paths)."""
+    return {k: v for k, v in dockerfile.env(final).items()
+            if not _ENV_NOISE.match(k) and "$" not in v and not re.search(r"secret|password|token|key", k, re.I)}
+
+
+def detect_image(dst_path: object, project_dir: object = ".") -> dict:
+    """{'suite', 'why'}: the Debian suite the app's image is built on, where its base names one."""
+    repo, project = _root(dst_path, project_dir)
+    if not repo.is_dir():
+        return {"suite": "", "why": ""}
+    path, final = _app_dockerfile(repo, project)
+    suite = dockerfile.suite(final.image) if final is not None else ""
+    return {"suite": suite, "why": f"{path.relative_to(repo)} (FROM {final.image})" if suite else ""}
+
+
+def detect_branches(dst_path: object) -> dict:
+    """{'value': [branch], 'why'}: the branch CI runs on pushes to: the remote's default branch
+    (origin/HEAD), else the branches an existing workflow runs on for pushes, else the checked-out one."""
+    repo = Path(str(dst_path))
+    remote = re.search(r"ref:\s*refs/remotes/\w+/(\S+)", _read(repo / ".git" / "refs" / "remotes" / "origin" / "HEAD"))
+    if remote:
+        return {"value": [remote.group(1)], "why": "the remote's default branch (origin/HEAD)"}
+    for path in _files(repo, (".github/workflows/*.yml", ".github/workflows/*.yaml")):
+        if path.name == "python-upgrade.yml":
+            continue
+        try:
+            data = yaml.safe_load(_read(path)) or {}
+        except yaml.YAMLError:
+            continue
+        on = (data.get("on", data.get(True)) if isinstance(data, dict) else None) or {}
+        push = on.get("push") if isinstance(on, dict) else None
+        branches = push.get("branches") if isinstance(push, dict) else None
+        if isinstance(branches, list) and branches and all(isinstance(b, str) and "*" not in b for b in branches):
+            return {"value": [str(b) for b in branches], "why": f"the push branches of {path.relative_to(repo)}"}
+    head = re.search(r"ref:\s*refs/heads/(\S+)", _read(repo / ".git" / "HEAD"))
+    if head:
+        return {"value": [head.group(1)], "why": "the checked-out branch"}
+    return {"value": [], "why": ""}
+
+
+# -------------------------------------------------------------------------------------- detect_app
+def detect_app(dst_path: object, project_dir: object = ".") -> dict:
     """{'value': {question: value}, 'why': {question: reason}} for app_kind, app_command, app_port,
-    health_path, test_command, test_setup_command, test_env, build_command, build_packages and
-    runtime_packages. A question missing from 'value' was not detected (its plain default holds).
-    ('value', not 'values': Jinja's dot would find the dict method.)"""
-    root = Path(str(dst_path))
+    health_path, test_command, test_setup_command, test_env, build_command, build_packages,
+    runtime_packages, app_packages and app_env. A question missing from 'value' was not detected (its
+    plain default holds). ('value', not 'values': Jinja's dot would find the dict method.)"""
+    repo, root = _root(dst_path, project_dir)
     values: dict = {}
     why: dict = {}
-    if not root.is_dir():
+    if not repo.is_dir():
         return {"value": values, "why": why}
 
     def found(question: str, value, reason: str) -> None:
@@ -476,40 +963,53 @@ def detect_app(dst_path: object) -> dict:
 
     names = _requirement_names(root)
     django = (root / "manage.py").is_file() or "django" in names
-    dockerfile, stage = _dockerfile(root)
+    path, final = _app_dockerfile(repo, root)
     procfile = _procfile(root)
 
-    # The start command: the existing Dockerfile, then the Procfile, then compose, then the code.
-    starts: list[tuple[str, str]] = []
-    if dockerfile is not None:
-        where = str(dockerfile.relative_to(root))
-        entry = " ".join(_exec_form(v) for v in (_instruction(stage, "ENTRYPOINT")[-1:] + _instruction(stage, "CMD")[-1:]))
-        if entry.strip():
-            command, script = _script_command(root, entry.strip())
-            starts.append((command, f"{where} ({'CMD/ENTRYPOINT' if not script else script + ', run by its ENTRYPOINT'})"))
-        expose = [int(p) for e in _instruction(stage, "EXPOSE") for p in re.findall(r"\b(\d{2,5})\b", e)]
+    # The start command: the existing Dockerfile, then the Procfile, compose, Cloud Foundry, the code.
+    starts: list[tuple[str, str, list[str]]] = []
+    if path is not None:
+        where = str(path.relative_to(repo))
+        entry = _unwrap(dockerfile.exec_form(final.last("ENTRYPOINT")))
+        cmd = _unwrap(dockerfile.exec_form(final.last("CMD")))
+        if entry:
+            command, release, script = _script_command(root, entry, cmd, path, final)
+            how = f"{script}, its ENTRYPOINT, then the CMD" if script and command == " ".join(cmd) else (
+                f"{script}, run by its ENTRYPOINT" if script else "ENTRYPOINT/CMD")
+        else:
+            command, release, script = _script_command(root, cmd, [], path, final)
+            how = f"{script}, its CMD" if script else "CMD"
+        if command.strip():
+            starts.append((command.strip(), f"{where} ({how})", release))
+        expose = [int(p) for e in final.all("EXPOSE") for p in re.findall(r"\b(\d{2,5})\b", e)]
         if expose:
             found("app_port", expose[0], f"{where} (EXPOSE)")
-        build, runtime = _packages(stage)
-        found("build_packages", build, f"{where} (apt-get install)")
-        found("runtime_packages", runtime, f"{where} (apt-get install)")
-        steps = [s for run in _instruction(stage, "RUN") for s in _SHELL_SPLIT.split(run)
+        build, runtime = _packages(dockerfile.parse(_read(path)), final)
+        found("build_packages", build, f"{where} (apt-get install, every stage)")
+        found("runtime_packages", runtime, f"{where} (apt-get install of the final stage)")
+        found("app_packages", _app_packages(final, _runtime_names(root)), f"{where} (pip install beside the dependency files)")
+        found("app_env", _app_env(final), f"{where} (ENV of the final stage)")
+        steps = [clean_command(s) for run in final.all("RUN") for s in _SHELL_SPLIT.split(run)
                  if BUILD_STEP.search(s) and not re.search(r"\bpip\b", s)]
         found("build_command", " && ".join(steps), f"{where} (RUN)")
+        found("health_path", *_healthcheck_path(root, path, final))
     for name in ("web", "worker"):
         if name in procfile:
-            starts.append((procfile[name], f"Procfile `{name}:`"))
+            starts.append((procfile[name], f"Procfile `{name}:`", []))
+    for command, where in _cloud_foundry(repo, root):
+        script_command, release, script = _script_command(root, command.split(), [])
+        starts.append((script_command, f"{where}{', ' + script if script else ''}", release))
     for file, command, port in _compose(root):
-        if command:
-            starts.append((command, f"{file} (command)"))
+        if command and not re.search(r"\n|\bif\b|\bthen\b", command):
+            starts.append((command, f"{file} (command)", []))
         if port:
             found("app_port", port, f"{file} (ports)")
     code_command, code_where = _entry_point(root, names)
 
     # app_kind: something that serves, else something that works a queue, else a library.
-    serving = [(c, w) for c, w in starts if not w.startswith("Procfile `worker") and (
-        w.startswith("Procfile `web") or any(s in c for s in WEB_SERVERS) or re.search(r"runserver|flask run", c))]
-    serving = serving or [(c, w) for c, w in starts if "Dockerfile" in w and "app_port" in values]
+    serving = [s for s in starts if not s[1].startswith("Procfile `worker") and (
+        s[1].startswith("Procfile `web") or _SERVES.search(clean_command(s[0])))]
+    serving = serving or [s for s in starts if "Dockerfile" in s[1] and "app_port" in values]
     if serving:
         found("app_kind", "web", f"{serving[0][1]} starts a server")
     elif "worker" in procfile:
@@ -528,22 +1028,23 @@ def detect_app(dst_path: object) -> dict:
     kind = values.get("app_kind", "")
 
     if kind == "web":
-        command, where = serving[0] if serving else (code_command, code_where)
-        server, build, release = _split_start(command)
-        server, port = _listen_on_port(server)
+        command, where, release = serving[0] if serving else (code_command, code_where, [])
+        server, build, more = _split_start(command)
+        server, port = _listen_on_port(clean_command(server))
+        release = [clean_command(r) for r in release + more]
         note = f"; left out (release steps, run them once per deploy): {' && '.join(release)}" if release else ""
         found("app_command", server, f"{where}, set to listen on $PORT{note}")
-        found("build_command", " && ".join(build), where)
+        found("build_command", " && ".join(clean_command(b) for b in build), where)
         found("app_port", port, where)
         found("health_path", *_health_path(root, django))
     elif kind == "worker":
         command, where = (procfile["worker"], "Procfile `worker:`") if "worker" in procfile else (
-            starts[0] if starts else ("", ""))
+            starts[0][:2] if starts else ("", ""))
         server, build, _ = _split_start(command)
-        found("app_command", server, where)
+        found("app_command", clean_command(server), where)
         found("build_command", " && ".join(build), where)
 
-    for question, (value, reason) in _tests(root, names, django).items():
+    for question, (value, reason) in _tests(repo, root, names, django).items():
         found(question, value, reason)
     return {"value": values, "why": why}
 
@@ -554,18 +1055,21 @@ def is_new(dst_path: object) -> bool:
     return not root.is_dir() or not any(p.name != ".git" for p in root.iterdir())
 
 
-def file_error(dst_path: object, field: str, value: object) -> str:
-    """An answer naming a file the repository does not have (a new, empty destination has none yet)."""
+def file_error(dst_path: object, field: str, value: object, project_dir: object = ".") -> str:
+    """An answer naming a file the project does not have (a new, empty destination has none yet)."""
     if not isinstance(value, str) or not value or is_new(dst_path):
         return ""
-    return "" if (Path(str(dst_path)) / value).is_file() else f"{field}: {value} does not exist in this repository"
+    where = Path(str(dst_path)) / str(project_dir or ".")
+    shown = value if str(project_dir or ".") == "." else f"{project_dir}/{value}"
+    return "" if (where / value).is_file() else f"{field}: {shown} does not exist in this repository"
 
 
 class DetectExtension(Extension):
-    """detect_python, detect_layout and detect_app as Jinja globals, for question defaults and help."""
+    """The detect_* functions and the fact checks as Jinja globals, for question defaults and help."""
 
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals.update(detect_python=detect_python, detect_layout=detect_layout, detect_app=detect_app,
-                                   file_error=file_error, is_new=is_new)
-
+                                   detect_project_dir=detect_project_dir, detect_image=detect_image,
+                                   detect_branches=detect_branches, file_error=file_error, group_error=group_error, groups_of=groups_of,
+                                   dir_error=dir_error, is_new=is_new)

@@ -66,7 +66,7 @@ def test_versions_outside_the_range_are_shown_but_not_chosen(tmp_path):
     root = repo(tmp_path, {"Dockerfile": "FROM python:3.7-slim\n", ".python-version": "3.10\n"})
     found = detect.detect_python(root, SUPPORTED)
     assert found["version"] == "3.10"
-    assert "3.7 from Dockerfile (FROM python:3.7...) (outside 3.8-3.14, not used)" in found["found"]
+    assert "3.7 from Dockerfile (FROM python:3.7-slim) (outside 3.8-3.14, not used)" in found["found"]
 
 
 def test_our_own_files_and_venvs_are_ignored(tmp_path):
@@ -206,3 +206,126 @@ def test_a_plain_wsgi_callable_with_a_server_is_a_web_app(tmp_path):
     assert found["app_kind"] == "web"
     assert found["app_command"] == "gunicorn --bind 0.0.0.0:$PORT app:app"
     assert found["health_path"] == "/healthz"
+
+
+# ------------------------------------------------------------------- rules added for real layouts
+@pytest.mark.parametrize(
+    ("command", "expected", "port"),
+    [
+        ("uwsgi --http :8000 --module wsgi:application --master", "uwsgi --http 0.0.0.0:$PORT --module wsgi:application --master", 8000),
+        ("uwsgi --http-socket=0.0.0.0:9000 --ini uwsgi.ini", "uwsgi --http-socket 0.0.0.0:$PORT --ini uwsgi.ini", 9000),
+        ("fastapi run app/main.py --port 80", "fastapi run --host 0.0.0.0 --port $PORT app/main.py", 80),
+        ("litestar --app app:create_app run --host 127.0.0.1 --port 8001",
+         "litestar --app app:create_app run --host 0.0.0.0 --port $PORT", 8001),
+        ("hypercorn --bind 0.0.0.0:5000 app:app", "hypercorn --bind 0.0.0.0:$PORT app:app", 5000),
+        ("daphne -b 0.0.0.0 -p 8001 proj.asgi:application", "daphne -b 0.0.0.0 --port $PORT proj.asgi:application", 8001),
+        ("granian --interface asgi --port 8000 app:app", "granian --host 0.0.0.0 --port $PORT --interface asgi app:app", 8000),
+        ("python manage.py runserver 0.0.0.0:8000", "python manage.py runserver 0.0.0.0:$PORT", 8000),
+    ],
+)
+def test_every_server_listens_on_port(command, expected, port):
+    assert detect._listen_on_port(command) == (expected, port)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("uv run --locked -m manage collectstatic --noinput", "python -m manage collectstatic --noinput"),
+        ("uv run --with x pytest", "pytest"),
+        ("exec /venv/bin/uvicorn app:app", "uvicorn app:app"),
+        ("./manage.py test", "python manage.py test"),
+        ("DATABASE_URL=sqlite://:memory: poetry run python manage.py compress", "DATABASE_URL=sqlite://:memory: python manage.py compress"),
+    ],
+)
+def test_commands_as_the_image_runs_them(line, expected):
+    assert detect.clean_command(line) == expected
+
+
+def test_every_dockerfile_stage_args_and_an_entrypoint_that_runs_the_cmd(tmp_path):
+    found = app(tmp_path, {
+        "deploy/docker/Dockerfile": (
+            "ARG PYTHON_VERSION=3.12\nARG BASE=python:${PYTHON_VERSION}-slim-bullseye\n"
+            "FROM ${BASE} AS build\nARG DEPS=\"libpq-dev gcc\"\nRUN apt-get install -y $DEPS\n"
+            "FROM build AS runtime\nENV DJANGO_SETTINGS_MODULE=site.settings.prod PATH=/venv/bin:$PATH\n"
+            "RUN BUILD=\"libxml2\" && apt-get install -y $BUILD libpq5 && pip install -r requirements.txt uwsgi\n"
+            "COPY docker/entry.sh /entry.sh\nENTRYPOINT [\"/usr/bin/tini\", \"--\", \"/entry.sh\"]\n"
+            "CMD [\"/venv/bin/uwsgi\", \"--http\", \":8000\", \"--module\", \"site.wsgi\"]\n"),
+        "docker/entry.sh": "#!/bin/sh\nset -e\nuntil pg_isready; do sleep 1; done\npython manage.py migrate\nexec \"$@\"\n",
+        "requirements.txt": "django\n", "manage.py": "",
+    })
+    assert found["app_command"] == "uwsgi --http 0.0.0.0:$PORT --module site.wsgi"
+    assert found["app_port"] == 8000
+    assert found["build_packages"] == "libpq-dev gcc"
+    assert found["runtime_packages"] == "libxml2 libpq5"
+    assert found["app_packages"] == "uwsgi"
+    assert found["app_env"] == {"DJANGO_SETTINGS_MODULE": "site.settings.prod"}
+    result = detect.detect_app(tmp_path)
+    assert "left out (release steps, run them once per deploy): python manage.py migrate" in result["why"]["app_command"]
+    assert detect.detect_python(tmp_path, SUPPORTED)["version"] == "3.12"
+    assert detect.detect_image(tmp_path)["suite"] == "bullseye"
+
+
+def test_health_routes_with_their_prefixes(tmp_path):
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "app/main.py": "from fastapi import FastAPI\nfrom app.probe.views import router as probe_router\napp = FastAPI()\n"
+                       "app.include_router(probe_router, prefix='/probe')\n",
+        "app/probe/views.py": "router = APIRouter()\n@router.get('/health')\ndef h(): ...\n@router.get('/live')\ndef l(): ...\n",
+    }
+    assert app(tmp_path, files)["health_path"] == "/probe/live"
+
+
+def test_django_include_prefix_and_the_dockerfile_healthcheck(tmp_path):
+    django = {"manage.py": "", "requirements.txt": "django\n", "site/wsgi.py": "",
+              "site/urls.py": "urlpatterns = [path('api/v3/', include('apiv3.urls'))]\n",
+              "apiv3/urls.py": "urlpatterns = [path('status/', views.status)]\n"}
+    assert app(tmp_path / "a", django)["health_path"] == "/api/v3/status/"
+    with_check = dict(django, Dockerfile="FROM python:3.12\nCOPY check.sh /check.sh\nHEALTHCHECK CMD [\"/check.sh\"]\n"
+                                         "CMD gunicorn site.wsgi\n", **{"check.sh": "curl -f http://localhost:8000/health/\n"})
+    found = detect.detect_app(repo(tmp_path / "b", with_check))
+    assert found["value"]["health_path"] == "/health/" and "HEALTHCHECK" in found["why"]["health_path"]
+
+
+def test_a_project_in_a_subdirectory(tmp_path):
+    root = repo(tmp_path, {"backend/pyproject.toml": '[project]\nname = "x"\n', "backend/Pipfile": "[packages]\n",
+                           "backend/Pipfile.lock": "{}", "backend/manage.py": "", "frontend/package.json": "{}",
+                           "tests/fixtures/pyproject.toml": "", ".github/workflows/ci.yml": "on: push\n"})
+    assert detect.detect_project_dir(root)["value"] == "backend"
+    assert detect.detect_layout(root, "backend")["layout"] == "pipenv"
+    assert detect.dir_error(root, "project_dir", "nope") == "project_dir: nope/ does not exist in this repository"
+    assert detect.file_error(root, "requirements_file", "r.txt", "backend") == (
+        "requirements_file: backend/r.txt does not exist in this repository")
+
+
+@pytest.mark.parametrize(
+    ("files", "layout", "groups"),
+    [
+        ({"pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ntest = ["pytest"]\n', "pdm.lock": ""},
+         "pdm", ["test"]),
+        ({"Pipfile": "[packages]\nx = '*'\n[dev-packages]\npytest = '*'\n", "Pipfile.lock": "{}"},
+         "pipenv", ["dev-packages"]),
+        ({"pyproject.toml": '[project]\nname = "x"\n', "uv.lock": ""}, "uv", []),
+    ],
+)
+def test_pdm_pipenv_and_groups_that_exist(tmp_path, files, layout, groups):
+    root = repo(tmp_path, files)
+    found = detect.detect_layout(root)
+    assert found["layout"] == layout and detect.groups_of(root, ".", layout) == groups
+    assert found["test_extra"] == (groups[0] if groups else "")
+    error = detect.group_error(root, ".", layout, "test_extra", "nope")
+    assert error.startswith("test_extra: ") and "no group or extra named nope" in error
+
+
+def test_the_newest_tested_below_the_newest_supported(tmp_path):
+    root = repo(tmp_path, {"tox.ini": "[tox]\nenv_list = py3{10-14}-tests\n", "pyproject.toml": '[project]\nrequires-python = ">=3.10"\n'})
+    found = detect.detect_python(root, SUPPORTED)
+    assert found["version"] == "3.13" and "3.14 too, the newest supported" in found["found"][0]
+
+
+def test_ci_branches(tmp_path):
+    root = repo(tmp_path, {".git/HEAD": "ref: refs/heads/master\n"})
+    assert detect.detect_branches(root)["value"] == ["master"]
+    repo(tmp_path, {".github/workflows/ci.yml": "on:\n  push:\n    branches: [develop, main]\n"})
+    assert detect.detect_branches(root)["value"] == ["develop", "main"]
+    repo(tmp_path, {".git/refs/remotes/origin/HEAD": "ref: refs/remotes/origin/trunk\n"})
+    assert detect.detect_branches(root) == {"value": ["trunk"], "why": "the remote's default branch (origin/HEAD)"}
