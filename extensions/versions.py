@@ -43,8 +43,9 @@ FREE_THREADED = ("3.13", "3.14", "3.15", "3.16")
 
 # Debian suites of the official python:<v>-slim-<suite> images, per minor.
 DEBIAN_SUITES: dict[str, tuple[str, ...]] = {
-    "3.8": ("bookworm",),
-    **{v: ("bookworm", "trixie") for v in ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15", "3.16")},
+    "3.8": ("bullseye", "bookworm"),
+    **{v: ("bullseye", "bookworm", "trixie") for v in ("3.9", "3.10", "3.11", "3.12", "3.13")},
+    **{v: ("bookworm", "trixie") for v in ("3.14", "3.15", "3.16")},
 }
 
 # Standard-library modules removed in each release, with what to use instead.
@@ -322,6 +323,47 @@ def name_error(field: str, value: object) -> str:
     return ""
 
 
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$")
+_BRANCH = re.compile(r"^[A-Za-z0-9._/*-]+$")
+
+
+def requirements_error(field: str, value: object) -> str:
+    """Python requirements separated by spaces: uvicorn[standard] gunicorn==23.0.0."""
+    if not isinstance(value, str):
+        return f"{field}: {value!r} must be Python requirements separated by spaces"
+    bad = [word for word in value.split() if not _REQUIREMENT.match(word)]
+    return f"{field}: {bad[0]!r} is not a Python requirement (e.g. uvicorn[standard] or gunicorn==23.0.0)" if bad else ""
+
+
+def branches_error(field: str, value: object) -> str:
+    if not isinstance(value, list) or not value or not all(isinstance(b, str) and _BRANCH.match(b) for b in value):
+        return f"{field}: {value!r} must be a list of branch names, e.g. [main]"
+    return ""
+
+
+def start_check(command: object) -> dict:
+    """A shell test that the production image has what `command` runs: {'check', 'what'}.
+    `gunicorn app:app` -> command -v gunicorn; `python -m uvicorn` -> the module is importable;
+    `python manage.py runserver` -> manage.py is there. Leading VAR=value words and exec are skipped."""
+    words = [w for w in shlex.split(str(command)) if w]
+    while words and (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]) or words[0] == "exec"):
+        words.pop(0)
+    if not words:
+        return {"check": "true", "what": "nothing"}
+    if re.fullmatch(r"python3?(\.\d+)?", words[0]) and len(words) > 2 and words[1] == "-m":
+        module = words[2]
+        return {"check": f"python -c \"import importlib.util, sys; sys.exit(importlib.util.find_spec('{module}') is None)\"",
+                "what": f"the module {module}"}
+    if re.fullmatch(r"python3?(\.\d+)?", words[0]) and len(words) > 1 and words[1].endswith(".py"):
+        return {"check": f"test -f {shlex.quote(words[1])}", "what": words[1]}
+    return {"check": f"command -v {shlex.quote(words[0])} >/dev/null", "what": words[0]}
+
+
+def prefix(value: object, head: str) -> str:
+    """head + value, as a filter over lists: paths | map("prefix", "backend/")."""
+    return f"{head}{value}"
+
+
 def refuse(checks: list, given: object) -> str:
     """The final check of every answer, for runs without prompts (--defaults): the first error
     stops the copy with one line naming the question, the value, where it came from and the -d
@@ -367,6 +409,10 @@ EXPORTS = {
         health_error,
         image_error,
         name_error,
+        requirements_error,
+        branches_error,
+        start_check,
+        prefix,
         refuse,
     )
 }

@@ -26,6 +26,13 @@ PATHS = {
     "web-pyproject-venv": {"dependency_layout": "pyproject", "bluegreen_runtime": "venv"},
     "web-uv": {"dependency_layout": "uv", "test_extra": "test"},
     "web-poetry": {"dependency_layout": "poetry"},
+    "web-pdm-served": {"dependency_layout": "pdm", "test_extra": "test", "app_packages": "uvicorn[standard] uwsgi==2.0.28",
+                       "app_env": {"DJANGO_SETTINGS_MODULE": "site.settings.prod"}, "debian_suite": "bullseye",
+                       "ci_branches": ["master", "release/*"], "build_packages": "build-essential libpq-dev",
+                       "app_command": "python -m uvicorn --host 0.0.0.0 --port $PORT app:app"},
+    "web-pipenv-pip": {"dependency_layout": "pipenv", "installer": "pip", "test_extra": "dev-packages"},
+    "library-uv-no-group": {"app_kind": "library", "dependency_layout": "uv", "test_extra": ""},
+    "library-pdm-no-group": {"app_kind": "library", "dependency_layout": "pdm", "test_extra": ""},
     "worker-requirements": {"app_kind": "worker", "app_command": "python -m worker --queue default"},
     "library-pyproject": {"app_kind": "library", "dependency_layout": "pyproject"},
     "library-custom": {
@@ -111,7 +118,7 @@ def check_project(project: Path, answers: dict) -> None:
     assert not dockerfile.startswith("# syntax=")
     # The installer: uv (a build-only tools stage; tox through tox-uv) or pip; uv never in production.
     layout = answers.get("dependency_layout", "requirements")
-    uv = layout == "uv" or (layout in ("requirements", "pyproject") and answers.get("installer", "uv") == "uv")
+    uv = layout == "uv" or (layout in ("requirements", "pyproject", "pdm", "pipenv") and answers.get("installer", "uv") == "uv")
     assert ("tools" in st) is uv
     for name, stage in st.items():
         installs = [line for line in stage["lines"] if re.search(r"\b(pip|uv)\b.* (install|sync) ", line)]
@@ -177,10 +184,13 @@ def check_project(project: Path, answers: dict) -> None:
         "requirements": {answers.get("requirements_file", "requirements.txt"),
                          answers.get("test_requirements_file", "requirements-dev.txt")} - {""},
         "pyproject": {"pyproject.toml"},
-        "uv": {"uv.lock"},
+        "uv": set(),  # uv keeps its own cache: setup-python's pip cache has nothing to key on
         "poetry": {"poetry.lock"},
+        "pdm": {"pdm.lock"},
+        "pipenv": {"Pipfile.lock"},
     }[layout]
-    assert set(setup["with"]["cache-dependency-path"].split()) == expected_paths
+    assert set(setup["with"].get("cache-dependency-path", "").split()) == expected_paths
+    assert (setup["with"].get("cache") == "pip") is bool(expected_paths)
 
     assert ("audit" in workflow["jobs"]) is not finished
     for tool in ("audit.py", "compare.py"):
@@ -384,3 +394,27 @@ def test_requirements_py_asks_for_hash_checking_where_pip_would(copie, tmp_path)
     assert (out / "requirements.txt").read_text().endswith(files["requirements.txt"])
     assert (out / "requirements-test.txt").read_text() == files["requirements-test.txt"]
     assert (out / "base.txt").read_text() == files["base.txt"]
+
+
+def test_a_project_in_a_subdirectory(tmp_path):
+    """project_dir: the project's files render there, the workflow and the answers stay at the root
+    and run their steps and builds there."""
+    from copier import run_copy
+    from render import load_yaml
+
+    run_copy(str(ROOT), tmp_path, data={"project_dir": "backend", "dependency_layout": "pipenv",
+                                        "test_extra": "dev-packages"},
+             defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    assert (tmp_path / "backend" / "python-upgrade" / "Dockerfile").is_file()
+    assert (tmp_path / "backend" / "tox-python-upgrade.ini").is_file()
+    assert (tmp_path / "backend" / "deploy" / "bluegreen" / "bluegreen.sh").is_file()
+    assert (tmp_path / "backend" / "python-upgrade" / "lock_requirements.py").is_file()
+    assert not (tmp_path / "python-upgrade").exists() and not (tmp_path / "backend" / ".github").exists()
+    workflow = load_yaml(tmp_path / ".github" / "workflows" / "python-upgrade.yml")
+    assert workflow["defaults"]["run"]["working-directory"] == "backend"
+    docker_steps = [s for s in workflow["jobs"]["docker"]["steps"] if "with" in s and "context" in s["with"]]
+    assert docker_steps and all(s["with"]["context"] == "backend" and s["with"]["file"] == "backend/python-upgrade/Dockerfile"
+                                for s in docker_steps)
+    tox_setup = next(s for s in workflow["jobs"]["tox"]["steps"] if "setup-python" in s.get("uses", ""))
+    assert tox_setup["with"]["cache-dependency-path"] == "backend/Pipfile.lock"
+    assert (tmp_path / ".copier-answers.python-upgrade.yml").is_file()

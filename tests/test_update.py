@@ -29,7 +29,7 @@ def tagged_template(tmp_path: Path) -> Path:
     git(tpl, "add", "-A")
     git(tpl, "commit", "-q", "-m", "v1")
     git(tpl, "tag", "v1")
-    tox = tpl / "template" / "tox-python-upgrade.ini.jinja"
+    tox = tpl / "template" / "{{ project_dir }}" / "tox-python-upgrade.ini.jinja"
     text = tox.read_text()
     text = text.replace("skip_missing_interpreters = false", "skip_missing_interpreters = false\n# v2: a new line")
     text = text.replace("description = run the tests on Python {base_python}", "description = v2 runs the tests on {base_python}")
@@ -160,7 +160,8 @@ def test_a_release_that_moves_a_file_carries_edits_across_with_a_migration(proje
     runbook.write_text(runbook.read_text() + "\n## Our notes\n\nCall the on-call first.\n")
     commit_all(dst, "our notes")
 
-    git(tpl, "mv", "template/python-upgrade/MIGRATION.md.jinja", "template/python-upgrade/RUNBOOK.md.jinja")
+    git(tpl, "mv", "template/{{ project_dir }}/python-upgrade/MIGRATION.md.jinja",
+        "template/{{ project_dir }}/python-upgrade/RUNBOOK.md.jinja")
     old, new = "python-upgrade/MIGRATION.md", "python-upgrade/RUNBOOK.md"
     with open(tpl / "copier.yml", "a") as handle:
         handle.write(

@@ -3,8 +3,8 @@
 
     python3 python-upgrade/smoke.py IMAGE [--path /healthz] [--seconds 60] [-e NAME=VALUE ...]
 
-    DOCKER_BUILDKIT=1 docker build -f python-upgrade/Dockerfile --target production-target -t shop:target .
-    python3 python-upgrade/smoke.py shop:target
+    DOCKER_BUILDKIT=1 docker build -f python-upgrade/Dockerfile --target production-target -t shop:3.13 .
+    python3 python-upgrade/smoke.py shop:3.13
 
 Runs the image as it runs in production (its own CMD and user) on host networking with $PORT set to
 a free port, and passes when the path answers 2xx (redirects followed) before the time is up. It
