@@ -756,20 +756,26 @@ def _health_path(root: Path, django: bool) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------------------------------ tests
-def _ci_steps(repo: Path) -> list[tuple[str, dict, str]]:
-    """(run line, env of its workflow, job and step, where) for every CI step, in file order."""
-    steps = []
-    workflows = _files(repo, (".github/workflows/*.yml", ".github/workflows/*.yaml"))
-    # A workflow named for tests or CI first (others may test something downstream).
-    for path in sorted(workflows, key=lambda p: not re.search(r"test|ci|check", p.name, re.I)):
+def _workflows(repo: Path) -> list[tuple[Path, dict]]:
+    """(path, parsed mapping) of every GitHub Actions workflow but ours; unreadable ones left out."""
+    found = []
+    for path in _files(repo, (".github/workflows/*.yml", ".github/workflows/*.yaml")):
         if path.name == "python-upgrade.yml":
             continue
         try:
             data = yaml.safe_load(_read(path)) or {}
         except yaml.YAMLError:
             continue
-        if not isinstance(data, dict):
-            continue
+        if isinstance(data, dict):
+            found.append((path, data))
+    return found
+
+
+def _ci_steps(repo: Path) -> list[tuple[str, dict, str]]:
+    """(run line, env of its workflow, job and step, where) for every CI step, in file order."""
+    steps = []
+    # A workflow named for tests or CI first (others may test something downstream).
+    for path, data in sorted(_workflows(repo), key=lambda w: not re.search(r"test|ci|check", w[0].name, re.I)):
         for job in (data.get("jobs") or {}).values() if isinstance(data.get("jobs"), dict) else ():
             if not isinstance(job, dict):
                 continue
@@ -927,14 +933,8 @@ def detect_branches(dst_path: object) -> dict:
     remote = re.search(r"ref:\s*refs/remotes/\w+/(\S+)", _read(repo / ".git" / "refs" / "remotes" / "origin" / "HEAD"))
     if remote:
         return {"value": [remote.group(1)], "why": "the remote's default branch (origin/HEAD)"}
-    for path in _files(repo, (".github/workflows/*.yml", ".github/workflows/*.yaml")):
-        if path.name == "python-upgrade.yml":
-            continue
-        try:
-            data = yaml.safe_load(_read(path)) or {}
-        except yaml.YAMLError:
-            continue
-        on = (data.get("on", data.get(True)) if isinstance(data, dict) else None) or {}
+    for path, data in _workflows(repo):
+        on = data.get("on", data.get(True)) or {}
         push = on.get("push") if isinstance(on, dict) else None
         branches = push.get("branches") if isinstance(push, dict) else None
         if isinstance(branches, list) and branches and all(isinstance(b, str) and "*" not in b for b in branches):
