@@ -534,6 +534,18 @@ def _image_path(project: Path, dockerfile_path: Path | None, stage, path: str) -
     return None
 
 
+def _source_paths(project: Path, dockerfile_path: Path, stage, command: str) -> str:
+    """A start command with the old image's paths of the repository's files (`uwsgi /code/etc/uwsgi.ini`)
+    turned into the paths they have in the source tree, which is the production image's WORKDIR."""
+    words = command.split(" ")
+    for i, word in enumerate(words[1:], 1):
+        if word.startswith("/") and re.fullmatch(r"[\w./-]+", word):
+            file = _image_path(project, dockerfile_path, stage, word)
+            if file is not None and file.is_relative_to(project):
+                words[i] = str(file.relative_to(project))
+    return " ".join(words)
+
+
 def _script_command(project: Path, words: list[str], rest: list[str], dockerfile_path=None, stage=None):
     """A start command whose first word is a script of the repository -> (command, release steps,
     the script's path), following `exec "$@"` (an entrypoint that runs the CMD after its set-up)."""
@@ -804,6 +816,19 @@ def _tox_commands(text: str) -> list[str]:
     return lines
 
 
+def _django_settings(root: Path) -> list[Path]:
+    """Django's settings files: the module manage.py names (DJANGO_SETTINGS_MODULE), then the usual
+    places (settings.py at the root, in a package, or a settings/ package)."""
+    found = []
+    m = re.search(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""", _read(root / "manage.py"))
+    if m:
+        base = root.joinpath(*m.group(1).split("."))
+        found += [p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()]
+        found += sorted(base.glob("*.py")) if base.is_dir() else []
+    found += sorted(root.glob("settings*.py")) + sorted(root.glob("*/settings*.py")) + sorted(root.glob("*/settings/*.py"))
+    return [p for p in dict.fromkeys(found) if "tests" not in p.relative_to(root).parts]
+
+
 def _tests(repo: Path, root: Path, names: set[str], django: bool) -> dict:
     """test_command, test_setup_command and test_env, each with the reason."""
     result = {"test_command": ("", ""), "test_setup_command": ("", ""), "test_env": ({}, "")}
@@ -836,8 +861,7 @@ def _tests(repo: Path, root: Path, names: set[str], django: bool) -> dict:
             if tests and all("unittest" in _read(p) for p in tests[:20]):
                 result["test_command"] = ("python -m unittest", f"unittest tests ({tests[0].relative_to(root)})")
     if django and not result["test_setup_command"][0]:
-        settings = "\n".join(_read(p) for p in root.glob("*/settings*.py")) + "\n".join(
-            _read(p) for p in root.glob("*/settings/*.py"))
+        settings = "\n".join(_read(p) for p in _django_settings(root))
         if re.search(r"(?m)^\s*STATIC_ROOT\s*=", settings):
             result["test_setup_command"] = ("python manage.py collectstatic --noinput",
                                             "Django with STATIC_ROOT: templates need the collected static files")
@@ -916,6 +940,92 @@ def _app_env(final) -> dict[str, str]:
             if not _ENV_NOISE.match(k) and "$" not in v and not re.search(r"secret|password|token|key", k, re.I)}
 
 
+def _testpaths(root: Path) -> tuple[list[str], str]:
+    """pytest's `testpaths` (pyproject [tool.pytest.ini_options], pytest.ini, tox.ini [pytest],
+    setup.cfg [tool:pytest]) that are directories of the project."""
+    options = _toml(root / "pyproject.toml").get("tool", {}).get("pytest", {}).get("ini_options", {})
+    paths, where = options.get("testpaths", []), "pyproject.toml [tool.pytest.ini_options] testpaths"
+    if isinstance(paths, str):
+        paths = paths.split()
+    for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        if paths:
+            break
+        m = re.search(rf"(?ms)^\[{re.escape(section)}\]\s*$(.*?)(?=^\[|\Z)", _read(root / name))
+        line = re.search(r"(?m)^testpaths\s*=\s*((?:.*\n?)(?:[ \t]+\S.*\n?)*)", m.group(1)) if m else None
+        if line:
+            paths, where = line.group(1).split(), f"{name} [{section}] testpaths"
+    paths = [str(p).strip("/") for p in paths if isinstance(p, str)]
+    # Only directories of tests: `testpaths = ["app"]` (tests beside the code) holds the app itself.
+    return [p for p in paths if p and ".." not in p and (root / p).is_dir()
+            and Path(p).name in ("tests", "test", "testing", "functional_tests", "integration_tests")], where
+
+
+def detect_excludes(dst_path: object, project_dir: object = ".") -> dict:
+    """{'value': [path], 'why'}: what the production image leaves out of the source: pytest's
+    testpaths that are test directories, else the top-level tests/ or test/ directory (a guess: nothing says the app does not
+    import it)."""
+    repo, root = _root(dst_path, project_dir)
+    if not root.is_dir():
+        return {"value": [], "why": ""}
+    paths, where = _testpaths(root)
+    if paths:
+        return {"value": paths, "why": where}
+    code = _python_sources(root, 4)  # the tests themselves left out
+    dirs = [d for d in ("tests", "test") if (root / d).is_dir()
+            and not any(re.search(rf"(?m)^\s*(?:from|import)\s+{d}\b", _read(p)) for p in code)]
+    return {"value": dirs, "why": f"the {'/, '.join(dirs)}/ directory (a guess: no testpaths say so)" if dirs else ""}
+
+
+def detect_writable_dirs(dst_path: object, project_dir: object = ".") -> dict:
+    """{'value': [path], 'why'}: directories of the source tree the app writes to: Django's
+    MEDIA_ROOT under the project's BASE_DIR, and the old image's VOLUMEs and `mkdir`s under its WORKDIR."""
+    repo, root = _root(dst_path, project_dir)
+    found: dict[str, str] = {}
+    if not root.is_dir():
+        return {"value": [], "why": ""}
+    for path in _django_settings(root):
+        m = re.search(r"""(?m)^MEDIA_ROOT\s*=\s*(?:[A-Z_]*(?:DIR|ROOT)\s*/\s*|os\.path\.join\(\s*[A-Z_]*(?:DIR|ROOT)\s*,\s*)["']([\w./-]+)["']""",
+                      _read(path))
+        if m and ".." not in m.group(1):
+            found.setdefault(m.group(1).strip("/"), f"MEDIA_ROOT in {path.relative_to(root)}")
+    path, final = _app_dockerfile(repo, root)
+    if final is not None:
+        workdir = dockerfile.workdir(final).rstrip("/")
+        where = str(path.relative_to(repo))
+        volumes = [v for value in final.all("VOLUME") for v in re.findall(r"[\w./-]+", value)]
+        made = [d for run in final.all("RUN") for m in re.finditer(r"\bmkdir\s+(?:-\S+\s+)*([^&;|]+)", run)
+                for d in m.group(1).split() if not d.startswith("-")]
+        for d in volumes + made:
+            relative = d[len(workdir) + 1:] if workdir and d.startswith(workdir + "/") else (
+                d if not d.startswith("/") and "$" not in d else "")
+            relative = relative.strip("/")
+            if relative and ".." not in relative and re.fullmatch(r"[\w./-]+", relative):
+                found.setdefault(relative, f"{where} ({'VOLUME' if d in volumes else 'mkdir'} under WORKDIR)")
+    return {"value": list(found), "why": "; ".join(f"{k}: {v}" for k, v in found.items())}
+
+
+def detect_scm_version(dst_path: object, project_dir: object = ".") -> dict:
+    """{'value', 'why'}: the build backend that takes the project's version from git, which a Docker
+    build context leaves out: hatch-vcs ([tool.hatch.version] source = "vcs"), setuptools-scm
+    ([tool.setuptools_scm], or use_scm_version in setup.py), pdm-backend ([tool.pdm.version] source =
+    "scm"), poetry-dynamic-versioning ([tool.poetry-dynamic-versioning] enable = true)."""
+    repo, root = _root(dst_path, project_dir)
+    data = _toml(root / "pyproject.toml")
+    tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+    requires = " ".join(str(r) for r in data.get("build-system", {}).get("requires", []) or []).lower()
+    if str(tool.get("hatch", {}).get("version", {}).get("source", "")) == "vcs":
+        return {"value": "hatch-vcs", "why": 'pyproject.toml [tool.hatch.version] source = "vcs"'}
+    if str(tool.get("pdm", {}).get("version", {}).get("source", "")) == "scm":
+        return {"value": "pdm-backend", "why": 'pyproject.toml [tool.pdm.version] source = "scm"'}
+    if tool.get("poetry-dynamic-versioning", {}).get("enable") is True:
+        return {"value": "poetry-dynamic-versioning", "why": "pyproject.toml [tool.poetry-dynamic-versioning] enable = true"}
+    if "setuptools_scm" in tool or re.search(r"setuptools[-_]scm", requires):
+        return {"value": "setuptools-scm", "why": "pyproject.toml [tool.setuptools_scm] / build-system requires"}
+    if re.search(r"\buse_scm_version\s*=", _read(root / "setup.py")):
+        return {"value": "setuptools-scm", "why": "setup.py use_scm_version"}
+    return {"value": "", "why": ""}
+
+
 def detect_image(dst_path: object, project_dir: object = ".") -> dict:
     """{'suite', 'why'}: the Debian suite the app's image is built on, where its base names one."""
     repo, project = _root(dst_path, project_dir)
@@ -980,7 +1090,7 @@ def detect_app(dst_path: object, project_dir: object = ".") -> dict:
             command, release, script = _script_command(root, cmd, [], path, final)
             how = f"{script}, its CMD" if script else "CMD"
         if command.strip():
-            starts.append((command.strip(), f"{where} ({how})", release))
+            starts.append((_source_paths(root, path, final, command.strip()), f"{where} ({how})", release))
         expose = [int(p) for e in final.all("EXPOSE") for p in re.findall(r"\b(\d{2,5})\b", e)]
         if expose:
             found("app_port", expose[0], f"{where} (EXPOSE)")
@@ -1030,7 +1140,11 @@ def detect_app(dst_path: object, project_dir: object = ".") -> dict:
     if kind == "web":
         command, where, release = serving[0] if serving else (code_command, code_where, [])
         server, build, more = _split_start(command)
-        server, port = _listen_on_port(clean_command(server))
+        ini = [w for w in clean_command(server).split() if w.endswith(".ini")]
+        if clean_command(server).startswith("uwsgi") and ini and "$(PORT)" in _read(root / ini[0]):
+            server, port = clean_command(server), None  # its ini file already listens on $(PORT)
+        else:
+            server, port = _listen_on_port(clean_command(server))
         release = [clean_command(r) for r in release + more]
         note = f"; left out (release steps, run them once per deploy): {' && '.join(release)}" if release else ""
         found("app_command", server, f"{where}, set to listen on $PORT{note}")
@@ -1071,5 +1185,6 @@ class DetectExtension(Extension):
         super().__init__(environment)
         environment.globals.update(detect_python=detect_python, detect_layout=detect_layout, detect_app=detect_app,
                                    detect_project_dir=detect_project_dir, detect_image=detect_image,
-                                   detect_branches=detect_branches, file_error=file_error, group_error=group_error, groups_of=groups_of,
+                                   detect_branches=detect_branches, detect_excludes=detect_excludes, detect_scm_version=detect_scm_version,
+                                   detect_writable_dirs=detect_writable_dirs, file_error=file_error, group_error=group_error, groups_of=groups_of,
                                    dir_error=dir_error, is_new=is_new)

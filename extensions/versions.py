@@ -95,6 +95,14 @@ REMOVED_MODULES: dict[str, dict[str, str]] = {
 }
 
 # Tools the rendered files pin (one place to bump them).
+# The variable each git-versioning build backend reads instead of asking git (a Docker build has no
+# .git): its documented override. hatch-vcs is setuptools-scm underneath.
+SCM_VERSION_ENV = {
+    "setuptools-scm": "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "hatch-vcs": "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "pdm-backend": "PDM_BUILD_SCM_VERSION",
+    "poetry-dynamic-versioning": "POETRY_DYNAMIC_VERSIONING_BYPASS",
+}
 TOOLS = {"tox": "4.67.15", "tox_uv": "1.37.1", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6"}
 
 # The cutover's gates, one set for both engines: deploy/bluegreen/bluegreen.conf (nginx on one host)
@@ -327,6 +335,19 @@ _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?([
 _BRANCH = re.compile(r"^[A-Za-z0-9._/*-]+$")
 
 
+_RELATIVE_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9._/-]+$")
+
+
+def paths_error(field: str, value: object) -> str:
+    """A list of paths inside the project (relative, no `..`, no spaces or quotes): [tests, media]."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        return f"{field}: {value!r} must be a list of paths inside the project, e.g. [tests]"
+    bad = [p for p in value if not _RELATIVE_PATH.match(p) or p.strip("/") in ("", ".")]
+    return f"{field}: {bad[0]!r} is not a path inside the project (relative, no '..', e.g. media/uploads)" if bad else ""
+
+
 def requirements_error(field: str, value: object) -> str:
     """Python requirements separated by spaces: uvicorn[standard] gunicorn==23.0.0."""
     if not isinstance(value, str):
@@ -412,6 +433,7 @@ EXPORTS = {
         requirements_error,
         branches_error,
         start_check,
+        paths_error,
         prefix,
         refuse,
     )
@@ -429,5 +451,6 @@ class VersionsExtension(Extension):
         environment.globals.update({f"{tool}_version": version for tool, version in TOOLS.items()})
         environment.globals["SUPPORTED"] = list(SUPPORTED)
         environment.globals["GATES"] = dict(GATES)
+        environment.globals["SCM_VERSION_ENV"] = dict(SCM_VERSION_ENV)
         # The one impure input, made here and passed to the pure functions: the day of the render.
         environment.globals["TODAY"] = datetime.date.today().isoformat()

@@ -329,3 +329,65 @@ def test_ci_branches(tmp_path):
     assert detect.detect_branches(root)["value"] == ["develop", "main"]
     repo(tmp_path, {".git/refs/remotes/origin/HEAD": "ref: refs/remotes/origin/trunk\n"})
     assert detect.detect_branches(root) == {"value": ["trunk"], "why": "the remote's default branch (origin/HEAD)"}
+
+
+def test_what_the_production_image_leaves_out(tmp_path):
+    # pytest's testpaths, when they are test directories; tests beside the code are not one.
+    root = repo(tmp_path / "a", {"pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["src/py/tests"]\n',
+                                 "src/py/tests/test_x.py": ""})
+    assert detect.detect_excludes(root)["value"] == ["src/py/tests"]
+    root = repo(tmp_path / "b", {"pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["app"]\n',
+                                 "app/main.py": "", "app/test_main.py": ""})
+    assert detect.detect_excludes(root)["value"] == []
+    root = repo(tmp_path / "c", {"setup.cfg": "[tool:pytest]\ntestpaths =\n    tests\n    missing\n", "tests/test_x.py": ""})
+    assert detect.detect_excludes(root) == {"value": ["tests"], "why": "setup.cfg [tool:pytest] testpaths"}
+    # A top-level tests/ is a guess, and not made when the app imports from it.
+    root = repo(tmp_path / "d", {"tests/__init__.py": "", "tests/test_x.py": "", "app.py": "import os\n"})
+    assert detect.detect_excludes(root)["value"] == ["tests"] and "a guess" in detect.detect_excludes(root)["why"]
+    root = repo(tmp_path / "e", {"tests/__init__.py": "", "tests/factories.py": "", "app.py": "from tests import factories\n"})
+    assert detect.detect_excludes(root)["value"] == []
+
+
+def test_directories_the_app_writes_to(tmp_path):
+    root = repo(tmp_path / "a", {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_conf.settings.prod")\n',
+        "site_conf/settings/prod.py": 'MEDIA_ROOT = BASE_DIR / "uploads"\n',
+        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /srv/app\nRUN mkdir -p /srv/app/var/log /tmp/x\nVOLUME /srv/app/data\nCMD app\n",
+    })
+    found = detect.detect_writable_dirs(root)
+    assert found["value"] == ["uploads", "data", "var/log"]
+    assert "MEDIA_ROOT in site_conf/settings/prod.py" in found["why"] and "VOLUME under WORKDIR" in found["why"]
+    root = repo(tmp_path / "b", {"settings.py": "MEDIA_ROOT = os.path.join(PROJECT_DIR, 'media')\n", "manage.py": ""})
+    assert detect.detect_writable_dirs(root)["value"] == ["media"]
+    root = repo(tmp_path / "c", {"settings.py": "MEDIA_ROOT = '/var/media'\n", "manage.py": ""})
+    assert detect.detect_writable_dirs(root)["value"] == []
+
+
+@pytest.mark.parametrize(("files", "backend"), [
+    ({"pyproject.toml": '[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n[tool.hatch.version]\nsource = "vcs"\n'}, "hatch-vcs"),
+    ({"pyproject.toml": '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n'}, "setuptools-scm"),
+    ({"pyproject.toml": "[tool.setuptools_scm]\n"}, "setuptools-scm"),
+    ({"setup.py": "setup(name='x', use_scm_version=True)\n"}, "setuptools-scm"),
+    ({"pyproject.toml": '[tool.pdm.version]\nsource = "scm"\n'}, "pdm-backend"),
+    ({"pyproject.toml": '[tool.pdm.version]\nsource = "file"\npath = "x.py"\n'}, ""),
+    ({"pyproject.toml": "[tool.poetry-dynamic-versioning]\nenable = true\n"}, "poetry-dynamic-versioning"),
+    ({"pyproject.toml": '[project]\nname = "x"\nversion = "1.0"\n'}, ""),
+])
+def test_versions_read_from_git(tmp_path, files, backend):
+    found = detect.detect_scm_version(repo(tmp_path, files))
+    assert found["value"] == backend and bool(found["why"]) is bool(backend)
+
+
+def test_image_paths_in_the_start_command_become_source_paths(tmp_path):
+    root = repo(tmp_path, {
+        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /code\nCOPY . /code/\nEXPOSE 8000\nCMD [\"uwsgi\", \"/code/etc/uwsgi.ini\"]\n",
+        "etc/uwsgi.ini": "[uwsgi]\nhttp-socket = :8000\nmodule = site.wsgi\n",
+        "requirements.txt": "uwsgi\n",
+    })
+    found = detect.detect_app(root)["value"]
+    assert found["app_kind"] == "web"
+    assert found["app_command"].startswith("uwsgi") and "etc/uwsgi.ini" in found["app_command"]
+    assert "/code/" not in found["app_command"]
+    # An ini file that already listens on $(PORT) (uWSGI's environment placeholder) is left alone.
+    (root / "etc/uwsgi.ini").write_text("[uwsgi]\nhttp-socket = :$(PORT)\n")
+    assert detect.detect_app(root)["value"]["app_command"] == "uwsgi etc/uwsgi.ini"

@@ -38,7 +38,8 @@ def health_status(name: str) -> str:
 
 @pytest.mark.parametrize(("current", "target", "installer"), CASES)
 def test_stages_build_test_and_serve(tmp_path, current, target, installer):
-    project = render_sample(tmp_path / "sample", current_python=current, target_python=target, installer=installer)
+    project = render_sample(tmp_path / "sample", current_python=current, target_python=target, installer=installer,
+                            writable_dirs=["var/uploads"])
     # Files the build must not see (python-upgrade/Dockerfile.dockerignore).
     (project / ".env").write_text("SECRET=do-not-ship\n")
     (project / ".venv").mkdir()
@@ -83,6 +84,11 @@ def test_stages_build_test_and_serve(tmp_path, current, target, installer):
             ls = docker("run", "--rm", "--network", "host", tag, "ls", "-A", "/app", check=True).stdout.split()
             assert "app.py" in ls and "README.md" in ls
             assert ".env" not in ls and ".venv" not in ls and ".git" not in ls
+            # The app, not its tests (image_excludes, detected) nor this template's files.
+            assert not {"tests", "python-upgrade", "tox-python-upgrade.ini"} & set(ls), ls
+            owners = docker("run", "--rm", "--network", "host", tag, "stat", "-c", "%u %n", "/app", "/app/var/uploads",
+                            "/app/app.py", check=True).stdout.split("\n")
+            assert owners[:3] == ["10001 /app", "10001 /app/var/uploads", "0 /app/app.py"], owners
             marker = docker("run", "--rm", "--network", "host", tag, "cat", "/opt/python-upgrade/tests-passed",
                             check=True).stdout
             assert marker.startswith(version + ".")

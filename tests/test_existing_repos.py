@@ -71,12 +71,59 @@ SHAPES = {
                 [dependency-groups]
                 dev = ["pytest==8.3.5"]
                 '''),
+            "uvapp/__init__.py": "",
+            "uvapp/__main__.py": "print('uvapp')\n",
             "tests/test_app.py": TEST_FILE,
             "tox.toml": 'env_list = ["py312"]\n',
             ".python-version": "3.12\n",
         },
         "lock": ["uv", "lock"],
         "answers": {"app_kind": "worker", "app_command": "python -m uvapp"},
+        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "uv", "test_extra": "dev"},
+    },
+    # A uv workspace: the app at the root, a library member it depends on (uv's Docker guide:
+    # --no-install-workspace before the source is there; --no-install-project fails on members).
+    "uv-workspace": {
+        "files": {
+            "pyproject.toml": textwrap.dedent('''\
+                [project]
+                name = "wsapp"
+                version = "0.1.0"
+                requires-python = ">=3.12"
+                dependencies = ["wslib", "markupsafe==3.0.2"]
+
+                [dependency-groups]
+                dev = ["pytest==8.3.5"]
+
+                [tool.uv.sources]
+                wslib = { workspace = true }
+
+                [tool.uv.workspace]
+                members = ["packages/*"]
+
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+                '''),
+            "src/wsapp/__init__.py": "",
+            "src/wsapp/__main__.py": "import wslib\nprint(wslib.NAME)\n",
+            "packages/wslib/pyproject.toml": textwrap.dedent('''\
+                [project]
+                name = "wslib"
+                version = "0.1.0"
+                requires-python = ">=3.12"
+                dependencies = ["pyyaml==6.0.2"]
+
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+                '''),
+            "packages/wslib/src/wslib/__init__.py": "NAME = 'wslib'\n",
+            "tests/test_app.py": TEST_FILE + "\n\ndef test_member():\n    import wslib, yaml\n    assert wslib.NAME\n",
+            ".python-version": "3.12\n",
+        },
+        "lock": ["uv", "lock"],
+        "answers": {"app_kind": "worker", "app_command": "python -m wsapp"},
         "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "uv", "test_extra": "dev"},
     },
     # A poetry project (package-mode = false), Python read off its CI matrix.
@@ -100,6 +147,7 @@ SHAPES = {
                 url = "https://pypi.org/simple/"
                 priority = "primary"
                 '''),
+            "worker.py": "print('worker')\n",
             "tests/test_app.py": TEST_FILE,
             ".github/workflows/tests.yaml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
                                             "      - uses: actions/setup-python@v5\n        with:\n"

@@ -196,3 +196,11 @@ def test_shell_quote():
 def test_slug():
     assert versions.slug("My App!") == "my-app"
     assert versions.slug("___") == "app"
+
+
+def test_paths_error():
+    assert versions.paths_error("writable_dirs", ["media", "var/log"]) == ""
+    assert versions.paths_error("writable_dirs", []) == ""
+    assert "must be a list" in versions.paths_error("writable_dirs", "media")
+    for bad in ("/abs", "../up", "a/../b", "has space", ".", "a'b"):
+        assert versions.paths_error("image_excludes", [bad]).startswith(f"image_excludes: {bad!r} is not a path inside")
