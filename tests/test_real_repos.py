@@ -51,6 +51,12 @@ def real_repo(tmp_path: Path, name: str) -> Path:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "the repository as it is")
+    # A snapshot made by `git archive` records the tag it was described by; a clone has that tag, and
+    # versions read from git (hatch-vcs, setuptools-scm) need it.
+    described = re.search(r"(?m)^describe-name:\s*(\S+?)-\d+-g[0-9a-f]+\s*$", (repo / ".git_archival.txt").read_text()
+                          if (repo / ".git_archival.txt").is_file() else "")
+    if described:
+        git(repo, "tag", described.group(1))
     return repo
 
 
