@@ -783,8 +783,8 @@ def _workflows(repo: Path) -> list[tuple[Path, dict]]:
     return found
 
 
-def _ci_steps(repo: Path) -> list[tuple[str, dict, str]]:
-    """(run line, env of its workflow, job and step, where) for every CI step, in file order."""
+def _ci_steps(repo: Path) -> list[tuple[str, dict, str, dict]]:
+    """(run line, env of its workflow, job and step, where, the job) for every CI step, in file order."""
     steps = []
     # A workflow named for tests or CI first (others may test something downstream).
     for path, data in sorted(_workflows(repo), key=lambda w: not re.search(r"test|ci|check", w[0].name, re.I)):
@@ -799,8 +799,119 @@ def _ci_steps(repo: Path) -> list[tuple[str, dict, str]]:
                             env |= scope["env"]
                     for line in re.sub(r"\\[ \t]*\n", " ", step["run"]).splitlines():
                         if line.strip() and not line.strip().startswith("#"):
-                            steps.append((line.strip(), env, str(path.relative_to(repo))))
+                            steps.append((line.strip(), env, str(path.relative_to(repo)), job))
     return steps
+
+
+# Images of the backing services tests use (databases, caches, brokers), by their registry names.
+_BACKING = re.compile(r"(?:^|/)(postgres|postgis|pgvector|timescaledb|mysql|mariadb|redis|valkey|memcached|mongo|"
+                      r"rabbitmq|elasticsearch|opensearch|minio)\b[^/]*$", re.I)
+
+
+def _health_cmd(options: str) -> str:
+    """--health-cmd of a GitHub Actions service's `options` (quoted or one word)."""
+    m = re.search(r"""--health-cmd[= ](?:"([^"]*)"|'([^']*)'|(\S+))""", options or "")
+    return next((g for g in m.groups() if g), "") if m else ""
+
+
+def _ports(entries) -> tuple[int | None, int | None]:
+    """(host port, container port) of the first `ports:` entry ("5432:5432", 5432, {published, target})."""
+    for entry in entries or []:
+        if isinstance(entry, dict):
+            target, published = entry.get("target"), entry.get("published", entry.get("target"))
+            if str(target).isdigit():
+                return int(str(published).split("-")[0]) if str(published).split("-")[0].isdigit() else int(target), int(target)
+            continue
+        m = re.fullmatch(r"(?:\d+\.\d+\.\d+\.\d+:)?(?:(\d+):)?(\d+)(?:/tcp)?", str(entry).strip())
+        if m:
+            return int(m.group(1) or m.group(2)), int(m.group(2))
+    return None, None
+
+
+# The port and readiness check of each kind of backing service, as its official image documents them.
+_SERVICE_DEFAULTS = {
+    "postgres": (5432, "pg_isready"), "postgis": (5432, "pg_isready"), "pgvector": (5432, "pg_isready"),
+    "timescaledb": (5432, "pg_isready"), "mysql": (3306, "mysqladmin ping -h 127.0.0.1"),
+    "mariadb": (3306, "mariadb-admin ping -h 127.0.0.1"), "redis": (6379, "redis-cli ping"),
+    "valkey": (6379, "valkey-cli ping"), "memcached": (11211, ""), "mongo": (27017, ""), "rabbitmq": (5672, ""),
+}
+
+
+def _service(image, env, ports, health) -> dict:
+    host, container = _ports(ports)
+    kind = _BACKING.search(str(image).split("@")[0].rsplit(":", 1)[0])
+    port, check = _SERVICE_DEFAULTS.get(kind.group(1).lower(), (None, "")) if kind else (None, "")
+    host, container, health = host or port, container or port, health or check
+    spec = {"image": str(image)}
+    if isinstance(env, list):
+        env = dict(str(e).split("=", 1) for e in env if "=" in str(e))
+    literal = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in (env or {}).items()
+               if isinstance(v, (str, int, float, bool)) and "${" not in str(v)} if isinstance(env, dict) else {}
+    if literal:
+        spec["env"] = literal
+    if host:
+        spec["port"] = host
+    if container and container != host:
+        spec["container_port"] = container
+    if health:
+        spec["health"] = health
+    return spec
+
+
+def _job_services(job: dict) -> dict[str, dict]:
+    """A GitHub Actions job's `services:` with a literal image, as {name: {image, env, port, health}}."""
+    found = {}
+    services = job.get("services") if isinstance(job, dict) else None
+    for name, service in (services or {}).items() if isinstance(services, dict) else ():
+        if isinstance(service, dict) and isinstance(service.get("image"), str) and "${{" not in service["image"]:
+            found[str(name)] = _service(service["image"], service.get("env"), service.get("ports"),
+                                        _health_cmd(str(service.get("options") or "")))
+    return found
+
+
+def _service_ports(value: str, ports: dict) -> str:
+    """`${{ job.services.postgres.ports[5432] }}` (the host port Actions mapped) -> the service's port."""
+    return re.sub(r"\$\{\{\s*job\.services\.([\w-]+)\.ports\[['\"]?(\d+)['\"]?\]\s*\}\}",
+                  lambda m: str(ports.get(m.group(1)) or m.group(2)), value)
+
+
+def _compose_health(service: dict) -> str:
+    test = (service.get("healthcheck") or {}).get("test") if isinstance(service.get("healthcheck"), dict) else None
+    if isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL"):
+        return " ".join(map(str, test[1:])) if test[0] == "CMD" else str(test[1]) if len(test) > 1 else ""
+    return test if isinstance(test, str) else ""
+
+
+def detect_services(dst_path: object, project_dir: object = ".") -> dict:
+    """{'value': {name: {image, env, port, health}}, 'why'}: the backing services the tests use: the
+    `services:` of the CI job that runs them, else the compose services whose image is a database,
+    cache or broker (postgres, mysql, redis, ...)."""
+    repo, root = _root(dst_path, project_dir)
+    if not repo.is_dir():
+        return {"value": {}, "why": ""}
+    runner = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|tox|nox)\b")
+    for line, _, where, job in _ci_steps(repo):
+        if runner.search(clean_command(line)) and not re.match(r"docker[ -]compose\b", line):
+            # The job that runs the tests says what they need, nothing included.
+            return ({"value": _job_services(job), "why": f"the services: of the test job in {where}"}
+                    if _job_services(job) else {"value": {}, "why": f"the test job in {where} has no services:"})
+    for path in _files(root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
+                              "docker-compose.dev.yml", "compose.dev.yml", "docker-compose.override.yml"), depth=1):
+        try:
+            data = yaml.safe_load(_read(path)) or {}
+        except yaml.YAMLError:
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        found = {str(name): _service(service["image"], service.get("environment"), service.get("ports"),
+                                     _compose_health(service))
+                 for name, service in (services or {}).items() if isinstance(services, dict)
+                 if isinstance(service, dict) and isinstance(service.get("image"), str)
+                 and "build" not in service and _BACKING.search(service["image"].split("@")[0].rsplit(":", 1)[0])
+                 and "${" not in service["image"]}
+        if found:
+            return {"value": found, "why": f"the database/cache services of {path.relative_to(repo)} "
+                                           "(a guess: no CI job runs the tests)"}
+    return {"value": {}, "why": ""}
 
 
 def _tox_commands(text: str) -> list[str]:
@@ -834,16 +945,18 @@ def _tests(repo: Path, root: Path, names: set[str], django: bool) -> dict:
     result = {"test_command": ("", ""), "test_setup_command": ("", ""), "test_env": ({}, "")}
     runner = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|nose2|trial)\b")
     steps = _ci_steps(repo)
-    for i, (line, env, where) in enumerate(steps):
+    for i, (line, env, where, job) in enumerate(steps):
         command = clean_command(line)
         if runner.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
             result["test_command"] = (command, f"the test step of {where}")
+            ports = {name: spec.get("port") for name, spec in _job_services(job).items()}
+            env = {k: _service_ports(str(v), ports) if isinstance(v, str) else v for k, v in env.items()}
             clean = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()
                      if isinstance(v, (str, int, float, bool)) and "${{" not in str(v)
                      and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))}
             if clean:
                 result["test_env"] = (clean, f"the env of that step and its job in {where}")
-            setup = [clean_command(s) for s, _, w in steps[:i] if w == where and BUILD_STEP.search(s)]
+            setup = [clean_command(s) for s, _, w, _ in steps[:i] if w == where and BUILD_STEP.search(s)]
             if setup:
                 result["test_setup_command"] = (" && ".join(setup), f"the steps before it in {where}")
             break
@@ -1185,6 +1298,6 @@ class DetectExtension(Extension):
         super().__init__(environment)
         environment.globals.update(detect_python=detect_python, detect_layout=detect_layout, detect_app=detect_app,
                                    detect_project_dir=detect_project_dir, detect_image=detect_image,
-                                   detect_branches=detect_branches, detect_excludes=detect_excludes, detect_scm_version=detect_scm_version,
+                                   detect_branches=detect_branches, detect_excludes=detect_excludes, detect_scm_version=detect_scm_version, detect_services=detect_services,
                                    detect_writable_dirs=detect_writable_dirs, file_error=file_error, group_error=group_error, groups_of=groups_of,
                                    dir_error=dir_error, is_new=is_new)

@@ -10,6 +10,7 @@ A free-threaded build is written with a "t" suffix: "3.13t".
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import shlex
 
@@ -348,6 +349,42 @@ def paths_error(field: str, value: object) -> str:
     return f"{field}: {bad[0]!r} is not a path inside the project (relative, no '..', e.g. media/uploads)" if bad else ""
 
 
+_SERVICE_KEYS = {"image", "env", "port", "container_port", "health", "command"}
+
+
+def services_error(field: str, value: object) -> str:
+    """Backing services: {name: {image, env, port, container_port, health, command}}; image and port required."""
+    if value in (None, "", {}):
+        return ""
+    if not isinstance(value, dict):
+        return f"{field}: expected a mapping such as {{postgres: {{image: 'postgres:16', port: 5432, health: pg_isready}}}}, got {value!r}"
+    for name, spec in value.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
+            return f"{field}: {name!r} is not a service name (lower-case letters, digits, - _ .)"
+        if not isinstance(spec, dict) or not isinstance(spec.get("image"), str) or not spec["image"]:
+            return f"{field}.{name}: needs an image, e.g. {{image: 'postgres:16', port: 5432}}"
+        unknown = sorted(set(spec) - _SERVICE_KEYS)
+        if unknown:
+            return f"{field}.{name}: unknown key {unknown[0]!r} (keys: {', '.join(sorted(_SERVICE_KEYS))})"
+        for key in ("port", "container_port"):
+            if key in spec and (not isinstance(spec[key], int) or not 0 < spec[key] < 65536):
+                return f"{field}.{name}.{key}: {spec[key]!r} is not a port number"
+        if "port" not in spec:
+            return f"{field}.{name}: needs the port the tests reach it on, e.g. port: 5432"
+        error = env_error(f"{field}.{name}.env", spec.get("env"))
+        if error:
+            return error
+        for key in ("health", "command"):
+            if key in spec and not isinstance(spec[key], str):
+                return f"{field}.{name}.{key}: {spec[key]!r} must be a shell command"
+    return ""
+
+
+def data_json(value: object) -> str:
+    """A rendered data file's JSON, as a person would write it (Jinja's tojson escapes ' < > &)."""
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
 def requirements_error(field: str, value: object) -> str:
     """Python requirements separated by spaces: uvicorn[standard] gunicorn==23.0.0."""
     if not isinstance(value, str):
@@ -434,6 +471,8 @@ EXPORTS = {
         branches_error,
         start_check,
         paths_error,
+        services_error,
+        data_json,
         prefix,
         refuse,
     )

@@ -391,3 +391,50 @@ def test_image_paths_in_the_start_command_become_source_paths(tmp_path):
     # An ini file that already listens on $(PORT) (uWSGI's environment placeholder) is left alone.
     (root / "etc/uwsgi.ini").write_text("[uwsgi]\nhttp-socket = :$(PORT)\n")
     assert detect.detect_app(root)["value"]["app_command"] == "uwsgi etc/uwsgi.ini"
+
+
+def test_backing_services_of_the_test_job(tmp_path):
+    root = repo(tmp_path / "a", {".github/workflows/ci.yml": """
+jobs:
+  test:
+    services:
+      postgres:
+        image: postgres:15
+        env: {POSTGRES_PASSWORD: postgres, POSTGRES_DB: app}
+        ports: ['5433:5432']
+        options: --health-cmd "pg_isready -U postgres" --health-interval 10s
+      cache:
+        image: redis:7
+    steps:
+      - run: pytest
+        env:
+          DATABASE_URL: 'postgres://postgres:postgres@localhost:${{ job.services.postgres.ports[5432] }}/app'
+""", "requirements.txt": "pytest\n"})
+    found = detect.detect_services(root)
+    assert found["value"] == {
+        "postgres": {"image": "postgres:15", "env": {"POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "app"},
+                     "port": 5433, "container_port": 5432, "health": "pg_isready -U postgres"},
+        "cache": {"image": "redis:7", "port": 6379, "health": "redis-cli ping"},
+    }
+    assert found["why"] == "the services: of the test job in .github/workflows/ci.yml"
+    # The port Actions mapped, in the test step's env, is the service's port.
+    assert detect.detect_app(root)["value"]["test_env"] == {"DATABASE_URL": "postgres://postgres:postgres@localhost:5433/app"}
+
+
+def test_backing_services_from_compose_only_without_a_test_job(tmp_path):
+    compose = {"compose.yml": """
+services:
+  web: {build: ., command: gunicorn app:app}
+  db:
+    image: postgres:16-alpine
+    environment: [POSTGRES_PASSWORD=secret]
+    healthcheck: {test: ["CMD-SHELL", "pg_isready -U postgres"]}
+  mail: {image: mailhog/mailhog}
+""", "requirements.txt": "pytest\n"}
+    found = detect.detect_services(repo(tmp_path / "a", compose))
+    assert found["value"] == {"db": {"image": "postgres:16-alpine", "env": {"POSTGRES_PASSWORD": "secret"},
+                                     "port": 5432, "health": "pg_isready -U postgres"}}
+    assert "a guess" in found["why"]
+    # A CI job that runs the tests without services says they need none.
+    with_ci = repo(tmp_path / "b", compose | {".github/workflows/t.yml": "jobs:\n  t:\n    steps:\n      - run: pytest\n"})
+    assert detect.detect_services(with_ci) == {"value": {}, "why": "the test job in .github/workflows/t.yml has no services:"}

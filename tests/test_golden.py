@@ -24,7 +24,10 @@ BASE = {"project_name": "shop", "current_python": "3.12", "target_python": "3.13
 VARIANTS = {
     "web-requirements": {},
     "web-poetry-kubernetes": {"dependency_layout": "poetry", "kubernetes": True,
-                              "image_repository": "registry.example.com/team/shop"},
+                              "image_repository": "registry.example.com/team/shop",
+                              "test_services": {"postgres": {"image": "postgres:16", "port": 5432, "health": "pg_isready",
+                                                             "env": {"POSTGRES_PASSWORD": "postgres"}}},
+                              "test_env": {"DATABASE_URL": "postgres://postgres:postgres@localhost:5432/postgres"}},
     "library-pyproject-pip-finished": {"app_kind": "library", "dependency_layout": "pyproject", "installer": "pip",
                                        "phase": "finished"},
 }

@@ -65,18 +65,38 @@ def copy(repo: Path, answers: dict) -> dict:
     return dict(load_yaml(repo / ANSWERS_FILE))
 
 
+def services(project: Path, answers: dict, action: str) -> None:
+    """python-upgrade/services.py as a user runs it before tox or docker build (host networking here),
+    with stand-ins of the service images built from Debian's packages."""
+    if action == "up":
+        images = sorted({spec["image"] for spec in answers["test_services"].values()})
+        made = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), "service", *images],
+                              capture_output=True, text=True, timeout=900)
+        assert made.returncode == 0, made.stderr[-3000:]
+    result = subprocess.run(["python3", "python-upgrade/services.py", action, "--network", "host"], cwd=project,
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "DOCKER": docker_cli()[0]})
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
-    """Each real repository with the template copied in with only the by-hand answers (made once)."""
+    """Each real repository with the template copied in with only the by-hand answers (made once),
+    its tests' backing services started (removed when the module ends)."""
     made = {}
 
     def get(name: str) -> tuple[Path, dict]:
         if name not in made:
             repo = real_repo(tmp_path_factory.mktemp(name), name)
-            made[name] = (repo, copy(repo, dict(TABLE[name]["by_hand"])))
+            answers = copy(repo, dict(TABLE[name]["by_hand"]))
+            made[name] = (repo, answers)
+            if answers.get("test_services"):
+                services(repo / answers["project_dir"], answers, "up")
         return made[name]
 
-    return get
+    yield get
+    for repo, answers in made.values():
+        if answers.get("test_services"):
+            services(repo / answers["project_dir"], answers, "down")
 
 
 @pytest.mark.parametrize("name", list(TABLE))
@@ -125,7 +145,7 @@ def test_docker_builds_both_and_production_answers(prepared, name):
     assert result.returncode == 0, result.stderr[-6000:]
     assert f"test-current: Python {current}." in result.stderr
     assert f"test-target: Python {target}." in result.stderr
-    if answers["app_kind"] != "web":
+    if answers["app_kind"] != "web" or "smoke_not_here" in TABLE[name]:
         return
     for color in ("current", "target"):
         tag = f"python-upgrade-real/{name}:{color}"

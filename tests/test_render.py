@@ -25,6 +25,13 @@ PATHS = {
     "library-pyproject-pip": {"app_kind": "library", "dependency_layout": "pyproject", "installer": "pip"},
     "web-pyproject-venv": {"dependency_layout": "pyproject", "bluegreen_runtime": "venv"},
     "web-uv": {"dependency_layout": "uv", "test_extra": "test"},
+    "web-uv-services": {"dependency_layout": "uv", "test_extra": "test", "scm_version": "hatch-vcs",
+                        "writable_dirs": ["media"], "image_excludes": ["tests"],
+                        "test_env": {"DATABASE_URL": "postgres://app:it's-a-test@localhost:5433/app"},
+                        "test_services": {"db": {"image": "postgres:16", "port": 5433, "container_port": 5432,
+                                                 "env": {"POSTGRES_USER": "app", "POSTGRES_PASSWORD": "it's-a-test"},
+                                                 "health": 'pg_isready -U "app"'},
+                                          "cache": {"image": "redis:7", "port": 6379, "health": "redis-cli ping"}}},
     "web-poetry": {"dependency_layout": "poetry"},
     "web-pdm-served": {"dependency_layout": "pdm", "test_extra": "test", "app_packages": "uvicorn[standard] uwsgi==2.0.28",
                        "app_env": {"DJANGO_SETTINGS_MODULE": "site.settings.prod"}, "debian_suite": "bullseye",
@@ -296,6 +303,11 @@ BAD = [
     (["-d", "app_kind=web", "-d", "runtime_packages=libpq5;true"], "runtime_packages: 'libpq5;true' is not a Debian"),
     (["-d", "test_env=[1]"], "test_env: expected a mapping"),
     (["-d", "test_setup_command=a\nb"], "test_setup_command: must be a single line"),
+    (["-d", "test_services={db: {port: 5432}}"], "test_services.db: needs an image"),
+    (["-d", "test_services={db: {image: 'postgres:16'}}"], "test_services.db: needs the port"),
+    (["-d", "test_services={db: {image: 'postgres:16', port: 5432, ports: [1]}}"], "test_services.db: unknown key 'ports'"),
+    (["-d", "app_kind=web", "-d", "writable_dirs=[../up]"], "writable_dirs: '../up' is not a path inside the project"),
+    (["-d", "app_kind=web", "-d", "image_excludes=tests"], "image_excludes: 'tests' must be a list"),
 ]
 
 
@@ -307,8 +319,9 @@ def test_bad_answers_are_refused_and_nothing_is_written(tmp_path, args, message)
     (dst / "requirements.txt").write_text("markupsafe==3.0.2\n")
     result = copier_cli(dst, *args)
     assert result.returncode != 0
-    question = message.split(":")[0]
-    lines = [line for line in result.stderr.splitlines() if line.startswith(question + ":")]
+    field = message.split(":")[0]
+    question = field.split(".")[0]  # test_services.db -> the question test_services
+    lines = [line for line in result.stderr.splitlines() if line.startswith(field + ":")]
     assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert "(value from -d " + question in lines[0] and f"give another with -d {question}=..." in lines[0]

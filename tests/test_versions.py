@@ -204,3 +204,19 @@ def test_paths_error():
     assert "must be a list" in versions.paths_error("writable_dirs", "media")
     for bad in ("/abs", "../up", "a/../b", "has space", ".", "a'b"):
         assert versions.paths_error("image_excludes", [bad]).startswith(f"image_excludes: {bad!r} is not a path inside")
+
+
+def test_services_error():
+    ok = {"db": {"image": "postgres:16", "port": 5432, "env": {"POSTGRES_PASSWORD": "x"}, "health": "pg_isready"}}
+    assert versions.services_error("test_services", ok) == ""
+    assert versions.services_error("test_services", {}) == ""
+    assert "expected a mapping" in versions.services_error("test_services", ["db"])
+    assert versions.services_error("test_services", {"DB": {"image": "x", "port": 1}}).startswith("test_services: 'DB'")
+    assert "needs an image" in versions.services_error("test_services", {"db": {"port": 1}})
+    assert "needs the port" in versions.services_error("test_services", {"db": {"image": "x"}})
+    assert "is not a port" in versions.services_error("test_services", {"db": {"image": "x", "port": 70000}})
+    assert "test_services.db.env" in versions.services_error("test_services", {"db": {"image": "x", "port": 1, "env": [1]}})
+
+
+def test_data_json_reads_like_a_hand_written_file():
+    assert versions.data_json({"b": "it's <a>", "a": 1}) == '{\n  "a": 1,\n  "b": "it\'s <a>"\n}\n'

@@ -170,6 +170,81 @@ provide() { # provide TAG BUILDER MINOR
 # tox on versions this machine has no interpreter for: a sid root with Debian's python3.X (+ -venv,
 # -dev) for each version and tox in its own venv; the tests run it with the project mounted. It has
 # a C compiler, as GitHub's runners do: a pin without a wheel for the version compiles there.
+# base_images.sh service IMAGE...: stand-ins for the backing services tests use (postgres:<tag>,
+# redis:<tag>), from Debian bookworm's packages (PostgreSQL 15, Redis 7) whatever the tag asks for,
+# labelled as stand-ins. The postgres one follows the official image's contract: POSTGRES_USER,
+# POSTGRES_PASSWORD, POSTGRES_DB, PGPORT; pg_isready on PATH.
+if [ "$suite" = service ]; then
+    for image in "$@"; do
+        current "$image" && continue
+        "$docker" pull -q "$image" >/dev/null 2>&1 && { log "pulled $image"; continue; }
+        build_rootfs bookworm
+        ctx="$work/service"
+        rm -rf "$ctx" && mkdir -p "$ctx"
+        case ${image%%:*} in
+        postgres | */postgres)
+            cat >"$ctx/entrypoint.sh" <<'ENTRYPOINT'
+#!/bin/sh
+# The official postgres image's start-up, for a stand-in: a cluster made on the first start.
+set -eu
+export PGDATA=${PGDATA:-/var/lib/postgresql/data}
+user=${POSTGRES_USER:-postgres}
+mkdir -p "$PGDATA" /var/run/postgresql && chown postgres:postgres "$PGDATA" /var/run/postgresql
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    printf '%s
+' "${POSTGRES_PASSWORD:-postgres}" >/tmp/pwfile && chown postgres /tmp/pwfile
+    as_postgres initdb -U "$user" --pwfile=/tmp/pwfile -A scram-sha-256 --auth-local=trust >/dev/null
+    rm -f /tmp/pwfile
+    printf "listen_addresses = '*'
+port = %s
+" "${PGPORT:-5432}" >>"$PGDATA/postgresql.conf"
+    printf 'host all all 0.0.0.0/0 scram-sha-256
+host all all ::/0 scram-sha-256
+' >>"$PGDATA/pg_hba.conf"
+    db=${POSTGRES_DB:-$user}
+    if [ "$db" != postgres ]; then
+        as_postgres postgres --single -D "$PGDATA" -c "port=${PGPORT:-5432}" postgres <<SQL >/dev/null
+CREATE DATABASE "$db" OWNER "$user";
+SQL
+    fi
+fi
+exec setpriv --reuid=postgres --regid=postgres --init-groups "$@"
+ENTRYPOINT
+            cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $(rootfs_image bookworm)
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        postgresql-15 >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*
+ENV PATH=/usr/lib/postgresql/15/bin:\$PATH PGDATA=/var/lib/postgresql/data
+COPY entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+RUN chmod +x /usr/local/bin/docker-entrypoint.sh
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["postgres"]
+LABEL org.opencontainers.image.description="offline stand-in for $image: Debian bookworm's PostgreSQL 15 (python-upgrade tests)" \
+      python-upgrade.standin-recipe="$recipe"
+DOCKERFILE
+            ;;
+        redis | */redis | valkey/valkey | valkey)
+            cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $(rootfs_image bookworm)
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        redis-server >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*
+CMD ["redis-server", "--protected-mode", "no", "--save", ""]
+LABEL org.opencontainers.image.description="offline stand-in for $image: Debian bookworm's Redis (python-upgrade tests)" \
+      python-upgrade.standin-recipe="$recipe"
+DOCKERFILE
+            ;;
+        *)
+            log "no stand-in recipe for $image"
+            exit 1
+            ;;
+        esac
+        "$docker" build -q --network host -t "$image" "$ctx" >/dev/null
+        log "built stand-in $image"
+    done
+    exit 0
+fi
+
 if [ "$suite" = tox-runner ]; then
     tox_version=${1:?usage: base_images.sh tox-runner TOX_VERSION TOX_UV_VERSION VERSION...}
     tox_uv_version=${2:?usage: base_images.sh tox-runner TOX_VERSION TOX_UV_VERSION VERSION...}

@@ -40,7 +40,7 @@ TARGET = "3.13"
 REMOVED = {"aifc": ["3.13", "no replacement in the stdlib (soundfile, pydub)"], "audioop": ["3.13", "audioop-lts (PyPI)"], "cgi": ["3.13", "email.message / urllib.parse (multipart on PyPI)"], "cgitb": ["3.13", "traceback / faulthandler"], "chunk": ["3.13", "no replacement in the stdlib"], "crypt": ["3.13", "hashlib, bcrypt or passlib (PyPI)"], "imghdr": ["3.13", "filetype or puremagic (PyPI)"], "lib2to3": ["3.13", "parso or libcst (PyPI)"], "mailcap": ["3.13", "mimetypes"], "msilib": ["3.13", "no replacement in the stdlib"], "nis": ["3.13", "no replacement in the stdlib"], "nntplib": ["3.13", "pynntp (PyPI)"], "ossaudiodev": ["3.13", "no replacement in the stdlib (pyalsaaudio)"], "pipes": ["3.13", "shlex.quote / subprocess"], "sndhdr": ["3.13", "filetype (PyPI)"], "spwd": ["3.13", "python-pam (PyPI)"], "sunau": ["3.13", "no replacement in the stdlib"], "telnetlib": ["3.13", "telnetlib3 (PyPI)"], "tkinter.tix": ["3.13", "tkinter.ttk"], "uu": ["3.13", "base64"], "xdrlib": ["3.13", "struct"]}
 TEST_SETUP_COMMAND = ""
 TEST_COMMAND = "python -m pytest"
-TEST_ENV = {}
+TEST_ENV = {"DATABASE_URL": "postgres://postgres:postgres@localhost:5432/postgres"}
 DEPENDENCY_LAYOUT = "poetry"
 # A requirement that must compile can, where the build stages get a compiler (build_packages).
 COMPILER = False
