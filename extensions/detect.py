@@ -1139,6 +1139,31 @@ def detect_scm_version(dst_path: object, project_dir: object = ".") -> dict:
     return {"value": "", "why": ""}
 
 
+def detect_probe_host(dst_path: object, project_dir: object = ".") -> dict:
+    """{'value', 'why'}: the Host header health probes send: a loopback name Django's literal
+    ALLOWED_HOSTS accepts (127.0.0.1, localhost), else its first plain host name; localhost when it
+    allows any host or is empty, or the settings are not Django's (a guess then)."""
+    import ast
+    repo, root = _root(dst_path, project_dir)
+    for path in _django_settings(root) if root.is_dir() else []:
+        m = re.search(r"(?m)^ALLOWED_HOSTS\s*=\s*(\[[^\]]*\]|\([^)]*\))", _read(path))
+        if not m:
+            continue
+        try:
+            hosts = [h for h in ast.literal_eval(m.group(1)) if isinstance(h, str)]
+        except (ValueError, SyntaxError):
+            continue
+        where = f"ALLOWED_HOSTS in {path.relative_to(root)}"
+        for host in ("localhost", "127.0.0.1", "[::1]"):
+            if host in hosts:
+                return {"value": host, "why": where}
+        if not hosts or "*" in hosts:
+            return {"value": "localhost", "why": where}
+        plain = [h for h in hosts if not h.startswith(".")]
+        return {"value": plain[0] if plain else "app" + hosts[0], "why": where}
+    return {"value": "localhost", "why": ""}
+
+
 def detect_image(dst_path: object, project_dir: object = ".") -> dict:
     """{'suite', 'why'}: the Debian suite the app's image is built on, where its base names one."""
     repo, project = _root(dst_path, project_dir)
@@ -1172,7 +1197,7 @@ def detect_branches(dst_path: object) -> dict:
 def detect_app(dst_path: object, project_dir: object = ".") -> dict:
     """{'value': {question: value}, 'why': {question: reason}} for app_kind, app_command, app_port,
     health_path, test_command, test_setup_command, test_env, build_command, build_packages,
-    runtime_packages, app_packages and app_env. A question missing from 'value' was not detected (its
+    runtime_packages, app_packages, app_env and release_command. A question missing from 'value' was not detected (its
     plain default holds). ('value', not 'values': Jinja's dot would find the dict method.)"""
     repo, root = _root(dst_path, project_dir)
     values: dict = {}
@@ -1260,6 +1285,7 @@ def detect_app(dst_path: object, project_dir: object = ".") -> dict:
             server, port = _listen_on_port(clean_command(server))
         release = [clean_command(r) for r in release + more]
         note = f"; left out (release steps, run them once per deploy): {' && '.join(release)}" if release else ""
+        found("release_command", " && ".join(release), f"{where} (run before the server starts)")
         found("app_command", server, f"{where}, set to listen on $PORT{note}")
         found("build_command", " && ".join(clean_command(b) for b in build), where)
         found("app_port", port, where)
@@ -1298,6 +1324,6 @@ class DetectExtension(Extension):
         super().__init__(environment)
         environment.globals.update(detect_python=detect_python, detect_layout=detect_layout, detect_app=detect_app,
                                    detect_project_dir=detect_project_dir, detect_image=detect_image,
-                                   detect_branches=detect_branches, detect_excludes=detect_excludes, detect_scm_version=detect_scm_version, detect_services=detect_services,
+                                   detect_branches=detect_branches, detect_excludes=detect_excludes, detect_scm_version=detect_scm_version, detect_services=detect_services, detect_probe_host=detect_probe_host,
                                    detect_writable_dirs=detect_writable_dirs, file_error=file_error, group_error=group_error, groups_of=groups_of,
                                    dir_error=dir_error, is_new=is_new)

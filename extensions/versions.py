@@ -385,6 +385,44 @@ def data_json(value: object) -> str:
     return json.dumps(value, indent=2, sort_keys=True) + "\n"
 
 
+_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$")
+_K8S_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$")
+
+
+def host_error(field: str, value: object) -> str:
+    """A Host header value: a host name or address, with an optional :port."""
+    if not isinstance(value, str) or not _HOST.match(value):
+        return f"{field}: {value!r} is not a host name (e.g. localhost or app.example.com)"
+    return ""
+
+
+def host_path_error(field: str, value: object) -> str:
+    """A file on the deploy host: empty, or an absolute path without spaces or quotes."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not re.fullmatch(r"/[A-Za-z0-9._/-]+", value):
+        return f"{field}: {value!r} must be an absolute path on the host, e.g. /etc/app/app.env"
+    return ""
+
+
+def env_from_error(field: str, value: object) -> str:
+    """{configMaps: [name], secrets: [name]} with Kubernetes object names."""
+    if value in (None, "", {}):
+        return ""
+    if not isinstance(value, dict) or set(value) - {"configMaps", "secrets"}:
+        return f"{field}: expected {{configMaps: [app-config], secrets: [app-secrets]}}, got {value!r}"
+    for key, names in value.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and _K8S_NAME.match(n) for n in names):
+            return f"{field}.{key}: {names!r} must be a list of Kubernetes names (lower case, digits, - .)"
+    return ""
+
+
+def looks_secret(names: object) -> bool:
+    """Any of these variable names reads like a secret to linters (hadolint DL3064: key, secret,
+    password, token, ...): the rendered ENV then says why that is not one."""
+    return any(re.search(r"(?i)pass|secret|token|key|auth|credential|cert", str(n)) for n in (names or []))
+
+
 def requirements_error(field: str, value: object) -> str:
     """Python requirements separated by spaces: uvicorn[standard] gunicorn==23.0.0."""
     if not isinstance(value, str):
@@ -472,6 +510,10 @@ EXPORTS = {
         start_check,
         paths_error,
         services_error,
+        looks_secret,
+        host_error,
+        host_path_error,
+        env_from_error,
         data_json,
         prefix,
         refuse,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import time
@@ -109,10 +111,63 @@ def test_green_never_healthy(venv_site):
     ok(s.run("start"))
     result = s.run("deploy", extra_env={"BG_APP_COMMAND": "sleep 600", "BG_HEALTH_TIMEOUT": "3"})
     assert result.returncode == 4
-    assert "green never answered /healthz within 3s" in result.stderr and "no traffic moved" in result.stderr
+    assert "green never answered 2xx on /healthz (Host: localhost) within 3s (last: no answer)" in result.stderr
+    assert "no traffic moved" in result.stderr
     state = s.assert_consistent()
     assert state["LIVE"] == "blue" and state["PHASE"] == "idle"
     assert not (s.state / "green.pid").exists()
+
+
+def test_a_redirect_or_a_refused_host_is_not_healthy(venv_site):
+    """The gate sends Host: probe_host and follows no redirect: an https redirect or a 400 for the
+    host fails the deploy, and the message says which it was."""
+    s = venv_site
+    ok(s.run("start"))
+    redirected = s.run("deploy", extra_env={"SAMPLE_HEALTH_REDIRECT": "https://shop.example.com/healthz",
+                                            "BG_HEALTH_TIMEOUT": "3"})
+    assert redirected.returncode == 4
+    assert "(last: HTTP 301, a redirect to https://shop.example.com/healthz (not followed))" in redirected.stderr
+    refused = s.run("deploy", extra_env={"SAMPLE_ALLOWED_HOST": "shop.internal", "BG_HEALTH_TIMEOUT": "3"})
+    assert refused.returncode == 4 and "(last: HTTP 400 (a refused Host header? BG_HEALTH_HOST=localhost" in refused.stderr
+    # With the Host the app accepts, the same app is healthy.
+    ok(s.run("deploy", extra_env={"SAMPLE_ALLOWED_HOST": "shop.internal", "BG_HEALTH_HOST": "shop.internal"}))
+    assert s.state_values()["PHASE"] == "deployed" and s.state_values()["CANDIDATE"] == "green"
+
+
+def test_the_env_file_and_the_release_command(venv_colors, tmp_path):
+    """Both colors get BG_ENV_FILE (app_env_file); the release command runs once, with the new
+    color's interpreter and the env file, before the new color starts; a failing one starts nothing."""
+    project, colors = venv_colors
+    env_file = tmp_path / "app.env"
+    env_file.write_text("APP_COLOR=from-the-env-file\n")
+    marker = tmp_path / "released"
+    release = (f"python -c \"import os, platform; open('{marker}', 'a').write("
+               f"os.environ['APP_COLOR'] + ' ' + platform.python_version() + chr(10))\"")
+    settings = {"BG_ENV_FILE": str(env_file), "BG_RELEASE_COMMAND": release}
+    s = site(project, tmp_path / "state", "venv", colors)
+    try:
+        ok(s.run("start", extra_env=settings))
+        assert not marker.exists()  # `start` brings up the live color only; releases go with deploy
+        ok(s.run("deploy", extra_env=settings))
+        (line,) = marker.read_text().splitlines()
+        assert line.startswith(f"from-the-env-file {GREEN}.")
+        for port in (s.env["BG_BLUE_PORT"], s.env["BG_GREEN_PORT"]):
+            conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=5)
+            conn.request("GET", "/")
+            assert json.loads(conn.getresponse().read())["color"] == "from-the-env-file"
+            conn.close()
+    finally:
+        s.cleanup()
+
+    other = site(project, tmp_path / "state-2", "venv", colors)
+    try:
+        failing = other.run("deploy", extra_env=settings | {"BG_RELEASE_COMMAND": "exit 3"})
+        assert failing.returncode == 4 and "the release command failed for green" in failing.stderr
+        assert not (other.state / "green.pid").exists()
+        missing = other.run("deploy", extra_env={"BG_ENV_FILE": str(tmp_path / "nowhere.env")})
+        assert missing.returncode == 6 and "nowhere.env is not readable (the app_env_file answer" in missing.stderr
+    finally:
+        other.cleanup()
 
 
 def test_green_killed_during_the_canary(venv_site):

@@ -438,3 +438,18 @@ services:
     # A CI job that runs the tests without services says they need none.
     with_ci = repo(tmp_path / "b", compose | {".github/workflows/t.yml": "jobs:\n  t:\n    steps:\n      - run: pytest\n"})
     assert detect.detect_services(with_ci) == {"value": {}, "why": "the test job in .github/workflows/t.yml has no services:"}
+
+
+@pytest.mark.parametrize(("hosts", "probe"), [
+    ("['.railway.app', '127.0.0.1']", "127.0.0.1"),
+    ("['*']", "localhost"),
+    ("[]", "localhost"),
+    ("['shop.example.com', 'localhost']", "localhost"),
+    ("['shop.example.com']", "shop.example.com"),
+    ("os.environ['HOSTS'].split(',')", "localhost"),
+])
+def test_the_host_header_probes_send(tmp_path, hosts, probe):
+    root = repo(tmp_path, {"manage.py": "", "site/settings.py": f"ALLOWED_HOSTS = {hosts}\n"})
+    found = detect.detect_probe_host(root)
+    assert found["value"] == probe
+    assert bool(found["why"]) is hosts.startswith("[")

@@ -89,7 +89,8 @@ CASES = [pytest.param(c, t, phase, id=f"{c}-{t}-{phase}") for c, t in PAIRS for 
 @pytest.mark.parametrize(("current", "target", "phase"), CASES)
 def test_manifests_validate_and_agree(copie, current, target, phase):
     answers = {"project_name": "shop", "current_python": current, "target_python": target, "phase": phase,
-               "kubernetes": True, "app_port": 8080, "health_path": "/-/health", "image_repository": "registry.example.com/team/shop"}
+               "kubernetes": True, "app_port": 8080, "health_path": "/-/health", "image_repository": "registry.example.com/team/shop",
+               "probe_host": "shop.internal", "kubernetes_env_from": {"configMaps": ["shop-config"], "secrets": ["shop-secrets"]}}
     project = rendered(copie, **answers)
     repo = answers["image_repository"]
     kube = project / "deploy" / "kubernetes"
@@ -125,10 +126,13 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
         (port,) = service["spec"]["ports"]
         assert port["port"] == 8080 and ports[port["targetPort"]] == 8080
     assert {"name": "PORT", "value": "8080"} in container["env"]
+    # The app's settings and secrets by name (kubernetes_env_from), never their values.
+    assert container["envFrom"] == [{"configMapRef": {"name": "shop-config"}}, {"secretRef": {"name": "shop-secrets"}}]
 
-    # Probes on the health path, on the app's port.
+    # Probes on the health path, on the app's port, with the Host header the app accepts (probe_host).
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/-/health", "port": "http"}
+        assert container[probe]["httpGet"] == {"path": "/-/health", "port": "http",
+                                               "httpHeaders": [{"name": "Host", "value": "shop.internal"}]}
 
     # The gated switch: no automatic promotion, analysis before and after, the old pods kept.
     assert strategy["autoPromotionEnabled"] is False
@@ -181,7 +185,8 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
     (smoke_container,) = smoke["spec"]["template"]["spec"]["containers"]
     assert smoke_container["image"] == f"{repo}:{target}"
     assert smoke_container["command"][:2] == ["python", "-c"]
-    assert smoke_container["command"][-1] == "http://{{args.rollout}}-preview:8080/-/health"
+    assert smoke_container["command"][-3:] == ["{{args.rollout}}-preview", "/-/health", "shop.internal"]
+    assert "HTTPConnection(service, 8080" in smoke_container["command"][2]
     validate_core({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "smoke-check"},
                    "spec": smoke["spec"]})
     dockerfile = (project / "python-upgrade" / "Dockerfile").read_text()

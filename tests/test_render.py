@@ -27,7 +27,7 @@ PATHS = {
     "web-uv": {"dependency_layout": "uv", "test_extra": "test"},
     "web-uv-services": {"dependency_layout": "uv", "test_extra": "test", "scm_version": "hatch-vcs",
                         "writable_dirs": ["media"], "image_excludes": ["tests"],
-                        "test_env": {"DATABASE_URL": "postgres://app:it's-a-test@localhost:5433/app"},
+                        "test_env": {"DATABASE_URL": "postgres://app:it's-a-test@localhost:5433/app", "SECRET_KEY": "test-only"},
                         "test_services": {"db": {"image": "postgres:16", "port": 5433, "container_port": 5432,
                                                  "env": {"POSTGRES_USER": "app", "POSTGRES_PASSWORD": "it's-a-test"},
                                                  "health": 'pg_isready -U "app"'},

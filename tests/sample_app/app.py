@@ -6,7 +6,9 @@ GET /echo?q=.. -> 200 the query, HTML-escaped by markupsafe (a third-party depen
 Any other path -> 200 {"color": $APP_COLOR, "python": ...}
 
 SAMPLE_FAIL_PERCENT=N answers 500 to about N% of requests (deterministic: every request whose
-counter hits the pattern), for fault tests.
+counter hits the pattern), for fault tests. SAMPLE_HEALTH_REDIRECT=URL makes /healthz redirect
+there (as an app behind an https redirect does); SAMPLE_ALLOWED_HOST=NAME answers 400 to any other
+Host header (as Django's ALLOWED_HOSTS does).
 """
 
 import itertools
@@ -29,6 +31,12 @@ def _respond(start_response, status, body, content_type="application/json"):
 
 def app(environ, start_response):
     path = environ.get("PATH_INFO", "/")
+    allowed = os.environ.get("SAMPLE_ALLOWED_HOST")
+    if allowed and environ.get("HTTP_HOST", "").split(":")[0] != allowed:
+        return _respond(start_response, "400 Bad Request", "Bad Request (400)\n", "text/plain")
+    if path == "/healthz" and os.environ.get("SAMPLE_HEALTH_REDIRECT"):
+        start_response("301 Moved Permanently", [("Location", os.environ["SAMPLE_HEALTH_REDIRECT"]), ("Content-Length", "0")])
+        return [b""]
     if path == "/healthz":
         return _respond(start_response, "200 OK", "ok\n", "text/plain")
     if FAIL_PERCENT and next(_counter) % 100 < FAIL_PERCENT:

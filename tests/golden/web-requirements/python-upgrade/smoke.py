@@ -1,26 +1,34 @@
 #!/usr/bin/env python3
-"""Smoke check of a production image of shop: start it, wait for /healthz.
+"""Smoke check of a production image: run its release command, start it, wait for its health path.
 
-    python3 python-upgrade/smoke.py IMAGE [--path /healthz] [--seconds 60] [-e NAME=VALUE ...]
+    python3 python-upgrade/smoke.py [IMAGE] [--path PATH] [--host HOST] [--seconds 60] [-e NAME=VALUE ...]
 
-    DOCKER_BUILDKIT=1 docker build -f python-upgrade/Dockerfile --target production-target -t shop:3.13 .
-    python3 python-upgrade/smoke.py shop:3.13
+    DOCKER_BUILDKIT=1 docker build -f python-upgrade/Dockerfile --target production-target -t IMAGE .
+    python3 python-upgrade/smoke.py IMAGE
 
-Runs the image as it runs in production (its own CMD and user) on host networking with $PORT set to
-a free port, and passes when the path answers 2xx (redirects followed) before the time is up. It
-fails, printing the container's log, when the container exits or the path never answers: a wrong
-app_command or health_path fails here, in CI, not at the cutover. Stdlib only; $DOCKER names the
-client (default: docker).
+The project's facts come from python-upgrade/smoke.json (rendered from the answers health_path,
+probe_host, smoke_env and release_command; edit them there or with `copier update`). The image runs
+as it runs in production (its own CMD and user) on host networking, with $PORT set to a free port and
+smoke_env as its environment. The release command (migrations) runs first, in a container of the
+same image with the same environment, as a deploy would run it.
+
+The check passes when the path answers 2xx before the time is up. Probes send `Host: <probe_host>`
+and never follow a redirect. A failure says which it was, with the answer to change: the container
+exited, the app refused the host, it redirected (to https, say), it answered 4xx or 5xx, or nothing
+answered. Stdlib only; $DOCKER names the client (default: docker).
 """
 
 import argparse
+import http.client
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+from pathlib import Path
+
+DATA = Path(__file__).with_name("smoke.json")
 
 
 def free_port():
@@ -29,44 +37,97 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def probe(port, path, host, timeout=5.0):
+    """(status, location, body start) of one GET, redirects not followed; status 0 when nothing answers."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": host, "User-Agent": "python-upgrade-smoke"})
+        response = connection.getresponse()
+        return response.status, response.getheader("Location") or "", response.read(2000).decode("utf-8", "replace")
+    except OSError:
+        return 0, "", ""
+    finally:
+        connection.close()
+
+
+def diagnosis(status, location, body, host, path):
+    """What a non-2xx answer means, and the answer (question) to change."""
+    if status == 0:
+        return "nothing answered on $PORT: check app_command (it must listen on $PORT)"
+    if 300 <= status < 400:
+        hint = ("an https redirect: turn the app's SSL redirect off in smoke_env (e.g. SECURE_SSL_REDIRECT=false)"
+                if location.startswith("https:") else "point health_path at a page that answers itself")
+        return "redirected (%d) to %s: %s" % (status, location or "?", hint)
+    if status == 400 and ("DisallowedHost" in body or "Invalid HTTP_HOST" in body or "Invalid host" in body
+                          or "Bad Request (400)" in body):
+        return "refused the host %r (400): add it to the app's allowed hosts in smoke_env, or change probe_host" % host
+    if 400 <= status < 500:
+        return "answered %d on %s: check health_path (and smoke_env if it needs a login or a setting)" % (status, path)
+    return "answered %d: the app failed (its log is above); check smoke_env and release_command" % status
+
+
+def docker_env(env, extra):
+    args = []
+    for key, value in sorted(env.items()):
+        args += ["--env", "%s=%s" % (key, value)]
+    for item in extra:
+        args += ["--env", item]
+    return args
+
+
 def main(argv=None):
+    data = json.loads(DATA.read_text())
     parser = argparse.ArgumentParser(description="start a production image and wait for its health path")
-    parser.add_argument("image")
-    parser.add_argument("--path", default="/healthz")
+    parser.add_argument("image", nargs="?", default=data["image"])
+    parser.add_argument("--path", default=data["health_path"])
+    parser.add_argument("--host", default=data["probe_host"], help="the Host header of the probes")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--no-release", action="store_true", help="skip the release command")
     parser.add_argument("-e", "--env", action="append", default=[], help="NAME=VALUE for the container")
     args = parser.parse_args(argv)
     docker = os.environ.get("DOCKER", "docker")
+    env = docker_env(data["env"], args.env)
+
+    if data["release_command"] and not args.no_release:
+        print("smoke.py: release command: %s" % data["release_command"])
+        release = subprocess.run([docker, "run", "--rm", "--network", "host", *env, args.image,
+                                  "sh", "-c", data["release_command"]], capture_output=True, text=True)
+        if release.returncode != 0:
+            print(release.stdout[-3000:] + release.stderr[-3000:], file=sys.stderr)
+            print("smoke.py: %s: the release command failed (exit %d); check release_command and smoke_env"
+                  % (args.image, release.returncode), file=sys.stderr)
+            return 1
+
     port = free_port()
-    command = [docker, "run", "--detach", "--network", "host", "--env", "PORT=%d" % port]
-    for item in args.env:
-        command += ["--env", item]
-    container = subprocess.run(command + [args.image], check=True, capture_output=True, text=True).stdout.strip()
-    url = "http://127.0.0.1:%d%s" % (port, args.path)
-    last = "no answer"
+    command = [docker, "run", "--detach", "--network", "host", "--env", "PORT=%d" % port, *env, args.image]
+    container = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
+    url = "http://127.0.0.1:%d%s (Host: %s)" % (port, args.path, args.host)
+    last = (0, "", "")
     try:
         deadline = time.monotonic() + args.seconds
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    print("smoke.py: %s answered %d on %s" % (args.image, response.status, url))
-                    return 0
-            except urllib.error.HTTPError as error:
-                last = "HTTP %d" % error.code
-            except OSError as error:
-                last = str(error)
-            running = subprocess.run([docker, "inspect", "--format", "{{.State.Running}}", container],
-                                     capture_output=True, text=True).stdout.strip()
-            if running != "true":
-                last = "the container exited"
+            last = probe(port, args.path, args.host)
+            if 200 <= last[0] < 300:
+                print("smoke.py: %s answered %d on %s" % (args.image, last[0], url))
+                return 0
+            state = subprocess.run([docker, "inspect", "--format", "{{.State.Running}} {{.State.ExitCode}}", container],
+                                   capture_output=True, text=True).stdout.split()
+            if state[:1] != ["true"]:
+                reason = "the container exited (code %s): check app_command and smoke_env" % (state[1:] or ["?"])[0]
+                break
+            if last[0] and not 500 <= last[0] < 600:
+                # A redirect, a refused host or a 4xx does not change by waiting.
+                reason = diagnosis(*last, args.host, args.path)
                 break
             time.sleep(0.5)
+        else:
+            reason = diagnosis(*last, args.host, args.path)
         logs = subprocess.run([docker, "logs", "--tail", "60", container], capture_output=True, text=True)
         print(logs.stdout + logs.stderr, file=sys.stderr)
-        print("smoke.py: %s: %s never answered 2xx (%s)" % (args.image, url, last), file=sys.stderr)
+        print("smoke.py: %s: %s never answered 2xx: %s" % (args.image, url, reason), file=sys.stderr)
         return 1
     finally:
-        subprocess.run([docker, "rm", "--force", container], capture_output=True)
+        subprocess.run([docker, "rm", "--force", "--volumes", container], capture_output=True)
 
 
 if __name__ == "__main__":

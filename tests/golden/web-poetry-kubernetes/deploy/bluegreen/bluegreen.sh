@@ -92,8 +92,63 @@ split() { # the traffic split as text
 }
 
 # ------------------------------------------------------------------ colors
-health() { # health COLOR: 0 when the color answers its health path
-    curl -fsS -o /dev/null -m 2 "http://127.0.0.1:$(port_of "$1")$BG_HEALTH_PATH" 2>/dev/null
+health() { # health COLOR: 0 when the color answers 2xx on its health path (redirects are not followed)
+    local code
+    code=$(curl -sS -o /dev/null -m 2 -w '%{http_code}' -H "Host: $BG_HEALTH_HOST" \
+        "http://127.0.0.1:$(port_of "$1")$BG_HEALTH_PATH" 2>/dev/null) || return 1
+    [[ $code == 2?? ]]
+}
+
+health_answer() { # health_answer COLOR: what the health path answers, for the message of a failed gate
+    local answer
+    answer=$(curl -s -o /dev/null -m 2 -w '%{http_code} %{redirect_url}' -H "Host: $BG_HEALTH_HOST" \
+        "http://127.0.0.1:$(port_of "$1")$BG_HEALTH_PATH" 2>/dev/null) || true
+    case $answer in
+    000* | "") echo "no answer" ;;
+    3*) echo "HTTP ${answer% *}, a redirect to ${answer#* } (not followed)" ;;
+    400*) echo "HTTP 400 (a refused Host header? BG_HEALTH_HOST=$BG_HEALTH_HOST, the probe_host answer)" ;;
+    *) echo "HTTP ${answer% *}" ;;
+    esac
+}
+
+require_env_file() { # BG_ENV_FILE, when set, must be there before anything starts
+    if [ -n "$BG_ENV_FILE" ] && [ ! -r "$BG_ENV_FILE" ]; then
+        die "$EXIT_STATE" "BG_ENV_FILE $BG_ENV_FILE is not readable (the app_env_file answer, or BG_ENV_FILE=)"
+    fi
+}
+
+export_env_file() { # venv runtime: BG_ENV_FILE's KEY=value lines exported to the app (in its subshell)
+    if [ -n "$BG_ENV_FILE" ]; then
+        set -a
+        # shellcheck source=/dev/null
+        . "$BG_ENV_FILE"
+        set +a
+    fi
+}
+
+env_file_args() { # --env-file for docker when BG_ENV_FILE is set (both colors get the same one)
+    if [ -n "$BG_ENV_FILE" ]; then printf '%s\n' --env-file "$BG_ENV_FILE"; fi
+}
+
+release() { # release COLOR: the release command (migrations) once, with the new color's code, before it starts
+    [ -n "$BG_RELEASE_COMMAND" ] || return 0
+    require_env_file
+    log "release command for $1: $BG_RELEASE_COMMAND"
+    if [ "$BG_RUNTIME" = docker ]; then
+        local image=$BG_BLUE_IMAGE
+        [ "$1" = green ] && image=$BG_GREEN_IMAGE
+        local -a envs
+        mapfile -t envs < <(env_file_args)
+        "$BG_DOCKER" run --rm --network host "${envs[@]}" "$image" sh -c "$BG_RELEASE_COMMAND"
+    else
+        local venv=$BG_BLUE_VENV
+        [ "$1" = green ] && venv=$BG_GREEN_VENV
+        (
+            cd "$BG_APP_DIR"
+            export_env_file
+            VIRTUAL_ENV=$venv PATH="$venv/bin:$PATH" /bin/sh -c "$BG_RELEASE_COMMAND" 9>&-
+        )
+    fi
 }
 
 container() { echo "$NAME_PREFIX-$1"; }
@@ -102,11 +157,14 @@ start_color() {
     local color=$1 port
     port=$(port_of "$color")
     log "starting $color (Python $(python_of "$color")) on port $port ($BG_RUNTIME runtime)"
+    require_env_file
     if [ "$BG_RUNTIME" = docker ]; then
         local image=$BG_BLUE_IMAGE
         [ "$color" = green ] && image=$BG_GREEN_IMAGE
+        local -a envs
+        mapfile -t envs < <(env_file_args)
         "$BG_DOCKER" rm -f "$(container "$color")" >/dev/null 2>&1 || true
-        "$BG_DOCKER" run -d --name "$(container "$color")" --network host -e "PORT=$port" \
+        "$BG_DOCKER" run -d --name "$(container "$color")" --network host "${envs[@]}" -e "PORT=$port" \
             --stop-timeout "$BG_STOP_TIMEOUT" --restart unless-stopped "$image" >/dev/null
     else
         local venv=$BG_BLUE_VENV
@@ -115,6 +173,7 @@ start_color() {
             die "$EXIT_STATE" "no virtualenv at $venv: make it with python$(python_of "$color") -m venv $venv and install the app"
         (
             cd "$BG_APP_DIR"
+            export_env_file
             # 9>&-: the app must not inherit the lock, or it would hold it for as long as it runs.
             PORT=$port VIRTUAL_ENV=$venv PATH="$venv/bin:$PATH" \
                 setsid nohup /bin/sh -c "exec $BG_APP_COMMAND" >>"$BG_STATE_DIR/$color.log" 2>&1 </dev/null 9>&- &
@@ -389,11 +448,19 @@ cmd_deploy() {
         return 0
     fi
     if ! nginx_running || ! health "$LIVE"; then cmd_start; fi
+    # Release steps (migrations) run once, before the new color takes traffic, against the shared
+    # database: they must keep the live color working (expand first, contract after finalize).
+    if ! release "$new"; then
+        audit deploy-failed "$(split)" "$(split)" "release command failed"
+        die "$EXIT_UNHEALTHY" "the release command failed for $new; nothing started, no traffic moved ($(split))"
+    fi
     start_color "$new"
     if ! wait_healthy "$new"; then
+        local answer
+        answer=$(health_answer "$new")
         stop_color "$new"
         audit deploy-failed "$(split)" "$(split)" "$new not healthy within ${BG_HEALTH_TIMEOUT}s"
-        die "$EXIT_UNHEALTHY" "$new never answered $BG_HEALTH_PATH within ${BG_HEALTH_TIMEOUT}s; stopped it, no traffic moved ($(split))"
+        die "$EXIT_UNHEALTHY" "$new never answered 2xx on $BG_HEALTH_PATH (Host: $BG_HEALTH_HOST) within ${BG_HEALTH_TIMEOUT}s (last: $answer); stopped it, no traffic moved ($(split))"
     fi
     CANDIDATE=$new WEIGHT=0 PHASE=deployed
     save_state
