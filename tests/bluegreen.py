@@ -39,8 +39,10 @@ class Record:
 class Load:
     """Keep-alive clients on loopback, bounded in time; every request is recorded."""
 
-    def __init__(self, port: int, threads: int = 3, max_seconds: float = 240.0):
+    def __init__(self, port: int, threads: int = 3, max_seconds: float = 240.0, path: str = "/", identify=None):
+        """`identify(response, body)` names what answered (default: the sample app's JSON "python")."""
         self.port, self.threads, self.max_seconds = port, threads, max_seconds
+        self.path, self.identify = path, identify
         self.records: list[Record] = []
         self.retries = 0
         self._stop = threading.Event()
@@ -51,9 +53,11 @@ class Load:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
 
     def _once(self, conn: http.client.HTTPConnection) -> tuple[int, str]:
-        conn.request("GET", "/")
+        conn.request("GET", self.path)
         response = conn.getresponse()
         body = response.read()
+        if self.identify is not None:
+            return response.status, self.identify(response, body)
         python = json.loads(body).get("python", "") if response.status == 200 else ""
         return response.status, minor(python)
 
@@ -120,6 +124,7 @@ class Site:
     state: Path
     listen_port: int
     runtime: str
+    name_prefix: str = "sample"  # bluegreen.sh's container names: <project slug>-<color>
 
     @property
     def script(self) -> Path:
@@ -193,7 +198,7 @@ class Site:
                 except (ProcessLookupError, ValueError, PermissionError):
                     pass
             if self.runtime == "docker":
-                subprocess.run([self.env["BG_DOCKER"], "rm", "-f", f"sample-{color}"], capture_output=True)
+                subprocess.run([self.env["BG_DOCKER"], "rm", "-f", f"{self.name_prefix}-{color}"], capture_output=True)
 
 
 def require_nginx() -> str:
@@ -216,7 +221,7 @@ def render_site(root: Path, runtime: str) -> Path:
                          bluegreen_runtime=runtime, app_command=APP_COMMAND)
 
 
-def site(project: Path, state: Path, runtime: str, colors: dict) -> Site:
+def site(project: Path, state: Path, runtime: str, colors: dict, name_prefix: str = "sample") -> Site:
     """Settings for one test: free loopback ports, its own state dir, short bake and keep times."""
     nginx = require_nginx()
     listen = free_port()
@@ -237,4 +242,4 @@ def site(project: Path, state: Path, runtime: str, colors: dict) -> Site:
         "BG_STOP_TIMEOUT": "10",
         **colors,
     }
-    return Site(project, env, state, listen, runtime)
+    return Site(project, env, state, listen, runtime, name_prefix)

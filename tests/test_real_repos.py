@@ -12,12 +12,14 @@ import re
 import shutil
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
 from copier import run_copy
 
 from conftest import ROOT, SHARED, require
+from bluegreen import Load, site
 from engine import build, docker, docker_cli, ensure_base_images, require_interpreters, tox, tox_in_sid, tox_results
 from render import ANSWERS_FILE, load_yaml
 
@@ -156,6 +158,62 @@ def test_docker_builds_both_and_production_answers(prepared, name):
         assert "answered 200 on http://127.0.0.1:" in smoke.stdout
         # Production images hold no compiler, even where the test stages needed one.
         assert docker("run", "--rm", "--entrypoint", "sh", tag, "-c", "command -v gcc || echo none").stdout.strip() == "none"
+
+
+@pytest.mark.docker
+@pytest.mark.nginx
+def test_bluegreen_runs_a_django_service_with_its_env_file(prepared, tmp_path):
+    """djangopackages behind real nginx, its production images with an env file (the smoke
+    environment: the stand-in Postgres, a test SECRET_KEY), its release command (migrate) before
+    green starts: deploy, shift 10, promote, rollback under load, no request failed."""
+    repo, answers = prepared("djangopackages")
+    project = repo / answers["project_dir"]
+    colors = {"BG_DOCKER": docker_cli()[0]}
+    for color, stage in (("BLUE", "production-current"), ("GREEN", "production-target")):
+        tag = f"python-upgrade-real/djangopackages:{stage}"
+        result = build(repo, stage, tag=tag)
+        assert result.returncode == 0, result.stderr[-4000:]
+        colors[f"BG_{color}_IMAGE"] = tag
+    env_file = tmp_path / "app.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in answers["smoke_env"].items()))
+    s = site(project, tmp_path / "state", "docker", colors | {"BG_ENV_FILE": str(env_file)}, name_prefix="djangopackages")
+    ports = {s.env["BG_BLUE_PORT"]: "blue", s.env["BG_GREEN_PORT"]: "green"}
+
+    def color(response, body) -> str:
+        return ports.get((response.getheader("X-Upstream") or "").rsplit(":", 1)[-1], "")
+
+    try:
+        # A first install: the database gets its tables once, before anything serves (the release
+        # command by hand); from then on `deploy` runs it before each new color.
+        docker("run", "--rm", "--network", "host", "--env-file", str(env_file), colors["BG_BLUE_IMAGE"],
+               "sh", "-c", answers["release_command"], check=True)
+        result = s.run("start")
+        assert result.returncode == 0, result.stderr
+        load = Load(s.listen_port, path=answers["health_path"], identify=color).start()
+        try:
+            assert len(load.wait_for(time.monotonic(), 50)) >= 50
+            deploy = s.run("deploy")
+            assert deploy.returncode == 0, deploy.stderr
+            assert "release command for green: python -m manage migrate --noinput" in deploy.stderr
+            assert s.run("shift", "10").returncode == 0
+            window = load.wait_for(time.monotonic(), 600, seconds=90)
+            share = 100 * sum(r.python == "green" for r in window) / len(window)
+            assert 5 <= share <= 15, f"green got {share:.1f}% at the 10% step"
+            promote = s.run("promote")
+            assert promote.returncode == 0, promote.stdout + promote.stderr
+            t1 = time.monotonic()
+            promoted = [r for r in load.wait_for(t1, 150, seconds=30) if r.t > t1 + 1.0]
+            assert promoted and all(r.python == "green" for r in promoted)
+            t0 = time.monotonic()
+            assert s.run("rollback").returncode == 0
+            after = load.wait_for(t0, 200, seconds=30)
+            assert all(r.python == "blue" for r in after if r.t > t0 + 1.0)
+        finally:
+            load.stop()
+        assert load.failures() == [], load.failures()[:5]
+        print(f"djangopackages under load: {len(load.records)} requests, 0 failed, green {share:.1f}% at 10%")
+    finally:
+        s.cleanup()
 
 
 @pytest.mark.tox
