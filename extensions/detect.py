@@ -20,6 +20,7 @@ runs wins over what is merely supported:
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
@@ -808,6 +809,12 @@ _BACKING = re.compile(r"(?:^|/)(postgres|postgis|pgvector|timescaledb|mysql|mari
                       r"rabbitmq|elasticsearch|opensearch|minio)\b[^/]*$", re.I)
 
 
+def _backing_kind(image: str) -> str:
+    """postgres for `postgres:16-alpine` or `docker.io/library/postgres@sha256:...`; "" for other images."""
+    kind = _BACKING.search(str(image).split("@")[0].rsplit(":", 1)[0])
+    return kind.group(1).lower() if kind else ""
+
+
 def _health_cmd(options: str) -> str:
     """--health-cmd of a GitHub Actions service's `options` (quoted or one word)."""
     m = re.search(r"""--health-cmd[= ](?:"([^"]*)"|'([^']*)'|(\S+))""", options or "")
@@ -839,8 +846,7 @@ _SERVICE_DEFAULTS = {
 
 def _service(image, env, ports, health) -> dict:
     host, container = _ports(ports)
-    kind = _BACKING.search(str(image).split("@")[0].rsplit(":", 1)[0])
-    port, check = _SERVICE_DEFAULTS.get(kind.group(1).lower(), (None, "")) if kind else (None, "")
+    port, check = _SERVICE_DEFAULTS.get(_backing_kind(image), (None, ""))
     host, container, health = host or port, container or port, health or check
     spec = {"image": str(image)}
     if isinstance(env, list):
@@ -889,12 +895,14 @@ def detect_services(dst_path: object, project_dir: object = ".") -> dict:
     repo, root = _root(dst_path, project_dir)
     if not repo.is_dir():
         return {"value": {}, "why": ""}
-    runner = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|tox|nox)\b")
     for line, _, where, job in _ci_steps(repo):
-        if runner.search(clean_command(line)) and not re.match(r"docker[ -]compose\b", line):
+        command = clean_command(line)
+        if (TEST_RUNNER.search(command) or re.search(r"(?:^|\s)(?:tox|nox)\b", command)) and not re.match(
+                r"docker[ -]compose\b", line):
             # The job that runs the tests says what they need, nothing included.
-            return ({"value": _job_services(job), "why": f"the services: of the test job in {where}"}
-                    if _job_services(job) else {"value": {}, "why": f"the test job in {where} has no services:"})
+            services = _job_services(job)
+            return ({"value": services, "why": f"the services: of the test job in {where}"}
+                    if services else {"value": {}, "why": f"the test job in {where} has no services:"})
     for path in _files(root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
                               "docker-compose.dev.yml", "compose.dev.yml", "docker-compose.override.yml"), depth=1):
         try:
@@ -906,7 +914,7 @@ def detect_services(dst_path: object, project_dir: object = ".") -> dict:
                                      _compose_health(service))
                  for name, service in (services or {}).items() if isinstance(services, dict)
                  if isinstance(service, dict) and isinstance(service.get("image"), str)
-                 and "build" not in service and _BACKING.search(service["image"].split("@")[0].rsplit(":", 1)[0])
+                 and "build" not in service and _backing_kind(service["image"])
                  and "${" not in service["image"]}
         if found:
             return {"value": found, "why": f"the database/cache services of {path.relative_to(repo)} "
@@ -940,14 +948,17 @@ def _django_settings(root: Path) -> list[Path]:
     return [p for p in dict.fromkeys(found) if "tests" not in p.relative_to(root).parts]
 
 
+# A line that runs a project's tests (CI steps, tox commands).
+TEST_RUNNER = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|nose2|trial)\b")
+
+
 def _tests(repo: Path, root: Path, names: set[str], django: bool) -> dict:
     """test_command, test_setup_command and test_env, each with the reason."""
     result = {"test_command": ("", ""), "test_setup_command": ("", ""), "test_env": ({}, "")}
-    runner = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|nose2|trial)\b")
     steps = _ci_steps(repo)
     for i, (line, env, where, job) in enumerate(steps):
         command = clean_command(line)
-        if runner.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
+        if TEST_RUNNER.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
             result["test_command"] = (command, f"the test step of {where}")
             ports = {name: spec.get("port") for name, spec in _job_services(job).items()}
             env = {k: _service_ports(str(v), ports) if isinstance(v, str) else v for k, v in env.items()}
@@ -961,7 +972,7 @@ def _tests(repo: Path, root: Path, names: set[str], django: bool) -> dict:
                 result["test_setup_command"] = (" && ".join(setup), f"the steps before it in {where}")
             break
     if not result["test_command"][0]:
-        tox = [c for c in _tox_commands(_read(root / "tox.ini")) if runner.search(c)]
+        tox = [c for c in _tox_commands(_read(root / "tox.ini")) if TEST_RUNNER.search(c)]
         if tox:
             result["test_command"] = (tox[0], "tox.ini's commands")
         elif django:
@@ -1143,7 +1154,6 @@ def detect_probe_host(dst_path: object, project_dir: object = ".") -> dict:
     """{'value', 'why'}: the Host header health probes send: a loopback name Django's literal
     ALLOWED_HOSTS accepts (127.0.0.1, localhost), else its first plain host name; localhost when it
     allows any host or is empty, or the settings are not Django's (a guess then)."""
-    import ast
     repo, root = _root(dst_path, project_dir)
     for path in _django_settings(root) if root.is_dir() else []:
         m = re.search(r"(?m)^ALLOWED_HOSTS\s*=\s*(\[[^\]]*\]|\([^)]*\))", _read(path))
@@ -1278,11 +1288,12 @@ def detect_app(dst_path: object, project_dir: object = ".") -> dict:
     if kind == "web":
         command, where, release = serving[0] if serving else (code_command, code_where, [])
         server, build, more = _split_start(command)
-        ini = [w for w in clean_command(server).split() if w.endswith(".ini")]
-        if clean_command(server).startswith("uwsgi") and ini and "$(PORT)" in _read(root / ini[0]):
-            server, port = clean_command(server), None  # its ini file already listens on $(PORT)
+        server = clean_command(server)
+        ini = [w for w in server.split() if w.endswith(".ini")]
+        if server.startswith("uwsgi") and ini and "$(PORT)" in _read(root / ini[0]):
+            port = None  # its ini file already listens on $(PORT)
         else:
-            server, port = _listen_on_port(clean_command(server))
+            server, port = _listen_on_port(server)
         release = [clean_command(r) for r in release + more]
         note = f"; left out (release steps, run them once per deploy): {' && '.join(release)}" if release else ""
         found("release_command", " && ".join(release), f"{where} (run before the server starts)")

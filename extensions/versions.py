@@ -95,7 +95,6 @@ REMOVED_MODULES: dict[str, dict[str, str]] = {
     "3.16": {},
 }
 
-# Tools the rendered files pin (one place to bump them).
 # The variable each git-versioning build backend reads instead of asking git (a Docker build has no
 # .git): its documented override. hatch-vcs is setuptools-scm underneath.
 SCM_VERSION_ENV = {
@@ -104,6 +103,8 @@ SCM_VERSION_ENV = {
     "pdm-backend": "PDM_BUILD_SCM_VERSION",
     "poetry-dynamic-versioning": "POETRY_DYNAMIC_VERSIONING_BYPASS",
 }
+
+# Tools the rendered files pin (one place to bump them).
 TOOLS = {"tox": "4.67.15", "tox_uv": "1.37.1", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6"}
 
 # The cutover's gates, one set for both engines: deploy/bluegreen/bluegreen.conf (nginx on one host)

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -37,6 +39,16 @@ for key, value in {
 collect_ignore = ["sample_app", "golden"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def load_program(name: str):
+    """A plain program the template ships (template/{{ project_dir }}/python-upgrade/), imported as a
+    module. Its file name is a Copier condition with no .py suffix: an explicit source loader."""
+    source = next((ROOT / "template" / "{{ project_dir }}" / "python-upgrade").glob(f"*{name}.py*"))
+    loader = importlib.machinery.SourceFileLoader(name, str(source))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    loader.exec_module(module)
+    return module
 
 
 def require(condition: object, reason: str) -> None:

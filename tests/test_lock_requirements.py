@@ -3,22 +3,18 @@ on locks of the real projects in ../shared/real-repos and on small locks written
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import subprocess
 import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SHARED, require
+from conftest import SHARED, load_program, require
 
-SOURCE = next((ROOT / "template" / "{{ project_dir }}" / "python-upgrade").glob("*lock_requirements.py*"))
-# The file's name is a Copier condition (no .py suffix): load it with an explicit source loader.
-_spec = importlib.util.spec_from_loader("lock_requirements", importlib.machinery.SourceFileLoader("lock_requirements", str(SOURCE)))
-lock_requirements = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lock_requirements)
+lock_requirements = load_program("lock_requirements")
+SOURCE = Path(lock_requirements.__file__)
 
 
 def extract(tmp_path, name, member):

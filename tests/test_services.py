@@ -4,8 +4,6 @@ reuse, a port someone else answers, a service that never gets ready, a missing i
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import socket
 import subprocess
@@ -14,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from engine import docker, docker_cli
+from conftest import ROOT, load_program
+from engine import docker, docker_cli, free_port
 
-SOURCE = next((ROOT / "template" / "{{ project_dir }}" / "python-upgrade").glob("*services.py*"))
-# The file's name is a Copier condition (no .py suffix): load it with an explicit source loader.
-_spec = importlib.util.spec_from_loader("services", importlib.machinery.SourceFileLoader("services", str(SOURCE)))
-services = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(services)
+services = load_program("services")
+SOURCE = Path(services.__file__)
 
 
 def test_the_docker_run_of_a_service():
@@ -34,12 +29,6 @@ def test_the_docker_run_of_a_service():
     assert "--network" in host and "--publish" not in host and host[-4:] == ["postgres:16", "postgres", "-c", "fsync=off"]
     # On the host's network the service listens on its own port.
     assert services.listen_port(spec, "host") == 5432 and services.listen_port(spec, "publish") == 5433
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run(data: Path, *args: str) -> subprocess.CompletedProcess:

@@ -46,6 +46,9 @@ audit_log=$BG_STATE_DIR/audit.log
 nginx_conf=$BG_NGINX_PREFIX/conf/nginx.conf
 access_log=$BG_NGINX_PREFIX/logs/access.log
 dry_run=0 force=0
+# docker runtime: both colors (and the release command) get the same env file.
+docker_env_file=()
+[ -z "$BG_ENV_FILE" ] || docker_env_file=(--env-file "$BG_ENV_FILE")
 
 log() { printf '%s bluegreen: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -58,6 +61,8 @@ die() {
 other() { if [ "$1" = blue ]; then echo green; else echo blue; fi; }
 port_of() { if [ "$1" = blue ]; then echo "$BG_BLUE_PORT"; else echo "$BG_GREEN_PORT"; fi; }
 python_of() { if [ "$1" = blue ]; then echo "$BG_BLUE_PYTHON"; else echo "$BG_GREEN_PYTHON"; fi; }
+image_of() { if [ "$1" = blue ]; then echo "$BG_BLUE_IMAGE"; else echo "$BG_GREEN_IMAGE"; fi; }
+venv_of() { if [ "$1" = blue ]; then echo "$BG_BLUE_VENV"; else echo "$BG_GREEN_VENV"; fi; }
 
 # ------------------------------------------------------------------ state (key=value, atomic writes)
 LIVE=blue CANDIDATE="" WEIGHT=0 PREVIOUS="" PHASE=idle GENERATION=0 PROMOTED_AT=0
@@ -126,23 +131,15 @@ export_env_file() { # venv runtime: BG_ENV_FILE's KEY=value lines exported to th
     fi
 }
 
-env_file_args() { # --env-file for docker when BG_ENV_FILE is set (both colors get the same one)
-    if [ -n "$BG_ENV_FILE" ]; then printf '%s\n' --env-file "$BG_ENV_FILE"; fi
-}
-
 release() { # release COLOR: the release command (migrations) once, with the new color's code, before it starts
     [ -n "$BG_RELEASE_COMMAND" ] || return 0
     require_env_file
     log "release command for $1: $BG_RELEASE_COMMAND"
     if [ "$BG_RUNTIME" = docker ]; then
-        local image=$BG_BLUE_IMAGE
-        [ "$1" = green ] && image=$BG_GREEN_IMAGE
-        local -a envs
-        mapfile -t envs < <(env_file_args)
-        "$BG_DOCKER" run --rm --network host "${envs[@]}" "$image" sh -c "$BG_RELEASE_COMMAND"
+        "$BG_DOCKER" run --rm --network host "${docker_env_file[@]}" "$(image_of "$1")" sh -c "$BG_RELEASE_COMMAND"
     else
-        local venv=$BG_BLUE_VENV
-        [ "$1" = green ] && venv=$BG_GREEN_VENV
+        local venv
+        venv=$(venv_of "$1")
         (
             cd "$BG_APP_DIR"
             export_env_file
@@ -159,16 +156,12 @@ start_color() {
     log "starting $color (Python $(python_of "$color")) on port $port ($BG_RUNTIME runtime)"
     require_env_file
     if [ "$BG_RUNTIME" = docker ]; then
-        local image=$BG_BLUE_IMAGE
-        [ "$color" = green ] && image=$BG_GREEN_IMAGE
-        local -a envs
-        mapfile -t envs < <(env_file_args)
         "$BG_DOCKER" rm -f "$(container "$color")" >/dev/null 2>&1 || true
-        "$BG_DOCKER" run -d --name "$(container "$color")" --network host "${envs[@]}" -e "PORT=$port" \
-            --stop-timeout "$BG_STOP_TIMEOUT" --restart unless-stopped "$image" >/dev/null
+        "$BG_DOCKER" run -d --name "$(container "$color")" --network host "${docker_env_file[@]}" -e "PORT=$port" \
+            --stop-timeout "$BG_STOP_TIMEOUT" --restart unless-stopped "$(image_of "$color")" >/dev/null
     else
-        local venv=$BG_BLUE_VENV
-        [ "$color" = green ] && venv=$BG_GREEN_VENV
+        local venv
+        venv=$(venv_of "$color")
         [ -x "$venv/bin/python" ] ||
             die "$EXIT_STATE" "no virtualenv at $venv: make it with python$(python_of "$color") -m venv $venv and install the app"
         (
