@@ -117,7 +117,12 @@ def _root(dst_path: object, project_dir: object = ".") -> tuple[Path, Path]:
 def detect_project_dir(dst_path: object) -> dict:
     """{'value': "." or a sub-directory, 'why'}: the directory holding the Python project's files."""
     repo = Path(str(dst_path))
-    if not repo.is_dir() or any((repo / name).is_file() for name in PROJECT_FILES):
+    if not repo.is_dir():
+        return {"value": ".", "why": ""}
+    member, why = _workspace_app(repo)
+    if member:
+        return {"value": member, "why": why}
+    if any((repo / name).is_file() for name in PROJECT_FILES):
         return {"value": ".", "why": ""}
     candidates = []
     for marker in PROJECT_FILES:
@@ -130,6 +135,86 @@ def detect_project_dir(dst_path: object) -> dict:
     best = max(set(candidates), key=lambda d: (candidates.count(d), -len(d.parts), str(d)))
     found = sorted(name for name in PROJECT_FILES if (repo / best / name).is_file())
     return {"value": best.as_posix(), "why": f"{best.as_posix()}/ holds {', '.join(found)}; the root holds none"}
+
+
+def _workspace_members(root: Path) -> list[Path]:
+    """The member directories of the uv workspace rooted at root (`[tool.uv.workspace]` members globs,
+    less its excludes), each holding a pyproject.toml; [] where root is no workspace root."""
+    workspace = ((_toml(root / "pyproject.toml").get("tool") or {}).get("uv") or {}).get("workspace")
+    if not isinstance(workspace, dict):
+        return []
+    excluded = {p for pattern in workspace.get("exclude") or [] for p in root.glob(str(pattern))}
+    members = [p for pattern in workspace.get("members") or [] for p in sorted(root.glob(str(pattern)))]
+    return [p for p in dict.fromkeys(members) if p not in excluded and (p / "pyproject.toml").is_file()]
+
+
+def _workspace_app(repo: Path) -> tuple[str, str]:
+    """The member a *virtual* uv workspace root (`[tool.uv.workspace]`, no `[project]`) holds the app in:
+    the one member no other member depends on, else the one with a Dockerfile or manage.py."""
+    data = _toml(repo / "pyproject.toml")
+    if "project" in data or not (repo / "uv.lock").is_file():
+        return "", ""
+    members = _workspace_members(repo)
+    names = {m: str((_toml(m / "pyproject.toml").get("project") or {}).get("name", "")) for m in members}
+    needed = set()
+    for m in members:
+        for requirement in (_toml(m / "pyproject.toml").get("project") or {}).get("dependencies") or []:
+            needed.add(re.split(r"[\s<>=!~;\[(]", str(requirement), maxsplit=1)[0].lower().replace("_", "-"))
+    apps = [m for m in members if names[m].lower().replace("_", "-") not in needed]
+    served = [m for m in apps if (m / "Dockerfile").is_file() or (m / "manage.py").is_file()]
+    chosen = served[:1] if len(served) == 1 else apps if len(apps) == 1 else []
+    if not chosen:
+        return "", ""
+    rel = chosen[0].relative_to(repo).as_posix()
+    how = "the member with a Dockerfile or manage.py" if served else "the member no other member depends on"
+    return rel, f"pyproject.toml is a virtual uv workspace (no [project]); {rel}/ is {how}"
+
+
+def detect_workspace(dst_path: object, project_dir: object = ".") -> dict:
+    """{'value': {'root', 'package'}, 'why'}: where the uv workspace holding project_dir has its lock,
+    relative to project_dir ('.' when project_dir holds its own uv.lock), and the member's
+    [project].name that `uv sync --package` installs."""
+    repo, project = _root(dst_path, project_dir)
+    lock = _upwards(repo, project, "uv.lock") if repo.is_dir() else None
+    if lock is None or lock.parent == project:
+        return {"value": {"root": ".", "package": ""}, "why": ""}
+    root = Path(*[".."] * len(project.relative_to(lock.parent).parts)).as_posix()
+    package = str((_toml(project / "pyproject.toml").get("project") or {}).get("name", ""))
+    member = project.relative_to(lock.parent).as_posix()
+    return {"value": {"root": root, "package": package},
+            "why": f"{lock.relative_to(repo).as_posix()} is the lock of a workspace with member {member}/ "
+                   f"(its [project].name {package or 'missing'})"}
+
+
+def workspace_error(dst_path: object, project_dir: object, field: str, value: object) -> str:
+    """workspace_root must be project_dir itself or a parent of it holding uv.lock."""
+    if not isinstance(value, str) or not value:
+        return f"{field}: empty; give . when project_dir holds uv.lock"
+    if value != "." and set(Path(value).parts) != {".."}:
+        return f"{field}: {value} must be . or a parent of project_dir (.., ../..), where uv.lock sits"
+    repo, project = _root(dst_path, project_dir)
+    if is_new(dst_path) or value == ".":
+        return ""
+    where = (project / value).resolve()
+    if repo.resolve() not in (where, *where.parents):
+        return f"{field}: {value} from project_dir {project_dir} leaves the repository"
+    if not (where / "uv.lock").is_file():
+        shown = (Path(str(project_dir)) / value / "uv.lock").as_posix()
+        return f"{field}: {shown} does not exist; give the directory holding uv.lock, relative to project_dir"
+    return ""
+
+
+def workspace_package_error(dst_path: object, project_dir: object, workspace_root: object, field: str,
+                            value: object) -> str:
+    """workspace_package must be a member the workspace's uv.lock knows ([manifest] members)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+        return f"{field}: {value!r} is not a package name; give project_dir's [project].name"
+    repo, project = _root(dst_path, project_dir)
+    lock = project / str(workspace_root or ".") / "uv.lock"
+    members = (_toml(lock).get("manifest") or {}).get("members") or []
+    if is_new(dst_path) or not members or value in members:
+        return ""
+    return f"{field}: {value} is not a member of the workspace in uv.lock (it has {', '.join(members)})"
 
 
 # ------------------------------------------------------------------------------------- Dockerfiles
@@ -702,18 +787,20 @@ def _routes(root: Path) -> list[tuple[str, str]]:
     sources = _python_sources(root)
     texts = {p: _read(p) for p in sources}
     modules = {_module(root, p): p for p in sources}
-    prefix: dict[Path, list[str]] = {}
+    # file -> (prefix, the file that includes it under that prefix)
+    prefix: dict[Path, list[tuple[str, Path]]] = {}
 
-    def add(target: Path | None, value: str) -> None:
-        if target is not None:
-            prefix.setdefault(target, []).append(value)
+    def add(target: Path | None, value: str, by: Path) -> None:
+        if target is not None and target != by:
+            prefix.setdefault(target, []).append((value, by))
 
     for path, text in texts.items():
         # Django: path("api/v3/", include("apiv3.urls")) -> apiv3/urls.py is under /api/v3/.
         for m in re.finditer(r"""(?:path|re_path|url)\(\s*r?["']\^?([^"']*)["']\s*,\s*include\(\s*\(?\s*["']([\w.]+)["']""", text):
-            add(modules.get(m.group(2)), m.group(1).rstrip("$"))
+            add(modules.get(m.group(2)), m.group(1).rstrip("$"), path)
         # FastAPI / Flask: include_router(name, prefix=...), register_blueprint(name, url_prefix=...).
-        for m in re.finditer(r"""(?:include_router|register_blueprint)\(\s*([\w.]+)[^)]*?(?:url_)?prefix\s*=\s*["']([^"']*)["']""", text):
+        # A router included with no prefix still puts the includer's prefix in front of its routes.
+        for m in re.finditer(r"""(?:include_router|register_blueprint)\(\s*([\w.]+)(?:[^)]*?(?:url_)?prefix\s*=\s*(["'][^"']*["']|[A-Za-z_][\w.]*))?""", text):
             name = m.group(1).split(".")[0]
             imported = re.search(rf"(?m)^from\s+([\w.]+)\s+import\s+[^\n]*?\b(\w+)\s+as\s+{name}\b", text) or re.search(
                 rf"(?m)^from\s+([\w.]+)\s+import\s+(?:[^\n]*,\s*)?({name})\b", text)
@@ -722,7 +809,8 @@ def _routes(root: Path) -> list[tuple[str, str]]:
                 module = imported.group(1)
                 target = modules.get(module) or modules.get(f"{module}.{imported.group(2)}") or modules.get(
                     f"{module}.__init__")
-            add(target or (path if re.search(rf"(?m)^{name}\s*=", text) else None), m.group(2))
+            add(target or (path if re.search(rf"(?m)^{name}\s*=", text) else None), _literal(m.group(2) or '""', texts),
+                path)
     # Prefixes declared where the router is made.
     own = {}
     for path, text in texts.items():
@@ -734,11 +822,12 @@ def _routes(root: Path) -> list[tuple[str, str]]:
     def full(path: Path, depth: int = 0) -> str:
         parent = ""
         if path in prefix and depth < 5:
-            value = prefix[path][0]
-            for other, text in texts.items():  # the file that includes this one may be under a prefix too
-                if other != path and value and value in text and other in prefix:
-                    parent = full(other, depth + 1)
-                    break
+            value, by = prefix[path][0]
+            if value.startswith("?"):
+                unresolved.append(value[1:])
+                value = ""
+            # the file that includes this one may be included under a prefix too, and have its own
+            parent = full(by, depth + 1)
             parent += "/" + value.strip("/") if value.strip("/") else ""
         return parent + ("/" + own[path].strip("/") if own.get(path, "").strip("/") else "")
 
@@ -747,8 +836,27 @@ def _routes(root: Path) -> list[tuple[str, str]]:
     found = []
     for path, text in texts.items():
         for m in list(route.finditer(text)) + list(keyword.finditer(text)):
-            found.append((f"{full(path)}/{m.group(1)}".replace("//", "/"), str(path.relative_to(root))))
+            unresolved: list[str] = []
+            where = str(path.relative_to(root))
+            route_path = f"{full(path)}/{m.group(1)}".replace("//", "/")
+            if unresolved:
+                where += f" (a guess: the prefix {unresolved[0]} has no literal value in the code; add it)"
+            found.append((route_path, where))
     return found
+
+
+def _literal(expression: str, texts: dict[Path, str]) -> str:
+    """A prefix as written: a string literal's value, or the literal a name (`settings.API_V1_STR`,
+    `API_PREFIX`) is assigned anywhere in the code (`API_V1_STR: str = "/api/v1"`); "?NAME" when none is."""
+    if expression[:1] in "\"'":
+        return expression[1:-1]
+    name = expression.split(".")[-1]
+    assigned = re.compile(rf"""(?m)^\s*{re.escape(name)}\s*(?::\s*[\w\[\], |]+)?=\s*["']([^"']*)["']""")
+    for text in texts.values():
+        found = assigned.search(text)
+        if found:
+            return found.group(1)
+    return "?" + expression
 
 
 def _health_path(root: Path, django: bool) -> tuple[str, str]:
@@ -1334,7 +1442,8 @@ class DetectExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals.update(detect_python=detect_python, detect_layout=detect_layout, detect_app=detect_app,
-                                   detect_project_dir=detect_project_dir, detect_image=detect_image,
+                                   detect_project_dir=detect_project_dir, detect_image=detect_image, detect_workspace=detect_workspace,
+                                   workspace_error=workspace_error, workspace_package_error=workspace_package_error,
                                    detect_branches=detect_branches, detect_excludes=detect_excludes, detect_scm_version=detect_scm_version, detect_services=detect_services, detect_probe_host=detect_probe_host,
                                    detect_writable_dirs=detect_writable_dirs, file_error=file_error, group_error=group_error, groups_of=groups_of,
                                    dir_error=dir_error, is_new=is_new)

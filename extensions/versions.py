@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import posixpath
 import re
 import shlex
 
@@ -461,6 +462,17 @@ def prefix(value: object, head: str) -> str:
     return f"{head}{value}"
 
 
+def workspace_paths(project_dir: object, workspace_root: object) -> dict:
+    """Where Docker builds from when project_dir is a uv workspace member whose lock sits above it:
+    {'context': the build context relative to the repository root, 'from_project': the same relative
+    to project_dir, 'member': project_dir relative to that context ('' when it is the context)}."""
+    project = posixpath.normpath(str(project_dir or "."))
+    up = posixpath.normpath(str(workspace_root or "."))
+    context = posixpath.normpath(posixpath.join(project, up))
+    member = "" if up == "." else posixpath.relpath(project, context)
+    return {"context": context, "from_project": up, "member": member}
+
+
 def refuse(checks: list, given: object) -> str:
     """The final check of every answer, for runs without prompts (--defaults): the first error
     stops the copy with one line naming the question, the value, where it came from and the -d
@@ -517,6 +529,7 @@ EXPORTS = {
         env_from_error,
         data_json,
         prefix,
+        workspace_paths,
         refuse,
     )
 }

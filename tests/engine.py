@@ -108,13 +108,14 @@ def ensure_base_images(*versions: str, suite: str = "bookworm") -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def build(project: Path, target: str, tag: str | None = None) -> subprocess.CompletedProcess:
+def build(project: Path, target: str, tag: str | None = None, context: str = ".") -> subprocess.CompletedProcess:
     """BuildKit build of one stage of the rendered Dockerfile, run from the project root as the
-    Dockerfile's header says; output (stderr) is the plain progress log."""
+    Dockerfile's header says (context: `..` for a uv workspace member); output (stderr) is the plain
+    progress log."""
     args = ["build", "--progress=plain", "--network", "host", "-f", "python-upgrade/Dockerfile", "--target", target]
     if tag:
         args += ["-t", tag]
-    return docker(*args, ".", cwd=project)
+    return docker(*args, context, cwd=project)
 
 
 def free_port() -> int:

@@ -453,3 +453,47 @@ def test_the_host_header_probes_send(tmp_path, hosts, probe):
     found = detect.detect_probe_host(root)
     assert found["value"] == probe
     assert bool(found["why"]) is hosts.startswith("[")
+
+
+def test_a_member_of_a_virtual_uv_workspace(tmp_path):
+    """The root holds only the workspace (no [project]) and the one uv.lock: the app is the member no
+    other member depends on; Docker must build from the root (workspace_root ..), uv sync --package."""
+    root = repo(tmp_path, {
+        "pyproject.toml": '[tool.uv.workspace]\nmembers = ["backend", "libs/*"]\nexclude = ["libs/old"]\n',
+        "uv.lock": 'version = 1\n[manifest]\nmembers = ["api", "shared"]\n',
+        "backend/pyproject.toml": '[project]\nname = "api"\ndependencies = ["shared>=1", "fastapi"]\n',
+        "libs/shared/pyproject.toml": '[project]\nname = "shared"\n',
+        "libs/old/pyproject.toml": '[project]\nname = "old"\n',
+        "frontend/package.json": "{}",
+    })
+    assert detect.detect_project_dir(root)["value"] == "backend"
+    found = detect.detect_workspace(root, "backend")
+    assert found["value"] == {"root": "..", "package": "api"} and "uv.lock" in found["why"]
+    assert detect.detect_layout(root, "backend")["layout"] == "uv"
+    assert detect.detect_workspace(root, ".")["value"]["root"] == "."
+    assert detect.workspace_error(root, "backend", "workspace_root", "..") == ""
+    assert detect.workspace_error(root, "backend", "workspace_root", "../..") == (
+        "workspace_root: ../.. from project_dir backend leaves the repository")
+    assert detect.workspace_error(root, "backend", "workspace_root", "libs").startswith("workspace_root: libs must be")
+    assert detect.workspace_package_error(root, "backend", "..", "workspace_package", "shared") == ""
+    assert detect.workspace_package_error(root, "backend", "..", "workspace_package", "app") == (
+        "workspace_package: app is not a member of the workspace in uv.lock (it has api, shared)")
+
+
+def test_router_prefixes_through_includes_and_settings(tmp_path):
+    """A router included without a prefix inherits its includer's; a prefix held in settings is read
+    from its literal assignment, and one that has none is said to be a guess."""
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "app/core/config.py": 'class Settings:\n    API_V1_STR: str = "/api/v1"\n',
+        "app/main.py": "from app.api.main import api_router\nfrom app.core.config import settings\n"
+                       "app = FastAPI()\napp.include_router(api_router, prefix=settings.API_V1_STR)\n",
+        "app/api/main.py": "from app.api.routes import utils\napi_router = APIRouter()\n"
+                           "api_router.include_router(utils.router)\n",
+        "app/api/routes/utils.py": 'router = APIRouter(prefix="/utils")\n@router.get("/health-check/")\ndef h(): ...\n',
+    }
+    assert app(tmp_path / "a", files)["health_path"] == "/api/v1/utils/health-check/"
+    files["app/core/config.py"] = "class Settings:\n    API_V1_STR: str = os.environ['PREFIX']\n"
+    found = detect.detect_app(repo(tmp_path / "b", files))
+    assert found["value"]["health_path"] == "/utils/health-check/"
+    assert "a guess: the prefix settings.API_V1_STR has no literal value" in found["why"]["health_path"]

@@ -126,6 +126,59 @@ SHAPES = {
         "answers": {"app_kind": "worker", "app_command": "python -m wsapp"},
         "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "uv", "test_extra": "dev"},
     },
+    # The app in backend/, a member of a virtual uv workspace at the root (no [project] there) whose
+    # uv.lock is the only one, beside a frontend and a library member the app depends on: the shape of
+    # fastapi/full-stack-fastapi-template. Docker builds from the root; tox runs in backend/.
+    "uv-workspace-member": {
+        "files": {
+            "pyproject.toml": textwrap.dedent('''\
+                [tool.uv.workspace]
+                members = ["backend", "packages/*"]
+
+                [dependency-groups]
+                lint = ["ruff==0.11.0"]
+                '''),
+            "frontend/package.json": '{"name": "frontend", "private": true}\n',
+            "backend/pyproject.toml": textwrap.dedent('''\
+                [project]
+                name = "api"
+                version = "0.1.0"
+                requires-python = ">=3.12"
+                dependencies = ["shared", "markupsafe==3.0.2"]
+
+                [dependency-groups]
+                dev = ["pytest==8.3.5"]
+
+                [tool.uv.sources]
+                shared = { workspace = true }
+
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+                '''),
+            "backend/.python-version": "3.12\n",
+            "backend/api/__init__.py": "",
+            "backend/api/__main__.py": "import shared\nprint(shared.NAME)\n",
+            "backend/tests/test_api.py": TEST_FILE + "\n\ndef test_member():\n    import shared\n    assert shared.NAME\n",
+            "packages/shared/pyproject.toml": textwrap.dedent('''\
+                [project]
+                name = "shared"
+                version = "0.1.0"
+                requires-python = ">=3.12"
+                dependencies = ["pyyaml==6.0.2"]
+
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+                '''),
+            "packages/shared/src/shared/__init__.py": "NAME = 'shared'\n",
+        },
+        "lock": ["uv", "lock"],
+        "dir": "backend",
+        "answers": {"app_kind": "worker", "app_command": "python -m api"},
+        "expect": {"project_dir": "backend", "current_python": "3.12", "target_python": "3.13",
+                   "dependency_layout": "uv", "workspace_root": "..", "workspace_package": "api", "test_extra": "dev"},
+    },
     # A poetry project (package-mode = false), Python read off its CI matrix.
     "poetry": {
         "files": {
@@ -320,7 +373,8 @@ def test_copy_into_an_existing_repo(tmp_path, shape):
     assert status and all(line.startswith("?? ") for line in status), status
     assert all(p.read_bytes() == content for p, content in before.items())
     new = sorted(line[3:] for line in status)
-    assert ANSWERS_FILE in new and "tox-python-upgrade.ini" in new and "python-upgrade/Dockerfile" in new
+    here = "" if spec.get("dir", ".") == "." else spec["dir"] + "/"
+    assert ANSWERS_FILE in new and f"{here}tox-python-upgrade.ini" in new and f"{here}python-upgrade/Dockerfile" in new
 
     answers = load_yaml(repo / ANSWERS_FILE)
     assert {key: answers[key] for key in spec["expect"]} == spec["expect"]
@@ -328,7 +382,7 @@ def test_copy_into_an_existing_repo(tmp_path, shape):
     current, target = spec["expect"]["current_python"], spec["expect"]["target_python"]
     require_interpreters(current, target)
     cur, tgt = "py" + current.replace(".", ""), "py" + target.replace(".", "")
-    result = tox(repo, cur, tgt)
+    result = tox(repo / spec.get("dir", "."), cur, tgt)
     assert result.returncode == 0, result.stdout[-5000:]
     assert tox_results(result.stdout) == {cur: "OK", tgt: "OK"}
     assert f"fixture tests on {current}." in result.stdout or "passed" in result.stdout
@@ -344,7 +398,10 @@ def test_the_rendered_dockerfile_builds_the_detected_layout(tmp_path, shape):
     copy_into(repo, shape)
     current, target = SHAPES[shape]["expect"]["current_python"], SHAPES[shape]["expect"]["target_python"]
     ensure_base_images(current, target)
-    result = build(repo, "all")
+    project = repo / SHAPES[shape].get("dir", ".")
+    answers = load_yaml(repo / ANSWERS_FILE)
+    # From the project's directory, with the context its Dockerfile's header names (workspace_root).
+    result = build(project, "all", context=answers.get("workspace_root", "."))
     assert result.returncode == 0, result.stderr[-5000:]
     assert f"test-current: Python {current}." in result.stderr
     assert f"test-target: Python {target}." in result.stderr
