@@ -21,8 +21,8 @@ runs wins over what is merely supported:
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
-import json
 import re
 import sys
 from pathlib import Path
@@ -756,7 +756,8 @@ _URL_PATH = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(
 
 
 def _healthcheck_path(project: Path, path: Path | None, stage) -> tuple[str, str]:
-    """The path the app's own Dockerfile HEALTHCHECK (or the script it runs) requests."""
+    """(path, script) the app's own Dockerfile HEALTHCHECK requests, in its command (script "") or in
+    the script it runs."""
     if stage is None:
         return "", ""
     check = stage.last("HEALTHCHECK")
@@ -765,13 +766,13 @@ def _healthcheck_path(project: Path, path: Path | None, stage) -> tuple[str, str
     command = re.sub(r"^(?:--\S+\s+)*CMD(?:-SHELL)?\s+", "", check, flags=re.I)
     m = _URL_PATH.search(command)
     if m:
-        return m.group(1), f"the HEALTHCHECK of {path.name}"
+        return m.group(1), ""
     words = dockerfile.exec_form(command)
     script = _image_path(project, path, stage, words[0]) if words else None
     if script is not None and script.suffix != ".py":
         m = _URL_PATH.search(_read(script))
         if m:
-            return m.group(1), f"{script.relative_to(project)}, the HEALTHCHECK of {path.name}"
+            return m.group(1), str(script.relative_to(project))
     return "", ""
 
 
@@ -857,23 +858,6 @@ def _literal(expression: str, texts: dict[Path, str]) -> str:
         if found:
             return found.group(1)
     return "?" + expression
-
-
-def _health_path(root: Path, django: bool) -> tuple[str, str]:
-    routes = sorted(_routes(root), key=lambda r: (_route_rank(r[0]), r[0].count("/"), r[0]))
-    if routes:
-        path, where = routes[0]
-        also = f" ({len(routes) - 1} more: {', '.join(p for p, _ in routes[1:4])})" if len(routes) > 1 else ""
-        return path, f"a health route in {where}, with the prefixes that lead to it{also}"
-    literal = re.compile(rf"""["']/({HEALTH_NAMES}/?)["']""")
-    for path in _python_sources(root):
-        m = literal.search(_read(path))
-        if m:
-            return f"/{m.group(1)}", f"the path {m.group(0)} in {path.relative_to(root)}"
-    if django and any("admin.site.urls" in _read(p) for p in list(root.glob("*/urls.py")) + list(root.glob("*/*/urls.py"))):
-        return ("/admin/login/", "a guess: no health route found; Django's admin login page answers without a database "
-                "or a login (add a real health check that tests what the app needs)")
-    return "/", "a guess: no health route found; the root page (add a real health check that tests what the app needs)"
 
 
 # ------------------------------------------------------------------------------------------ tests
@@ -1058,46 +1042,6 @@ def _django_settings(root: Path) -> list[Path]:
 
 # A line that runs a project's tests (CI steps, tox commands).
 TEST_RUNNER = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|nose2|trial)\b")
-
-
-def _tests(repo: Path, root: Path, names: set[str], django: bool) -> dict:
-    """test_command, test_setup_command and test_env, each with the reason."""
-    result = {"test_command": ("", ""), "test_setup_command": ("", ""), "test_env": ({}, "")}
-    steps = _ci_steps(repo)
-    for i, (line, env, where, job) in enumerate(steps):
-        command = clean_command(line)
-        if TEST_RUNNER.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
-            result["test_command"] = (command, f"the test step of {where}")
-            ports = {name: spec.get("port") for name, spec in _job_services(job).items()}
-            env = {k: _service_ports(str(v), ports) if isinstance(v, str) else v for k, v in env.items()}
-            clean = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()
-                     if isinstance(v, (str, int, float, bool)) and "${{" not in str(v)
-                     and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))}
-            if clean:
-                result["test_env"] = (clean, f"the env of that step and its job in {where}")
-            setup = [clean_command(s) for s, _, w, _ in steps[:i] if w == where and BUILD_STEP.search(s)]
-            if setup:
-                result["test_setup_command"] = (" && ".join(setup), f"the steps before it in {where}")
-            break
-    if not result["test_command"][0]:
-        tox = [c for c in _tox_commands(_read(root / "tox.ini")) if TEST_RUNNER.search(c)]
-        if tox:
-            result["test_command"] = (tox[0], "tox.ini's commands")
-        elif django:
-            result["test_command"] = ("python manage.py test", "manage.py (Django's test runner)")
-        elif ({"pytest"} & names or (root / "pytest.ini").is_file() or (root / "conftest.py").is_file()
-              or "[tool.pytest" in _read(root / "pyproject.toml") or "[tool:pytest]" in _read(root / "setup.cfg")):
-            result["test_command"] = ("python -m pytest", "pytest in the dependencies or configuration")
-        else:
-            tests = _files(root, ("test*.py", "tests/test*.py", "*/tests/test*.py", "tests/*/test*.py"))
-            if tests and all("unittest" in _read(p) for p in tests[:20]):
-                result["test_command"] = ("python -m unittest", f"unittest tests ({tests[0].relative_to(root)})")
-    if django and not result["test_setup_command"][0]:
-        settings = "\n".join(_read(p) for p in _django_settings(root))
-        if re.search(r"(?m)^\s*STATIC_ROOT\s*=", settings):
-            result["test_setup_command"] = ("python manage.py collectstatic --noinput",
-                                            "Django with STATIC_ROOT: templates need the collected static files")
-    return result
 
 
 # ------------------------------------------------------------------------------ image contents
@@ -1311,113 +1255,540 @@ def detect_branches(dst_path: object) -> dict:
     return {"value": [], "why": ""}
 
 
-# -------------------------------------------------------------------------------------- detect_app
+# ------------------------------------------------------------------------ detect_app, as rules
+# Each rule reads one source for one question. APP_RULES holds them in the order production trusts
+# the sources; for each question the first rule that finds a value wins. A rule's docstring, first
+# paragraph, is the "where" the question's help shows ({names} filled from what it found); the rest
+# says why the rule holds. What several rules read is read once, in Facts.
+class Facts:
+    """The repository as the rules see it; `values` holds what earlier rules found."""
+
+    def __init__(self, repo: Path, root: Path, values: dict):
+        self.repo, self.root, self.values = repo, root, values
+
+    @functools.cached_property
+    def names(self) -> set[str]:
+        return _requirement_names(self.root)
+
+    @functools.cached_property
+    def django(self) -> bool:
+        return (self.root / "manage.py").is_file() or "django" in self.names
+
+    @functools.cached_property
+    def dockerfile(self) -> tuple[Path | None, object]:
+        return _app_dockerfile(self.repo, self.root)
+
+    @property
+    def final(self):
+        return self.dockerfile[1]
+
+    @property
+    def file(self) -> str:
+        return str(self.dockerfile[0].relative_to(self.repo)) if self.dockerfile[0] is not None else ""
+
+    @functools.cached_property
+    def procfile(self) -> dict[str, str]:
+        return _procfile(self.root)
+
+    @functools.cached_property
+    def starts(self) -> list[tuple[str, str, list[str]]]:
+        """(command, where, release steps) of every start command: the existing Dockerfile, then the
+        Procfile, Cloud Foundry and compose."""
+        starts = []
+        path, final = self.dockerfile
+        if path is not None:
+            entry = _unwrap(dockerfile.exec_form(final.last("ENTRYPOINT")))
+            cmd = _unwrap(dockerfile.exec_form(final.last("CMD")))
+            if entry:
+                command, release, script = _script_command(self.root, entry, cmd, path, final)
+                how = f"{script}, its ENTRYPOINT, then the CMD" if script and command == " ".join(cmd) else (
+                    f"{script}, run by its ENTRYPOINT" if script else "ENTRYPOINT/CMD")
+            else:
+                command, release, script = _script_command(self.root, cmd, [], path, final)
+                how = f"{script}, its CMD" if script else "CMD"
+            if command.strip():
+                starts.append((_source_paths(self.root, path, final, command.strip()), f"{self.file} ({how})", release))
+        for name in ("web", "worker"):
+            if name in self.procfile:
+                starts.append((self.procfile[name], f"Procfile `{name}:`", []))
+        for command, where in _cloud_foundry(self.repo, self.root):
+            script_command, release, script = _script_command(self.root, command.split(), [])
+            starts.append((script_command, f"{where}{', ' + script if script else ''}", release))
+        for file, command, _ in self.compose:
+            if command and not re.search(r"\n|\bif\b|\bthen\b", command):
+                starts.append((command, f"{file} (command)", []))
+        return starts
+
+    @functools.cached_property
+    def compose(self) -> list[tuple[str, str, int | None]]:
+        """(file, command, published port) of each compose service."""
+        return _compose(self.root)
+
+    @functools.cached_property
+    def code(self) -> tuple[str, str]:
+        """(command, where) of the entry point the code itself names."""
+        return _entry_point(self.root, self.names)
+
+    @functools.cached_property
+    def serving(self) -> list[tuple[str, str, list[str]]]:
+        serving = [s for s in self.starts if not s[1].startswith("Procfile `worker") and (
+            s[1].startswith("Procfile `web") or _SERVES.search(clean_command(s[0])))]
+        return serving or [s for s in self.starts if "Dockerfile" in s[1] and "app_port" in self.values]
+
+    @property
+    def kind(self) -> str:
+        return self.values.get("app_kind", "")
+
+    @functools.cached_property
+    def web(self) -> dict:
+        """The server's start command taken apart: server, port, build and release steps, where."""
+        command, where, release = self.serving[0] if self.serving else (*self.code, [])
+        server, build, more = _split_start(command)
+        server = clean_command(server)
+        ini = [w for w in server.split() if w.endswith(".ini")]
+        if server.startswith("uwsgi") and ini and "$(PORT)" in _read(self.root / ini[0]):
+            port = None  # its ini file already listens on $(PORT)
+        else:
+            server, port = _listen_on_port(server)
+        release = [clean_command(r) for r in release + more]
+        return {"server": server, "port": port, "build": " && ".join(clean_command(b) for b in build),
+                "release": " && ".join(release), "where": where}
+
+    @functools.cached_property
+    def worker(self) -> dict:
+        command, where = (self.procfile["worker"], "Procfile `worker:`") if "worker" in self.procfile else (
+            self.starts[0][:2] if self.starts else ("", ""))
+        server, build, _ = _split_start(command)
+        return {"command": clean_command(server), "build": " && ".join(build), "where": where}
+
+    @functools.cached_property
+    def ci_test(self) -> dict:
+        """The CI step that runs the tests: its command, env (service ports filled in), setup steps."""
+        steps = _ci_steps(self.repo)
+        for i, (line, env, where, job) in enumerate(steps):
+            command = clean_command(line)
+            if TEST_RUNNER.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
+                ports = {name: spec.get("port") for name, spec in _job_services(job).items()}
+                env = {k: _service_ports(str(v), ports) if isinstance(v, str) else v for k, v in env.items()}
+                clean = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()
+                         if isinstance(v, (str, int, float, bool)) and "${{" not in str(v)
+                         and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))}
+                setup = [clean_command(s) for s, _, w, _ in steps[:i] if w == where and BUILD_STEP.search(s)]
+                return {"command": command, "env": clean, "setup": " && ".join(setup), "where": where}
+        return {}
+
+
+class Rule:
+    """A source read for one question (`fact`); find() returns (value, details) or None."""
+
+    fact = ""
+
+    def find(self, facts: Facts) -> tuple[object, dict] | None:
+        raise NotImplementedError
+
+    @classmethod
+    def where(cls, details: dict) -> str:
+        return " ".join((cls.__doc__ or "").split("\n\n")[0].split()).format(**details)
+
+
+class DockerfileExpose(Rule):
+    """{file} (EXPOSE)
+
+    The port the old image declares is the port its server listens on."""
+    fact = "app_port"
+
+    def find(self, facts):
+        if facts.final is None:
+            return None
+        ports = [int(p) for e in facts.final.all("EXPOSE") for p in re.findall(r"\b(\d{2,5})\b", e)]
+        return (ports[0], {"file": facts.file}) if ports else None
+
+
+class DockerfileBuildPackages(Rule):
+    """{file} (apt-get install, every stage)
+
+    Compilers and headers a builder stage installs are what the requirements need to build."""
+    fact = "build_packages"
+
+    def find(self, facts):
+        if facts.final is None:
+            return None
+        return _packages(dockerfile.parse(_read(facts.dockerfile[0])), facts.final)[0], {"file": facts.file}
+
+
+class DockerfileRuntimePackages(Rule):
+    """{file} (apt-get install of the final stage)
+
+    The libraries the old production image installs are what the app loads at run time."""
+    fact = "runtime_packages"
+
+    def find(self, facts):
+        if facts.final is None:
+            return None
+        return _packages(dockerfile.parse(_read(facts.dockerfile[0])), facts.final)[1], {"file": facts.file}
+
+
+class DockerfileAppPackages(Rule):
+    """{file} (pip install beside the dependency files)
+
+    A server or extra the image installs next to `-r requirements.txt` is needed in production."""
+    fact = "app_packages"
+
+    def find(self, facts):
+        return (_app_packages(facts.final, _runtime_names(facts.root)), {"file": facts.file}) if facts.final else None
+
+
+class DockerfileEnv(Rule):
+    """{file} (ENV of the final stage)
+
+    Settings the old image sets (DJANGO_SETTINGS_MODULE, ...), less interpreter and tool noise."""
+    fact = "app_env"
+
+    def find(self, facts):
+        return (_app_env(facts.final), {"file": facts.file}) if facts.final else None
+
+
+class DockerfileBuildSteps(Rule):
+    """{file} (RUN)
+
+    Steps the old image runs to build assets (collectstatic, compress, compilemessages)."""
+    fact = "build_command"
+
+    def find(self, facts):
+        if facts.final is None:
+            return None
+        steps = [clean_command(s) for run in facts.final.all("RUN") for s in _SHELL_SPLIT.split(run)
+                 if BUILD_STEP.search(s) and not re.search(r"\bpip\b", s)]
+        return " && ".join(steps), {"file": facts.file}
+
+
+class DockerfileHealthcheck(Rule):
+    """{script}the HEALTHCHECK of {name}
+
+    The path the old image's own health check requests (in its command or the script it runs)."""
+    fact = "health_path"
+
+    def find(self, facts):
+        path, script = _healthcheck_path(facts.root, *facts.dockerfile)
+        if not path:
+            return None
+        return path, {"script": f"{script}, " if script else "", "name": facts.dockerfile[0].name}
+
+
+class ComposePorts(Rule):
+    """{file} (ports)
+
+    The container port a compose file publishes."""
+    fact = "app_port"
+
+    def find(self, facts):
+        for file, _, port in facts.compose:
+            if port:
+                return port, {"file": file}
+        return None
+
+
+class StartsAServer(Rule):
+    """{where} starts a server
+
+    A start command (Dockerfile, Procfile `web:`, Cloud Foundry, compose) that runs a WSGI/ASGI server,
+    or a Dockerfile command with an EXPOSE."""
+    fact = "app_kind"
+
+    def find(self, facts):
+        return ("web", {"where": facts.serving[0][1]}) if facts.serving else None
+
+
+class ProcfileWorker(Rule):
+    """Procfile `worker:`
+
+    A Procfile with a worker and no web process."""
+    fact = "app_kind"
+
+    def find(self, facts):
+        return ("worker", {}) if "worker" in facts.procfile else None
+
+
+class EntryPointAndServer(Rule):
+    """{where} and a WSGI/ASGI server in the dependencies
+
+    The code names an app object and a server is installed to run it."""
+    fact = "app_kind"
+
+    def find(self, facts):
+        command, where = facts.code
+        return ("web", {"where": where}) if command and facts.names & set(WEB_SERVERS) else None
+
+
+class QueueWorker(Rule):
+    """{name} in the dependencies
+
+    A task queue and no web framework: something that works a queue."""
+    fact = "app_kind"
+
+    def find(self, facts):
+        if facts.names & set(WORKERS) and not facts.names & set(WEB_FRAMEWORKS):
+            return "worker", {"name": sorted(facts.names & set(WORKERS))[0]}
+        return None
+
+
+class EntryPointAndFramework(Rule):
+    """{where}
+
+    The code names an app object of a web framework."""
+    fact = "app_kind"
+
+    def find(self, facts):
+        command, where = facts.code
+        return ("web", {"where": where}) if command and facts.names & set(WEB_FRAMEWORKS) else None
+
+
+class ServerDependency(Rule):
+    """{name} (a web server) in the dependencies"""
+    fact = "app_kind"
+
+    def find(self, facts):
+        servers = facts.names & set(WEB_SERVERS)
+        return ("web", {"name": sorted(servers)[0]}) if servers else None
+
+
+class PackageOnly(Rule):
+    """a package (pyproject.toml / setup.py) with no server, Procfile or Dockerfile command"""
+    fact = "app_kind"
+
+    def find(self, facts):
+        pyproject = _read(facts.root / "pyproject.toml")
+        if (facts.root / "setup.py").is_file() or "[project]" in pyproject or "[tool.poetry]" in pyproject:
+            return "library", {}
+        return None
+
+
+class ReleaseSteps(Rule):
+    """{where} (run before the server starts)
+
+    Migrations and other once-per-deploy steps the start command runs first are left out of it."""
+    fact = "release_command"
+
+    def find(self, facts):
+        return (facts.web["release"], facts.web) if facts.kind == "web" else None
+
+
+class ServerCommand(Rule):
+    """{where}, set to listen on $PORT{note}
+
+    The server's command, rewritten to listen on $PORT the way its documentation says."""
+    fact = "app_command"
+
+    def find(self, facts):
+        if facts.kind != "web":
+            return None
+        release = facts.web["release"]
+        note = f"; left out (release steps, run them once per deploy): {release}" if release else ""
+        return facts.web["server"], {**facts.web, "note": note}
+
+
+class StartBuildSteps(Rule):
+    """{where}
+
+    Build steps (collectstatic, compress) chained before the server in its start command."""
+    fact = "build_command"
+
+    def find(self, facts):
+        return (facts.web["build"], facts.web) if facts.kind == "web" else None
+
+
+class ServerPort(Rule):
+    """{where}
+
+    The port the server's command named before it was set to $PORT."""
+    fact = "app_port"
+
+    def find(self, facts):
+        return (facts.web["port"], facts.web) if facts.kind == "web" else None
+
+
+class HealthRoute(Rule):
+    """a health route in {file}, with the prefixes that lead to it{also}
+
+    A route named like a health check (livez, healthz, health, ping, status, ...), under the prefixes
+    of the URL includes, routers and blueprints that lead to it."""
+    fact = "health_path"
+
+    def find(self, facts):
+        if facts.kind != "web":
+            return None
+        routes = sorted(_routes(facts.root), key=lambda r: (_route_rank(r[0]), r[0].count("/"), r[0]))
+        if not routes:
+            return None
+        also = f" ({len(routes) - 1} more: {', '.join(p for p, _ in routes[1:4])})" if len(routes) > 1 else ""
+        return routes[0][0], {"file": routes[0][1], "also": also}
+
+
+class HealthLiteral(Rule):
+    """the path {literal} in {file}"""
+    fact = "health_path"
+
+    def find(self, facts):
+        if facts.kind != "web":
+            return None
+        literal = re.compile(rf"""["']/({HEALTH_NAMES}/?)["']""")
+        for path in _python_sources(facts.root):
+            m = literal.search(_read(path))
+            if m:
+                return f"/{m.group(1)}", {"literal": m.group(0), "file": path.relative_to(facts.root)}
+        return None
+
+
+class DjangoAdminLogin(Rule):
+    """a guess: no health route found; Django's admin login page answers without a database or a login
+    (add a real health check that tests what the app needs)"""
+    fact = "health_path"
+
+    def find(self, facts):
+        urls = list(facts.root.glob("*/urls.py")) + list(facts.root.glob("*/*/urls.py"))
+        if facts.kind == "web" and facts.django and any("admin.site.urls" in _read(p) for p in urls):
+            return "/admin/login/", {}
+        return None
+
+
+class RootPage(Rule):
+    """a guess: no health route found; the root page (add a real health check that tests what the app needs)"""
+    fact = "health_path"
+
+    def find(self, facts):
+        return ("/", {}) if facts.kind == "web" else None
+
+
+class WorkerCommand(Rule):
+    """{where}
+
+    The worker's start command (Procfile `worker:`, else the first start command found)."""
+    fact = "app_command"
+
+    def find(self, facts):
+        return (facts.worker["command"], facts.worker) if facts.kind == "worker" else None
+
+
+class WorkerBuildSteps(Rule):
+    """{where}
+
+    Build steps chained before the worker in its start command."""
+    fact = "build_command"
+
+    def find(self, facts):
+        return (facts.worker["build"], facts.worker) if facts.kind == "worker" else None
+
+
+class CiTestStep(Rule):
+    """the test step of {where}
+
+    The CI step that runs a test runner (pytest, unittest, manage.py test, nose2, trial), its runner
+    prefix (uv run, poetry run, ...) dropped."""
+    fact = "test_command"
+
+    def find(self, facts):
+        return (facts.ci_test["command"], facts.ci_test) if facts.ci_test else None
+
+
+class CiTestEnv(Rule):
+    """the env of that step and its job in {where}
+
+    Literal values only; a service's mapped port becomes its port on localhost."""
+    fact = "test_env"
+
+    def find(self, facts):
+        return (facts.ci_test["env"], facts.ci_test) if facts.ci_test else None
+
+
+class CiSetupSteps(Rule):
+    """the steps before it in {where}
+
+    Build steps (collectstatic, compilemessages) the same job runs before the tests."""
+    fact = "test_setup_command"
+
+    def find(self, facts):
+        return (facts.ci_test["setup"], facts.ci_test) if facts.ci_test else None
+
+
+class ToxCommands(Rule):
+    """tox.ini's commands"""
+    fact = "test_command"
+
+    def find(self, facts):
+        tox = [c for c in _tox_commands(_read(facts.root / "tox.ini")) if TEST_RUNNER.search(c)]
+        return (tox[0], {}) if tox else None
+
+
+class DjangoTestRunner(Rule):
+    """manage.py (Django's test runner)"""
+    fact = "test_command"
+
+    def find(self, facts):
+        return ("python manage.py test", {}) if facts.django else None
+
+
+class PytestConfigured(Rule):
+    """pytest in the dependencies or configuration"""
+    fact = "test_command"
+
+    def find(self, facts):
+        root = facts.root
+        if ({"pytest"} & facts.names or (root / "pytest.ini").is_file() or (root / "conftest.py").is_file()
+                or "[tool.pytest" in _read(root / "pyproject.toml") or "[tool:pytest]" in _read(root / "setup.cfg")):
+            return "python -m pytest", {}
+        return None
+
+
+class UnittestFiles(Rule):
+    """unittest tests ({file})"""
+    fact = "test_command"
+
+    def find(self, facts):
+        tests = _files(facts.root, ("test*.py", "tests/test*.py", "*/tests/test*.py", "tests/*/test*.py"))
+        if tests and all("unittest" in _read(p) for p in tests[:20]):
+            return "python -m unittest", {"file": tests[0].relative_to(facts.root)}
+        return None
+
+
+class DjangoStaticRoot(Rule):
+    """Django with STATIC_ROOT: templates need the collected static files"""
+    fact = "test_setup_command"
+
+    def find(self, facts):
+        settings = "\n".join(_read(p) for p in _django_settings(facts.root)) if facts.django else ""
+        if re.search(r"(?m)^\s*STATIC_ROOT\s*=", settings):
+            return "python manage.py collectstatic --noinput", {}
+        return None
+
+
+APP_RULES: tuple[type[Rule], ...] = (
+    DockerfileExpose, DockerfileBuildPackages, DockerfileRuntimePackages, DockerfileAppPackages, DockerfileEnv,
+    DockerfileBuildSteps, DockerfileHealthcheck, ComposePorts,
+    StartsAServer, ProcfileWorker, EntryPointAndServer, QueueWorker, EntryPointAndFramework, ServerDependency,
+    PackageOnly,
+    ReleaseSteps, ServerCommand, StartBuildSteps, ServerPort, HealthRoute, HealthLiteral, DjangoAdminLogin, RootPage,
+    WorkerCommand, WorkerBuildSteps,
+    CiTestStep, CiTestEnv, CiSetupSteps, ToxCommands, DjangoTestRunner, PytestConfigured, UnittestFiles,
+    DjangoStaticRoot,
+)
+
+
 def detect_app(dst_path: object, project_dir: object = ".") -> dict:
-    """{'value': {question: value}, 'why': {question: reason}} for app_kind, app_command, app_port,
-    health_path, test_command, test_setup_command, test_env, build_command, build_packages,
-    runtime_packages, app_packages, app_env and release_command. A question missing from 'value' was not detected (its
-    plain default holds). ('value', not 'values': Jinja's dot would find the dict method.)"""
+    """{'value': {question: value}, 'why': {question: where}} from APP_RULES: for each question the
+    first rule that finds a value. A question missing from 'value' was not detected (its plain
+    default holds). ('value', not 'values': Jinja's dot would find the dict method.)"""
     repo, root = _root(dst_path, project_dir)
     values: dict = {}
     why: dict = {}
     if not repo.is_dir():
         return {"value": values, "why": why}
-
-    def found(question: str, value, reason: str) -> None:
-        if question not in values and value not in ("", None, {}):
-            values[question], why[question] = value, reason
-
-    names = _requirement_names(root)
-    django = (root / "manage.py").is_file() or "django" in names
-    path, final = _app_dockerfile(repo, root)
-    procfile = _procfile(root)
-
-    # The start command: the existing Dockerfile, then the Procfile, compose, Cloud Foundry, the code.
-    starts: list[tuple[str, str, list[str]]] = []
-    if path is not None:
-        where = str(path.relative_to(repo))
-        entry = _unwrap(dockerfile.exec_form(final.last("ENTRYPOINT")))
-        cmd = _unwrap(dockerfile.exec_form(final.last("CMD")))
-        if entry:
-            command, release, script = _script_command(root, entry, cmd, path, final)
-            how = f"{script}, its ENTRYPOINT, then the CMD" if script and command == " ".join(cmd) else (
-                f"{script}, run by its ENTRYPOINT" if script else "ENTRYPOINT/CMD")
-        else:
-            command, release, script = _script_command(root, cmd, [], path, final)
-            how = f"{script}, its CMD" if script else "CMD"
-        if command.strip():
-            starts.append((_source_paths(root, path, final, command.strip()), f"{where} ({how})", release))
-        expose = [int(p) for e in final.all("EXPOSE") for p in re.findall(r"\b(\d{2,5})\b", e)]
-        if expose:
-            found("app_port", expose[0], f"{where} (EXPOSE)")
-        build, runtime = _packages(dockerfile.parse(_read(path)), final)
-        found("build_packages", build, f"{where} (apt-get install, every stage)")
-        found("runtime_packages", runtime, f"{where} (apt-get install of the final stage)")
-        found("app_packages", _app_packages(final, _runtime_names(root)), f"{where} (pip install beside the dependency files)")
-        found("app_env", _app_env(final), f"{where} (ENV of the final stage)")
-        steps = [clean_command(s) for run in final.all("RUN") for s in _SHELL_SPLIT.split(run)
-                 if BUILD_STEP.search(s) and not re.search(r"\bpip\b", s)]
-        found("build_command", " && ".join(steps), f"{where} (RUN)")
-        found("health_path", *_healthcheck_path(root, path, final))
-    for name in ("web", "worker"):
-        if name in procfile:
-            starts.append((procfile[name], f"Procfile `{name}:`", []))
-    for command, where in _cloud_foundry(repo, root):
-        script_command, release, script = _script_command(root, command.split(), [])
-        starts.append((script_command, f"{where}{', ' + script if script else ''}", release))
-    for file, command, port in _compose(root):
-        if command and not re.search(r"\n|\bif\b|\bthen\b", command):
-            starts.append((command, f"{file} (command)", []))
-        if port:
-            found("app_port", port, f"{file} (ports)")
-    code_command, code_where = _entry_point(root, names)
-
-    # app_kind: something that serves, else something that works a queue, else a library.
-    serving = [s for s in starts if not s[1].startswith("Procfile `worker") and (
-        s[1].startswith("Procfile `web") or _SERVES.search(clean_command(s[0])))]
-    serving = serving or [s for s in starts if "Dockerfile" in s[1] and "app_port" in values]
-    if serving:
-        found("app_kind", "web", f"{serving[0][1]} starts a server")
-    elif "worker" in procfile:
-        found("app_kind", "worker", "Procfile `worker:`")
-    elif code_command and names & set(WEB_SERVERS):
-        found("app_kind", "web", f"{code_where} and a WSGI/ASGI server in the dependencies")
-    elif names & set(WORKERS) and not names & set(WEB_FRAMEWORKS):
-        found("app_kind", "worker", f"{sorted(names & set(WORKERS))[0]} in the dependencies")
-    elif code_command and names & set(WEB_FRAMEWORKS):
-        found("app_kind", "web", f"{code_where}")
-    elif names & set(WEB_SERVERS):
-        found("app_kind", "web", f"{sorted(names & set(WEB_SERVERS))[0]} (a web server) in the dependencies")
-    elif ((root / "setup.py").is_file() or "[project]" in _read(root / "pyproject.toml")
-          or "[tool.poetry]" in _read(root / "pyproject.toml")):
-        found("app_kind", "library", "a package (pyproject.toml / setup.py) with no server, Procfile or Dockerfile command")
-    kind = values.get("app_kind", "")
-
-    if kind == "web":
-        command, where, release = serving[0] if serving else (code_command, code_where, [])
-        server, build, more = _split_start(command)
-        server = clean_command(server)
-        ini = [w for w in server.split() if w.endswith(".ini")]
-        if server.startswith("uwsgi") and ini and "$(PORT)" in _read(root / ini[0]):
-            port = None  # its ini file already listens on $(PORT)
-        else:
-            server, port = _listen_on_port(server)
-        release = [clean_command(r) for r in release + more]
-        note = f"; left out (release steps, run them once per deploy): {' && '.join(release)}" if release else ""
-        found("release_command", " && ".join(release), f"{where} (run before the server starts)")
-        found("app_command", server, f"{where}, set to listen on $PORT{note}")
-        found("build_command", " && ".join(clean_command(b) for b in build), where)
-        found("app_port", port, where)
-        found("health_path", *_health_path(root, django))
-    elif kind == "worker":
-        command, where = (procfile["worker"], "Procfile `worker:`") if "worker" in procfile else (
-            starts[0][:2] if starts else ("", ""))
-        server, build, _ = _split_start(command)
-        found("app_command", clean_command(server), where)
-        found("build_command", " && ".join(build), where)
-
-    for question, (value, reason) in _tests(repo, root, names, django).items():
-        found(question, value, reason)
+    facts = Facts(repo, root, values)
+    for rule in APP_RULES:
+        if rule.fact in values:
+            continue
+        found = rule().find(facts)
+        if found is not None and found[0] not in ("", None, {}):
+            values[rule.fact], why[rule.fact] = found[0], rule.where(found[1])
     return {"value": values, "why": why}
 
 
