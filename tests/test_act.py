@@ -76,7 +76,7 @@ def test_a_target_only_failure_fails_only_the_target_lane(tmp_path):
     run = run_act(dst, "tox", ["3.11", "3.12"], tmp_path / "home")
     assert tox_steps(run) == {"py311,deprecations,lint": "success", "py312": "failure"}, run.log[-4000:]
     assert run.returncode != 0
-    assert "assert sys.version_info < (3, 12)" in messages(run, next(l.job for l in run.lanes if l.matrix["toxenv"] == "py312"))
+    assert "assert sys.version_info < (3, 12)" in messages(run, next(lane.job for lane in run.lanes if lane.matrix["toxenv"] == "py312"))
 
 
 def test_a_failing_experimental_lane_fails_only_itself_and_is_the_one_allowed_to(tmp_path):

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from bluegreen import BLUE, GREEN, make_venv, render_site, site
-from engine import build, docker, ensure_base_images
+from engine import build, ensure_base_images
 
 pytestmark = [pytest.mark.nginx, pytest.mark.slow]
 
@@ -193,7 +193,7 @@ def test_green_failing_5_percent_rolls_back_with_the_numbers(venv_site):
         ok(s.run("deploy", extra_env={"SAMPLE_FAIL_PERCENT": "5"}))  # only green starts here
         result = s.run("promote", extra_env={"BG_BAKE_SECONDS": "6"})
     assert result.returncode == 8, result.stderr
-    line = next(l for l in result.stderr.splitlines() if "analysis failed" in l)
+    line = next(x for x in result.stderr.splitlines() if "analysis failed" in x)
     assert "green at 10%" in line and "5xx" in line and "max 1%" in line and "p99" in line and "RSS" in line
     assert "rolled back (analysis failed" in result.stderr
     state = s.assert_consistent()

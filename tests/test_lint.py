@@ -84,3 +84,13 @@ def test_pyproject_deps_helper_is_valid_python(projects):
     assert helpers, "no variant uses the pyproject layout"
     for helper in helpers:
         compile(helper.read_text(), str(helper), "exec")
+
+
+def test_ruff_on_every_rendered_python_file_and_on_our_sources(projects):
+    """`ruff check` with its defaults (no config: the project's own may be stricter, never looser) on
+    every rendered Python program, and on this template's extensions, plain programs and tests."""
+    rendered = sorted(str(p) for project in projects for p in (project / "python-upgrade").rglob("*.py"))
+    assert rendered
+    run_linter("ruff", "check", "--isolated", "--no-cache", *rendered)
+    sources = [ROOT / "extensions", ROOT / "tests", *(p for p in (ROOT / "template").rglob("*.py"))]
+    run_linter("ruff", "check", "--no-cache", "--exclude", "tests/golden", *map(str, sources))

@@ -144,7 +144,7 @@ def check_project(project: Path, answers: dict) -> None:
     tox.read(project / "tox-python-upgrade.ini")
     assert ("tox-uv>=" in tox["tox"]["requires"]) is tox_uv
     env_list = [e.strip() for e in tox["tox"]["env_list"].split(",")]
-    cur_tag, tgt_tag = "py" + current.replace(".", ""), "py" + target.replace(".", "")
+    cur_tag = "py" + current.replace(".", "")
     tags = ["py" + v.replace(".", "") for v in live_versions]
     assert env_list == [*tags, "deprecations", "lint"]
     assert tox["testenv:deprecations"]["base_python"] == tags[0]

@@ -43,15 +43,16 @@ def main(argv=None):
     # --compile: bytecode as it installs, as pip and uv do (a production image starts without compiling).
     command = [os.path.join(bin_dir, "poetry"), "install", "--no-interaction", "--compile"]
     if args.only_root:
-        return subprocess.run(command + ["--only-root"]).returncode
+        return subprocess.run(command + ["--only-root"], check=False).returncode
     have = subprocess.run([os.path.join(bin_dir, "python"), "-c", GROUPS], check=True, capture_output=True,
                           text=True).stdout.strip().split(",")
     wanted = [group for group in args.groups.split(",") if group in have]
-    print("poetry_install.py: groups %s (asked: %s; the project has: %s)"
-          % (",".join(wanted) or "none", args.groups, ",".join(have)))
+    print(f"poetry_install.py: groups {','.join(wanted) or 'none'} (asked: {args.groups}; "
+          f"the project has: {','.join(have)})")
     if not wanted:
-        return 0 if args.no_root else subprocess.run(command + ["--only-root"]).returncode
-    return subprocess.run(command + ["--only", ",".join(wanted)] + (["--no-root"] if args.no_root else [])).returncode
+        return 0 if args.no_root else subprocess.run(command + ["--only-root"], check=False).returncode
+    only = ["--only", ",".join(wanted)] + (["--no-root"] if args.no_root else [])
+    return subprocess.run(command + only, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -48,19 +48,19 @@ def answers(port, host="127.0.0.1"):
 
 
 def container_name(project, name):
-    return "python-upgrade-%s-%s" % (project, name)
+    return f"python-upgrade-{project}-{name}"
 
 
 def run_command(docker, project, name, spec, network):
     """The `docker run` that starts one service."""
     command = [docker, "run", "--detach", "--name", container_name(project, name),
-               "--label", "python-upgrade.project=%s" % project]
+               "--label", f"python-upgrade.project={project}"]
     if network == "host":
         command += ["--network", "host"]
     else:
-        command += ["--publish", "127.0.0.1:%d:%d" % (spec["port"], spec.get("container_port", spec["port"]))]
+        command += ["--publish", "127.0.0.1:{}:{}".format(spec["port"], spec.get("container_port", spec["port"]))]
     for key, value in sorted(spec.get("env", {}).items()):
-        command += ["--env", "%s=%s" % (key, value)]
+        command += ["--env", f"{key}={value}"]
     command.append(spec["image"])
     # The image's own entrypoint gets the command's words, as compose's `command:` does.
     return command + shlex.split(spec.get("command", ""))
@@ -69,7 +69,7 @@ def run_command(docker, project, name, spec, network):
 def state(docker, name):
     """'running', 'exited', ... or '' when there is no such container (or no docker client)."""
     try:
-        result = subprocess.run([docker, "inspect", "--format", "{{.State.Status}}", name], capture_output=True, text=True)
+        result = subprocess.run([docker, "inspect", "--format", "{{.State.Status}}", name], capture_output=True, text=True, check=False)
     except FileNotFoundError:
         return ""
     return result.stdout.strip() if result.returncode == 0 else ""
@@ -83,7 +83,7 @@ def listen_port(spec, network):
 def ready(docker, container, spec, port):
     """The service's health command succeeds in its container (else: its port answers)."""
     if spec.get("health"):
-        result = subprocess.run([docker, "exec", container, "sh", "-c", spec["health"]], capture_output=True)
+        result = subprocess.run([docker, "exec", container, "sh", "-c", spec["health"]], capture_output=True, check=False)
         return result.returncode == 0 and answers(port)
     return answers(port)
 
@@ -93,40 +93,43 @@ def up(docker, project, services, network, seconds):
         container, port = container_name(project, name), listen_port(spec, network)
         status = state(docker, container)
         if status != "running" and answers(port):
-            print("services.py: %s: localhost:%d already answers; using it as it is" % (name, port))
+            print(f"services.py: {name}: localhost:{port} already answers; using it as it is")
             continue
         if status and status != "running":
-            subprocess.run([docker, "rm", "--force", container], capture_output=True)
+            subprocess.run([docker, "rm", "--force", container], capture_output=True, check=False)
             status = ""
         if not status:
             if shutil.which(docker) is None:
-                print("services.py: %s: nothing answers on localhost:%d and there is no docker client (%s) to start %s;"
-                      " start it yourself or set $DOCKER" % (name, port, docker, spec["image"]), file=sys.stderr)
+                print(("services.py: {}: nothing answers on localhost:{} and there is no docker client ({}) to start {};"
+                      " start it yourself or set $DOCKER").format(name, port, docker, spec["image"]), file=sys.stderr)
                 return 1
-            started = subprocess.run(run_command(docker, project, name, spec, network), capture_output=True, text=True)
+            started = subprocess.run(run_command(docker, project, name, spec, network), capture_output=True,
+                                     text=True, check=False)
             if started.returncode != 0:
                 reason = (started.stderr.strip().splitlines() or ["no reason given"])[-1]
-                print("services.py: %s: docker run %s failed (%s); check test_services.%s.image"
-                      % (name, spec["image"], reason, name), file=sys.stderr)
+                print(f"services.py: {name}: docker run {spec['image']} failed ({reason}); "
+                      f"check test_services.{name}.image", file=sys.stderr)
                 return 1
         deadline = time.monotonic() + seconds
         while not ready(docker, container, spec, port):
             if state(docker, container) != "running" or time.monotonic() > deadline:
-                logs = subprocess.run([docker, "logs", "--tail", "40", container], capture_output=True, text=True)
+                logs = subprocess.run([docker, "logs", "--tail", "40", container], capture_output=True, text=True,
+                                      check=False)
                 print(logs.stdout + logs.stderr, file=sys.stderr)
-                why = "exited" if state(docker, container) != "running" else "is not ready after %gs" % seconds
-                print("services.py: %s (%s) %s on localhost:%d; check test_services.%s"
-                      % (name, spec["image"], why, port, name), file=sys.stderr)
+                why = "exited" if state(docker, container) != "running" else f"is not ready after {seconds:g}s"
+                print(f"services.py: {name} ({spec['image']}) {why} on localhost:{port}; check test_services.{name}",
+                      file=sys.stderr)
                 return 1
             time.sleep(0.5)
-        print("services.py: %s (%s) ready on localhost:%d" % (name, spec["image"], port))
+        print("services.py: {} ({}) ready on localhost:{}".format(name, spec["image"], port))
     return 0
 
 
 def down(docker, project, services):
     for name in services:
-        subprocess.run([docker, "rm", "--force", "--volumes", container_name(project, name)], capture_output=True)
-        print("services.py: %s removed" % name)
+        subprocess.run([docker, "rm", "--force", "--volumes", container_name(project, name)], capture_output=True,
+                       check=False)
+        print(f"services.py: {name} removed")
     return 0
 
 
@@ -142,7 +145,7 @@ def main(argv=None):
     docker = os.environ.get("DOCKER", "docker")
     if args.action == "list":
         for name, spec in services.items():
-            print("%s\t%s\tlocalhost:%d" % (name, spec["image"], spec["port"]))
+            print("{}\t{}\tlocalhost:{}".format(name, spec["image"], spec["port"]))
         return 0
     if args.action == "down":
         return down(docker, project, services)

@@ -57,19 +57,19 @@ def diagnosis(status, location, body, host, path):
     if 300 <= status < 400:
         hint = ("an https redirect: turn the app's SSL redirect off in smoke_env (e.g. SECURE_SSL_REDIRECT=false)"
                 if location.startswith("https:") else "point health_path at a page that answers itself")
-        return "redirected (%d) to %s: %s" % (status, location or "?", hint)
+        return "redirected ({}) to {}: {}".format(status, location or "?", hint)
     if status == 400 and ("DisallowedHost" in body or "Invalid HTTP_HOST" in body or "Invalid host" in body
                           or "Bad Request (400)" in body):
-        return "refused the host %r (400): add it to the app's allowed hosts in smoke_env, or change probe_host" % host
+        return f"refused the host {host!r} (400): add it to the app's allowed hosts in smoke_env, or change probe_host"
     if 400 <= status < 500:
-        return "answered %d on %s: check health_path (and smoke_env if it needs a login or a setting)" % (status, path)
-    return "answered %d: the app failed (its log is above); check smoke_env and release_command" % status
+        return f"answered {status} on {path}: check health_path (and smoke_env if it needs a login or a setting)"
+    return f"answered {status}: the app failed (its log is above); check smoke_env and release_command"
 
 
 def docker_env(env, extra):
     args = []
     for key, value in sorted(env.items()):
-        args += ["--env", "%s=%s" % (key, value)]
+        args += ["--env", f"{key}={value}"]
     for item in extra:
         args += ["--env", item]
     return args
@@ -89,31 +89,31 @@ def main(argv=None):
     env = docker_env(data["env"], args.env)
 
     if data["release_command"] and not args.no_release:
-        print("smoke.py: release command: %s" % data["release_command"])
+        print("smoke.py: release command: {}".format(data["release_command"]))
         release = subprocess.run([docker, "run", "--rm", "--network", "host", *env, args.image,
-                                  "sh", "-c", data["release_command"]], capture_output=True, text=True)
+                                  "sh", "-c", data["release_command"]], capture_output=True, text=True, check=False)
         if release.returncode != 0:
             print(release.stdout[-3000:] + release.stderr[-3000:], file=sys.stderr)
-            print("smoke.py: %s: the release command failed (exit %d); check release_command and smoke_env"
-                  % (args.image, release.returncode), file=sys.stderr)
+            print(f"smoke.py: {args.image}: the release command failed (exit {release.returncode}); "
+                  "check release_command and smoke_env", file=sys.stderr)
             return 1
 
     port = free_port()
-    command = [docker, "run", "--detach", "--network", "host", "--env", "PORT=%d" % port, *env, args.image]
+    command = [docker, "run", "--detach", "--network", "host", "--env", f"PORT={port}", *env, args.image]
     container = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
-    url = "http://127.0.0.1:%d%s (Host: %s)" % (port, args.path, args.host)
+    url = f"http://127.0.0.1:{port}{args.path} (Host: {args.host})"
     last = (0, "", "")
     try:
         deadline = time.monotonic() + args.seconds
         while time.monotonic() < deadline:
             last = probe(port, args.path, args.host)
             if 200 <= last[0] < 300:
-                print("smoke.py: %s answered %d on %s" % (args.image, last[0], url))
+                print(f"smoke.py: {args.image} answered {last[0]} on {url}")
                 return 0
             state = subprocess.run([docker, "inspect", "--format", "{{.State.Running}} {{.State.ExitCode}}", container],
-                                   capture_output=True, text=True).stdout.split()
+                                   capture_output=True, text=True, check=False).stdout.split()
             if state[:1] != ["true"]:
-                reason = "the container exited (code %s): check app_command and smoke_env" % (state[1:] or ["?"])[0]
+                reason = "the container exited (code {}): check app_command and smoke_env".format((state[1:] or ["?"])[0])
                 break
             if last[0] and not 500 <= last[0] < 600:
                 # A redirect, a refused host or a 4xx does not change by waiting.
@@ -122,12 +122,13 @@ def main(argv=None):
             time.sleep(0.5)
         else:
             reason = diagnosis(*last, args.host, args.path)
-        logs = subprocess.run([docker, "logs", "--tail", "60", container], capture_output=True, text=True)
+        logs = subprocess.run([docker, "logs", "--tail", "60", container], capture_output=True, text=True,
+                              check=False)
         print(logs.stdout + logs.stderr, file=sys.stderr)
-        print("smoke.py: %s: %s never answered 2xx: %s" % (args.image, url, reason), file=sys.stderr)
+        print(f"smoke.py: {args.image}: {url} never answered 2xx: {reason}", file=sys.stderr)
         return 1
     finally:
-        subprocess.run([docker, "rm", "--force", "--volumes", container], capture_output=True)
+        subprocess.run([docker, "rm", "--force", "--volumes", container], capture_output=True, check=False)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import ast
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -68,7 +67,7 @@ def scan_file(path, rel):
         with open(path, "rb") as handle:
             tree = ast.parse(handle.read(), filename=rel)
     except SyntaxError as error:
-        return [], [{"path": rel, "line": error.lineno or 0, "error": "syntax error: %s" % error.msg}]
+        return [], [{"path": rel, "line": error.lineno or 0, "error": f"syntax error: {error.msg}"}]
     except (ValueError, OSError) as error:
         return [], [{"path": rel, "line": 0, "error": str(error)}]
     found = []
@@ -143,7 +142,7 @@ def interpreter(version):
         for directory in os.environ.get("PATH", "").split(os.pathsep):
             path = os.path.join(directory, name)
             if os.access(path, os.X_OK) and subprocess.run([path, "-m", "pip", "--version"],
-                                                           capture_output=True).returncode == 0:
+                                                           capture_output=True, check=False).returncode == 0:
                 return path
     return None
 
@@ -153,14 +152,14 @@ def resolve(root, args, version):
     transitive requirements included. None when no such interpreter is here."""
     python = interpreter(version)
     if python is None:
-        return None, "no python%s here" % version
+        return None, f"no python{version} here"
     with tempfile.TemporaryDirectory() as target:
         report = os.path.join(target, "report.json")
         result = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
                                  "--disable-pip-version-check", "--report", report] + args,
-                                cwd=root, capture_output=True, text=True)
+                                cwd=root, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            return None, "pip could not resolve on %s: %s" % (version, (result.stderr.strip().splitlines()
+            return None, "pip could not resolve on {}: {}".format(version, (result.stderr.strip().splitlines()
                                                                        or ["?"])[-1])
         with open(report) as handle:
             installs = json.load(handle)["install"]
@@ -169,7 +168,7 @@ def resolve(root, args, version):
         if "dir_info" in item.get("download_info", {}):  # the project itself, or a local path
             continue
         found[item["metadata"]["name"].lower().replace("_", "-")] = item["metadata"]["version"]
-    return found, "resolved by pip on %s" % os.path.basename(python)
+    return found, f"resolved by pip on {os.path.basename(python)}"
 
 
 def version_key(version):
@@ -189,7 +188,7 @@ def wheel_for(name, version, python):
                    "--target", os.path.join(target, "t"), "--report", report, "--disable-pip-version-check"]
         for platform in PLATFORMS:
             command += ["--platform", platform]
-        result = subprocess.run(command + ["%s==%s" % (name, version)], capture_output=True, text=True)
+        result = subprocess.run(command + [f"{name}=={version}"], capture_output=True, text=True, check=False)
         if result.returncode == 0:
             with open(report) as handle:
                 url = json.load(handle)["install"][0]["download_info"]["url"]
@@ -208,8 +207,8 @@ def pure_python(name, version):
     """Whether the sdist of name==version builds a pure-Python wheel (py3-none-any) here."""
     with tempfile.TemporaryDirectory() as target:
         result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-binary", name,
-                                 "--disable-pip-version-check", "-w", target, "%s==%s" % (name, version)],
-                                capture_output=True, text=True)
+                                 "--disable-pip-version-check", "-w", target, f"{name}=={version}"],
+                                capture_output=True, text=True, check=False)
         wheels = [f for f in os.listdir(target) if f.endswith(".whl")]
     return result.returncode == 0 and bool(wheels) and wheels[0].endswith("-none-any.whl")
 
@@ -217,14 +216,14 @@ def pure_python(name, version):
 def verdict(current, target, pure):
     """(blocker?, what happens on the target) for one package."""
     if target["error"] or current["error"]:
-        return False, "unknown: %s" % (target["error"] or current["error"])[0]
+        return False, "unknown: {}".format((target["error"] or current["error"])[0])
     if target["wheel"]:
         return False, "wheel"
     if current["wheel"]:
         if COMPILER:
             return False, "no wheel: compiles from source (build_packages has a compiler)"
-        return True, ("no wheel, while %s has one: must compile, and build_packages has no compiler "
-                      "(add build-essential, or move to the first version with a wheel)" % CURRENT)
+        return True, (f"no wheel, while {CURRENT} has one: must compile, and build_packages has no compiler "
+                      "(add build-essential, or move to the first version with a wheel)")
     if pure:
         return False, "no wheel on either: builds a pure-Python wheel from the sdist, as today"
     if COMPILER:
@@ -240,7 +239,7 @@ def check_wheels(root):
         wanted = {}
         for version in (CURRENT, TARGET):
             found, how = resolve(root, args, version)
-            notes.append("%s: %s" % (version, how))
+            notes.append(f"{version}: {how}")
             for name, pinned in (found or {}).items():
                 wanted.setdefault((name, pinned), version)
         pins = sorted(wanted)
@@ -279,65 +278,66 @@ def run_deprecation_tests(root):
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     output, returncode = "", 0
     if TEST_SETUP_COMMAND:
-        setup = subprocess.run(["sh", "-c", TEST_SETUP_COMMAND], cwd=root, env=env, capture_output=True, text=True)
+        setup = subprocess.run(["sh", "-c", TEST_SETUP_COMMAND], cwd=root, env=env, capture_output=True, text=True,
+                               check=False)
         output, returncode = setup.stdout + setup.stderr, setup.returncode
     if returncode == 0:
         env["PYTHONWARNINGS"] = "error::DeprecationWarning"
-        result = subprocess.run(["sh", "-c", TEST_COMMAND], cwd=root, env=env, capture_output=True, text=True)
+        result = subprocess.run(["sh", "-c", TEST_COMMAND], cwd=root, env=env, capture_output=True, text=True,
+                                check=False)
         output, returncode = result.stdout + result.stderr, result.returncode
     test, warning = first_failure(output)
     summary = [line.strip("= ") for line in output.splitlines()
                if re.search(r"\d+ (passed|failed|error)|^Ran \d+ tests?|^FAILED \(|^OK\b", line)]
     return {"command": TEST_COMMAND, "python": sys.version.split()[0], "returncode": returncode,
-            "summary": ", ".join(summary[-2:]) if summary else "exit code %d" % returncode,
+            "summary": ", ".join(summary[-2:]) if summary else f"exit code {returncode}",
             "first_failure": test, "first_warning": warning, "blocker": returncode != 0}
 
 
 # ---------------------------------------------------------------------------------------------- report
 def wheel_cell(answer):
     if answer["error"]:
-        return "unknown (%s)" % answer["error"][0]
+        return "unknown ({})".format(answer["error"][0])
     return "wheel" if answer["wheel"] else "no wheel"
 
 
 def report_lines(report):
-    lines = ["# Python %s -> %s audit" % (CURRENT, TARGET), ""]
+    lines = [f"# Python {CURRENT} -> {TARGET} audit", ""]
     imports, unparsable = report["removed_imports"], report["unparsable"]
-    lines.append("## Removed stdlib modules (%d import%s)" % (len(imports), "" if len(imports) == 1 else "s"))
+    lines.append("## Removed stdlib modules ({} import{})".format(len(imports), "" if len(imports) == 1 else "s"))
     if not REMOVED:
-        lines.append("No stdlib module is removed between %s and %s." % (CURRENT, TARGET))
+        lines.append(f"No stdlib module is removed between {CURRENT} and {TARGET}.")
     for f in imports:
-        lines.append("- `%s:%d`: `%s` (removed in %s) -> use %s" % (f["path"], f["line"], f["import"],
+        lines.append("- `{}:{}`: `{}` (removed in {}) -> use {}".format(f["path"], f["line"], f["import"],
                                                                     f["removed_in"], f["replacement"]))
     if unparsable:
-        lines += ["", "## Files that could not be parsed (%d)" % len(unparsable)]
-        lines += ["- `%s:%d`: %s" % (f["path"], f["line"], f["error"]) for f in unparsable]
+        lines += ["", f"## Files that could not be parsed ({len(unparsable)})"]
+        lines += ["- `{}:{}`: {}".format(f["path"], f["line"], f["error"]) for f in unparsable]
     if report["wheels"] is not None:
-        lines += ["", "## Wheels on Linux x86_64 (%s)" % "; ".join(report["resolution"]) if report["resolution"]
+        lines += ["", "## Wheels on Linux x86_64 ({})".format("; ".join(report["resolution"])) if report["resolution"]
                   else "## Wheels on Linux x86_64 (pinned by the lock file)", "",
-                  "| package | version | %s | %s | on %s | first version with a %s wheel |" % (
-                      CURRENT, TARGET, TARGET, TARGET),
+                  f"| package | version | {CURRENT} | {TARGET} | on {TARGET} | first version with a {TARGET} wheel |",
                   "|---|---|---|---|---|---|"]
         for row in report["wheels"]:
             first = row["target"]["first"] or ("-" if row["target"]["wheel"] or row["target"]["error"] else "none")
-            lines.append("| %s | %s | %s | %s | %s%s | %s |" % (
+            lines.append("| {} | {} | {} | {} | {}{} | {} |".format(
                 row["name"], row["version"], wheel_cell(row["current"]), wheel_cell(row["target"]),
                 "**blocker**: " if row["blocker"] else "", row["verdict"], first))
     tests = report["deprecations"]
     if tests is not None:
-        lines += ["", "## Deprecations (tests on %s with DeprecationWarning as an error)" % tests["python"],
-                  "", "`%s`: %s" % (tests["command"], tests["summary"])]
+        lines += ["", "## Deprecations (tests on {} with DeprecationWarning as an error)".format(tests["python"]),
+                  "", "`{}`: {}".format(tests["command"], tests["summary"])]
         if tests["first_failure"]:
-            lines.append("- first failing test: `%s`" % tests["first_failure"])
+            lines.append("- first failing test: `{}`".format(tests["first_failure"]))
         if tests["first_warning"]:
-            lines.append("- first warning: `%s`" % tests["first_warning"])
-    lines += ["", "**%s**" % ("Ready for %s." % TARGET if not report["blockers"] else
-                             "%d blocker(s) before %s." % (report["blockers"], TARGET))]
+            lines.append("- first warning: `{}`".format(tests["first_warning"]))
+    verdict = f"Ready for {TARGET}." if not report["blockers"] else f"{report['blockers']} blocker(s) before {TARGET}."
+    lines += ["", f"**{verdict}**"]
     return lines
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Python %s -> %s migration audit" % (CURRENT, TARGET))
+    parser = argparse.ArgumentParser(description=f"Python {CURRENT} -> {TARGET} migration audit")
     parser.add_argument("root", nargs="?", default=".")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-wheels", action="store_true", help="skip the wheel matrix (no package index)")
@@ -346,7 +346,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     root = os.path.abspath(args.root)
     if not os.path.isdir(root):
-        parser.error("%s is not a directory" % args.root)
+        parser.error(f"{args.root} is not a directory")
 
     imports, unparsable = scan_imports(root, {os.path.normpath(e) for e in args.exclude})
     wheels, resolution = (None, []) if args.no_wheels else check_wheels(root)

@@ -41,9 +41,9 @@ print(json.dumps({"code": code, "seconds": elapsed, "rss_mib": rss_kib / 1024}))
 def prepare_envs(work_dir):
     """Both versions' tox environments, created or updated without running the tests."""
     command = [sys.executable, "-m", "tox", "-c", "tox-python-upgrade.ini", "--workdir", work_dir,
-               "run", "--notest", "-e", "%s,%s" % (ENVS[CURRENT], ENVS[TARGET])]
-    if subprocess.run(command, stdout=sys.stderr).returncode != 0:
-        sys.exit("compare.py: could not prepare the tox environments: %s" % " ".join(command))
+               "run", "--notest", "-e", f"{ENVS[CURRENT]},{ENVS[TARGET]}"]
+    if subprocess.run(command, stdout=sys.stderr, check=False).returncode != 0:
+        sys.exit("compare.py: could not prepare the tox environments: {}".format(" ".join(command)))
     return {v: os.path.join(work_dir, ENVS[v], "bin", "python") for v in (CURRENT, TARGET)}
 
 
@@ -61,26 +61,26 @@ def svg_chart(results):
     """Two groups of bars (time, memory), current vs target, scaled per group."""
     width, height, bar = 520, 240, 60
     colors = {CURRENT: "#4a78c2", TARGET: "#3f9e5a"}
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
-             'font-size="12">' % (width, height),
-             '<text x="10" y="18" font-size="14">Python %s (blue) vs %s (green)</text>' % (CURRENT, TARGET)]
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             'font-size="12">'),
+             f'<text x="10" y="18" font-size="14">Python {CURRENT} (blue) vs {TARGET} (green)</text>']
     for group, (key, unit) in enumerate((("median_s", "s"), ("peak_rss_mib", "MiB"))):
         top = max(results[v][key] for v in (CURRENT, TARGET)) or 1
         x0 = 40 + group * 240
-        parts.append('<text x="%d" y="%d">%s</text>' % (x0, height - 8, "median time" if group == 0 else "peak RSS"))
+        parts.append('<text x="{}" y="{}">{}</text>'.format(x0, height - 8, "median time" if group == 0 else "peak RSS"))
         for i, version in enumerate((CURRENT, TARGET)):
             value = results[version][key]
             h = (height - 80) * value / top
             x, y = x0 + i * (bar + 20), height - 30 - h
-            parts.append('<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"/>' % (x, y, bar, h, colors[version]))
-            parts.append('<text x="%d" y="%.1f">%.2f %s</text>' % (x, y - 4, value, unit))
-            parts.append('<text x="%d" y="%d">%s</text>' % (x + 18, height - 18, version))
+            parts.append(f'<rect x="{x}" y="{y:.1f}" width="{bar}" height="{h:.1f}" fill="{colors[version]}"/>')
+            parts.append(f'<text x="{x}" y="{y - 4:.1f}">{value:.2f} {unit}</text>')
+            parts.append(f'<text x="{x + 18}" y="{height - 18}">{version}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Python %s vs %s: time and memory" % (CURRENT, TARGET))
+    parser = argparse.ArgumentParser(description=f"Python {CURRENT} vs {TARGET}: time and memory")
     parser.add_argument("--command", default=DEFAULT_COMMAND, help="command to measure (default: the tests)")
     parser.add_argument("--runs", type=int, default=5, help="runs per version (default 5)")
     parser.add_argument("--tox-work-dir", default=".tox", help="where tox keeps its environments")
@@ -97,22 +97,22 @@ def main(argv=None):
         for version in order:
             sample = measure(pythons[version], command)
             if sample["code"] != 0:
-                sys.exit("compare.py: `%s` failed on Python %s (exit %d)" % (args.command, version, sample["code"]))
+                sys.exit("compare.py: `{}` failed on Python {} (exit {})".format(args.command, version, sample["code"]))
             samples[version].append(sample)
-            print("run %d/%d Python %s: %.3f s, %.1f MiB" % (run + 1, args.runs, version, sample["seconds"],
+            print("run {}/{} Python {}: {:.3f} s, {:.1f} MiB".format(run + 1, args.runs, version, sample["seconds"],
                                                                sample["rss_mib"]), file=sys.stderr)
     results = {v: {"median_s": statistics.median(s["seconds"] for s in samples[v]),
                    "best_s": min(s["seconds"] for s in samples[v]),
                    "peak_rss_mib": max(s["rss_mib"] for s in samples[v])} for v in (CURRENT, TARGET)}
     c, t = results[CURRENT], results[TARGET]
     table = [
-        "Python %s vs %s: `%s`, %d runs each, alternating" % (CURRENT, TARGET, args.command, args.runs),
+        f"Python {CURRENT} vs {TARGET}: `{args.command}`, {args.runs} runs each, alternating",
         "",
-        "| | %s | %s | %s / %s |" % (CURRENT, TARGET, TARGET, CURRENT),
+        f"| | {CURRENT} | {TARGET} | {TARGET} / {CURRENT} |",
         "|---|---|---|---|",
-        "| median time (s) | %.3f | %.3f | %.2f |" % (c["median_s"], t["median_s"], t["median_s"] / c["median_s"]),
-        "| best time (s) | %.3f | %.3f | %.2f |" % (c["best_s"], t["best_s"], t["best_s"] / c["best_s"]),
-        "| peak RSS (MiB) | %.1f | %.1f | %.2f |" % (c["peak_rss_mib"], t["peak_rss_mib"],
+        "| median time (s) | {:.3f} | {:.3f} | {:.2f} |".format(c["median_s"], t["median_s"], t["median_s"] / c["median_s"]),
+        "| best time (s) | {:.3f} | {:.3f} | {:.2f} |".format(c["best_s"], t["best_s"], t["best_s"] / c["best_s"]),
+        "| peak RSS (MiB) | {:.1f} | {:.1f} | {:.2f} |".format(c["peak_rss_mib"], t["peak_rss_mib"],
                                                     t["peak_rss_mib"] / c["peak_rss_mib"]),
     ]
     os.makedirs(args.out, exist_ok=True)
@@ -121,7 +121,7 @@ def main(argv=None):
     with open(os.path.join(args.out, "compare.svg"), "w") as handle:
         handle.write(svg_chart(results))
     print("\n".join(table))
-    print("\nwritten: %s, %s" % (os.path.join(args.out, "compare.md"), os.path.join(args.out, "compare.svg")))
+    print("\nwritten: {}, {}".format(os.path.join(args.out, "compare.md"), os.path.join(args.out, "compare.svg")))
     return 0
 
 

@@ -27,7 +27,7 @@ def collect(source, out, name, seen, local):
     if path in seen:
         return seen[path]
     if not os.path.isfile(os.path.join(source, path)):
-        sys.exit("requirements.py: %s is named but does not exist" % path)
+        sys.exit(f"requirements.py: {path} is named but does not exist")
     seen[path] = hashed = False
     lines = []
     with open(os.path.join(source, path)) as handle:
