@@ -497,3 +497,26 @@ def test_router_prefixes_through_includes_and_settings(tmp_path):
     found = detect.detect_app(repo(tmp_path / "b", files))
     assert found["value"]["health_path"] == "/utils/health-check/"
     assert "a guess: the prefix settings.API_V1_STR has no literal value" in found["why"]["health_path"]
+
+
+def test_every_app_rule_names_a_question_and_says_where_in_its_docstring():
+    """APP_RULES is the registry: each rule answers one question copier.yml asks, and its docstring's
+    first paragraph is the "where" shown (a rule without one could not tell the user anything)."""
+    import yaml
+
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    for rule in detect.APP_RULES:
+        assert rule.fact in questions, f"{rule.__name__}.fact = {rule.fact!r} is no question"
+        assert (rule.__doc__ or "").strip(), f"{rule.__name__} has no docstring"
+    assert len({rule.__name__ for rule in detect.APP_RULES}) == len(detect.APP_RULES)
+
+
+def test_each_reason_is_the_docstring_of_the_rule_that_found_it(tmp_path):
+    files = {"Dockerfile": "FROM python:3.12\nEXPOSE 5000\nRUN apt-get install -y libpq5\nCMD gunicorn app:app\n",
+             "requirements.txt": "flask\ngunicorn\n", "app.py": "app = Flask(__name__)\n",
+             "tests/test_x.py": "import unittest\n"}
+    found = detect.detect_app(repo(tmp_path, files))
+    assert found["why"]["app_port"] == detect.DockerfileExpose.where({"file": "Dockerfile"}) == "Dockerfile (EXPOSE)"
+    assert found["why"]["app_kind"] == "Dockerfile (CMD) starts a server"
+    assert found["why"]["runtime_packages"] == "Dockerfile (apt-get install of the final stage)"
+    assert found["why"]["health_path"].startswith("a guess: no health route found; the root page")
