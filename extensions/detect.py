@@ -781,8 +781,9 @@ def _route_rank(name: str) -> int:
     return HEALTH_ORDER.index(key) if key in HEALTH_ORDER else len(HEALTH_ORDER)
 
 
-def _routes(root: Path) -> list[tuple[str, str]]:
-    """(full path, file) of every health-named route in the code, with the prefixes of the URL
+def _routes(root: Path, names: str = HEALTH_NAMES, declared: bool = False) -> list[tuple[str, str]]:
+    """(full path, file) of every route whose last segment matches `names` (health-named ones by
+    default) and that takes no parameter, with the prefixes of the URL
     includes (Django `include()`), routers (`include_router(prefix=)`, `APIRouter(prefix=)`) and
     blueprints (`url_prefix=`) that lead to it."""
     sources = _python_sources(root)
@@ -832,8 +833,10 @@ def _routes(root: Path) -> list[tuple[str, str]]:
             parent += "/" + value.strip("/") if value.strip("/") else ""
         return parent + ("/" + own[path].strip("/") if own.get(path, "").strip("/") else "")
 
-    route = re.compile(rf"""(?:route|get|head|api_route|path|re_path|url|add_url_rule|add_route)\(\s*r?["']\^?/?((?:[\w-]+/)*{HEALTH_NAMES}/?)\$?["']""")
-    keyword = re.compile(rf"""@(?:get|head|route|api_route)\([^)]*?\bpath\s*=\s*["']/?((?:[\w-]+/)*{HEALTH_NAMES}/?)["']""")
+    route = re.compile(rf"""(?:route|get|head|api_route|path|re_path|url|add_url_rule|add_route)\(\s*r?["']\^?/?((?:[\w-]+/)*{names}/?)\$?["']""")
+    keyword = re.compile(rf"""@(?:get|head|route|api_route)\([^)]*?\bpath\s*=\s*["']/?((?:[\w-]+/)*{names}/?)["']""")
+    if declared:  # only a decorator's or Django path()'s own argument, never a dict's .get("...")
+        route = re.compile(rf"""(?:@[\w.]+\.(?:get|head|route)|(?<![\w.])(?:path|re_path))\(\s*r?["']\^?/?((?:[\w-]+/)*{names}/?)\$?["']""")
     found = []
     for path, text in texts.items():
         for m in list(route.finditer(text)) + list(keyword.finditer(text)):
@@ -1773,6 +1776,28 @@ APP_RULES: tuple[type[Rule], ...] = (
 )
 
 
+_NOT_LOADED = re.compile(rf"(?:^|/)(?:{HEALTH_NAMES}|admin|login|logout|signup|register|static|media|docs|redoc|"
+                         r"openapi\.json|metrics|favicon\.ico|robots\.txt|me|[\w-]*auth[\w-]*|accounts?|users?|token|"
+                         r"password\w*|__\w+__|\d{3})(?:/|$)")
+
+
+def detect_load_paths(dst_path: object, project_dir: object = ".") -> dict:
+    """{'value': [paths], 'why'}: up to five GET routes without parameters that the code names literally
+    (Flask/FastAPI/Starlette decorators, Django path(), with their prefixes), less health checks,
+    admin, login and static pages; ["/"] where none is visible."""
+    repo, root = _root(dst_path, project_dir)
+    if not repo.is_dir():
+        return {"value": ["/"], "why": ""}
+    routes = _routes(root, r"[\w.-]+", declared=True)
+    found = sorted({path for path, _ in routes if not _NOT_LOADED.search(path)},
+                   key=lambda p: (p.count("/"), p))
+    if not found:
+        return {"value": ["/"], "why": "a guess: no route without parameters found in the code; the root page"}
+    files = sorted({where.split(" (")[0] for path, where in routes if path in found[:5]})
+    return {"value": found[:5], "why": f"a guess: routes without parameters in {', '.join(files[:3])} "
+                                       "(GET and no login assumed)"}
+
+
 def detect_app(dst_path: object, project_dir: object = ".") -> dict:
     """{'value': {question: value}, 'why': {question: where}} from APP_RULES: for each question the
     first rule that finds a value. A question missing from 'value' was not detected (its plain
@@ -1813,7 +1838,7 @@ class DetectExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals.update(detect_python=detect_python, detect_layout=detect_layout, detect_app=detect_app,
-                                   detect_project_dir=detect_project_dir, detect_image=detect_image, detect_workspace=detect_workspace,
+                                   detect_project_dir=detect_project_dir, detect_image=detect_image, detect_workspace=detect_workspace, detect_load_paths=detect_load_paths,
                                    workspace_error=workspace_error, workspace_package_error=workspace_package_error,
                                    detect_branches=detect_branches, detect_excludes=detect_excludes, detect_scm_version=detect_scm_version, detect_services=detect_services, detect_probe_host=detect_probe_host,
                                    detect_writable_dirs=detect_writable_dirs, file_error=file_error, group_error=group_error, groups_of=groups_of,

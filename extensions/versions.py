@@ -105,8 +105,12 @@ SCM_VERSION_ENV = {
     "poetry-dynamic-versioning": "POETRY_DYNAMIC_VERSIONING_BYPASS",
 }
 
+# The Kubernetes Rollout's resources (deploy/kubernetes/rollout.yaml); load.py compares its memory
+# recommendation with them. The memory limit is max_rss_percent of the request.
+KUBERNETES_RESOURCES = {"cpu_request": "100m", "memory_request_mib": 256}
+
 # Tools the rendered files pin (one place to bump them).
-TOOLS = {"tox": "4.67.15", "tox_uv": "1.37.1", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6"}
+TOOLS = {"tox": "4.67.15", "tox_uv": "1.37.1", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6", "locust": "2.47.0"}
 
 # The cutover's gates, one set for both engines: deploy/bluegreen/bluegreen.conf (nginx on one host)
 # and deploy/kubernetes/analysis.yaml (Argo Rollouts). The new version fails on more 5xx or a slower
@@ -117,6 +121,10 @@ GATES = {
     "min_requests": 50,
     "max_5xx_percent": 1,
     "max_p99_ms": 1000,
+    # The load comparison only: the target's p99 against the current one's, in percent, judged once
+    # the target is slower by more than min_p99_delta_ms (2 ms against 1 ms is noise to a user).
+    "max_p99_percent": 150,
+    "min_p99_delta_ms": 50,
     "max_rss_percent": 150,
     "keep_old_seconds": 3600,
 }
@@ -351,6 +359,27 @@ def paths_error(field: str, value: object) -> str:
     return f"{field}: {bad[0]!r} is not a path inside the project (relative, no '..', e.g. media/uploads)" if bad else ""
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def load_paths_error(field: str, value: object) -> str:
+    """A list of request paths for the load comparison: "/x" or {path: "/x", weight: 3, method: GET}."""
+    if not isinstance(value, list) or not value:
+        return f"{field}: {value!r} must be a list of paths, e.g. [/, /api/items] or [{{path: /, weight: 3}}]"
+    for entry in value:
+        spec = entry if isinstance(entry, dict) else {"path": entry}
+        path, weight, method = spec.get("path"), spec.get("weight", 1), str(spec.get("method", "GET")).upper()
+        if set(spec) - {"path", "weight", "method"}:
+            return f"{field}: {entry!r} has keys other than path, weight and method"
+        if not isinstance(path, str) or not path.startswith("/") or any(c.isspace() for c in path):
+            return f"{field}: {path!r} is not a request path (it starts with /, no spaces)"
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            return f"{field}: weight {weight!r} of {path} must be a whole number of at least 1"
+        if method not in _METHODS:
+            return f"{field}: method {method!r} of {path} is not one of {', '.join(_METHODS)}"
+    return ""
+
+
 _SERVICE_KEYS = {"image", "env", "port", "container_port", "health", "command"}
 
 
@@ -530,6 +559,7 @@ EXPORTS = {
         data_json,
         prefix,
         workspace_paths,
+        load_paths_error,
         refuse,
     )
 }
@@ -546,6 +576,7 @@ class VersionsExtension(Extension):
         environment.globals.update({f"{tool}_version": version for tool, version in TOOLS.items()})
         environment.globals["SUPPORTED"] = list(SUPPORTED)
         environment.globals["GATES"] = dict(GATES)
+        environment.globals["KUBERNETES_RESOURCES"] = dict(KUBERNETES_RESOURCES)
         environment.globals["SCM_VERSION_ENV"] = dict(SCM_VERSION_ENV)
         # The one impure input, made here and passed to the pure functions: the day of the render.
         environment.globals["TODAY"] = datetime.date.today().isoformat()

@@ -6,12 +6,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
+import subprocess
 import time
 
 import pytest
 
 from bluegreen import BLUE, GREEN, make_venv, render_site, site
+from conftest import require
 from engine import build, ensure_base_images
 
 pytestmark = [pytest.mark.nginx, pytest.mark.slow]
@@ -281,3 +284,32 @@ def test_dry_run_changes_nothing(venv_site):
     help_text = s.run("--help")
     ok(help_text)
     assert "Exit codes" in help_text.stdout
+
+
+def test_staging_canary_traffic_from_the_locustfile(venv_site):
+    """BG_BAKE_LOAD=1: where no users send requests, promote sends python-upgrade/locustfile.py's own
+    during each bake (real locust), enough to pass a healthy green and to roll back a faulty one."""
+    s = venv_site
+    locust = shutil.which("locust")
+    require(locust, "locust is not installed (pip install -e '.[test]')")
+    canary = {"BG_BAKE_LOAD": "1", "BG_LOCUST": locust, "BG_BAKE_SECONDS": "8", "BG_STEPS": "10 100"}
+    ok(s.run("start"))
+    missing = s.run("promote", extra_env=canary | {"BG_LOCUST": "no-such-locust"})
+    assert missing.returncode == 2 and "BG_BAKE_LOAD=1 but BG_LOCUST (no-such-locust) is not installed" in missing.stderr
+    ok(s.run("deploy"))
+    promoted = s.run("promote", extra_env=canary)
+    ok(promoted)
+    assert "bake traffic: 10 locust users" in promoted.stderr
+    state = s.assert_consistent()
+    assert state["LIVE"] == "green"
+    # Nothing outlives its bake.
+    assert not [line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+                if "locust" in line and f"127.0.0.1:{s.listen_port}" in line]
+
+    ok(s.run("finalize"))
+    ok(s.run("deploy", extra_env={"SAMPLE_FAIL_PERCENT": "5"}))  # blue again, now failing 5%
+    rolled = s.run("promote", extra_env=canary)
+    assert rolled.returncode == 8, rolled.stderr
+    assert "rolled back (analysis failed" in rolled.stderr
+    state = s.assert_consistent()
+    assert state["LIVE"] == "green"

@@ -520,3 +520,23 @@ def test_each_reason_is_the_docstring_of_the_rule_that_found_it(tmp_path):
     assert found["why"]["app_kind"] == "Dockerfile (CMD) starts a server"
     assert found["why"]["runtime_packages"] == "Dockerfile (apt-get install of the final stage)"
     assert found["why"]["health_path"].startswith("a guess: no health route found; the root page")
+
+
+def test_load_paths_are_the_plain_get_routes_with_their_prefixes(tmp_path):
+    root = repo(tmp_path, {
+        "app/main.py": "from fastapi import FastAPI\nfrom app.api import router\napp = FastAPI()\n"
+                       "app.include_router(router, prefix='/api/v1')\n"
+                       "@app.get('/')\ndef index(): ...\n@app.get('/healthz')\ndef health(): ...\n",
+        "app/api.py": "from fastapi import APIRouter\nrouter = APIRouter()\n"
+                      "@router.get('/items')\ndef items(): ...\n@router.get('/items/{item_id}')\ndef item(item_id): ...\n"
+                      "@router.get('/login')\ndef login(): ...\n@router.post('/orders')\ndef order(): ...\n"
+                      "def other(data):\n    return data.get('/not-a-route')\n",
+    })
+    found = detect.detect_load_paths(root)
+    assert found["value"] == ["/api/v1/items"], found
+    assert found["why"].startswith("a guess: routes without parameters in app/api.py")
+    # Nothing visible: the root page, said to be a guess.
+    empty = repo(tmp_path / "empty", {"app.py": "app = object()\n"})
+    assert detect.detect_load_paths(empty) == {
+        "value": ["/"], "why": "a guess: no route without parameters found in the code; the root page"}
+    assert detect.detect_load_paths(tmp_path / "missing")["value"] == ["/"]

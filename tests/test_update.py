@@ -178,3 +178,29 @@ def test_a_release_that_moves_a_file_carries_edits_across_with_a_migration(proje
     assert "Call the on-call first." in moved.read_text()
     assert "Python 3.11 → 3.12" in moved.read_text()
     assert "<<<<<<<" not in moved.read_text()
+
+
+def test_the_locustfile_is_rendered_once_and_then_the_projects(tmp_path):
+    """`_skip_if_exists`: a newer template's locustfile never replaces (or merges into) the project's."""
+    tpl = tagged_template(tmp_path)
+    locustfile = next((tpl / "template" / "{{ project_dir }}" / "python-upgrade").glob("*locustfile.py*"))
+    locustfile.write_text(locustfile.read_text() + "# v3 of the template's locustfile\n")
+    git(tpl, "commit", "-q", "-am", "v3")
+    git(tpl, "tag", "v3")
+    dst = tmp_path / "web"
+    dst.mkdir()
+    (dst / "requirements.txt").write_text("gunicorn==23.0.0\n")
+    (dst / "app.py").write_text("def app(environ, start_response):\n    return []\n")
+    run_copy(str(tpl), dst, data={"current_python": "3.11", "target_python": "3.12", "app_kind": "web",
+                                  "app_command": "gunicorn --bind 0.0.0.0:$PORT app:app"},
+             defaults=True, unsafe=True, quiet=True, vcs_ref="v1")
+    ours = dst / "python-upgrade" / "locustfile.py"
+    ours.write_text(ours.read_text().replace("@task(5)", "@task(9)") + "# our checkout scenario\n")
+    git(dst, "init", "-q", "-b", "main")
+    commit_all(dst, "python-upgrade v1 and our scenarios")
+    edited = ours.read_text()
+
+    update(dst, ref="v3")
+    assert load_yaml(dst / ANSWERS_FILE)["_commit"] == "v3"
+    assert ours.read_text() == edited
+    assert "v2 runs the tests" in (dst / "tox-python-upgrade.ini").read_text()  # the rest did update

@@ -220,3 +220,14 @@ def test_services_error():
 
 def test_data_json_reads_like_a_hand_written_file():
     assert versions.data_json({"b": "it's <a>", "a": 1}) == '{\n  "a": 1,\n  "b": "it\'s <a>"\n}\n'
+
+
+def test_load_paths_error():
+    assert versions.load_paths_error("load_paths", ["/", "/api/items"]) == ""
+    assert versions.load_paths_error("load_paths", [{"path": "/cart", "weight": 3, "method": "post"}]) == ""
+    assert versions.load_paths_error("load_paths", "/") == (
+        "load_paths: '/' must be a list of paths, e.g. [/, /api/items] or [{path: /, weight: 3}]")
+    assert "is not a request path" in versions.load_paths_error("load_paths", ["api/items"])
+    assert "weight 0 of /x must be a whole number" in versions.load_paths_error("load_paths", [{"path": "/x", "weight": 0}])
+    assert "method 'FETCH' of /x is not one of GET" in versions.load_paths_error("load_paths", [{"path": "/x", "method": "fetch"}])
+    assert "has keys other than" in versions.load_paths_error("load_paths", [{"path": "/x", "users": 3}])

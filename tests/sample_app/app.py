@@ -6,7 +6,9 @@ GET /echo?q=.. -> 200 the query, HTML-escaped by markupsafe (a third-party depen
 Any other path -> 200 {"color": $APP_COLOR, "python": ...}
 
 SAMPLE_FAIL_PERCENT=N answers 500 to about N% of requests (deterministic: every request whose
-counter hits the pattern), for fault tests. SAMPLE_HEALTH_REDIRECT=URL makes /healthz redirect
+counter hits the pattern), for fault tests; SAMPLE_SLOW_PERCENT=N delays about N% by SAMPLE_SLOW_MS
+(300); SAMPLE_STARTUP_MB=N holds N MiB from the start; SAMPLE_FAULT_PYTHON=X.Y keeps these faults
+to that Python version. SAMPLE_HEALTH_REDIRECT=URL makes /healthz redirect
 there (as an app behind an https redirect does); SAMPLE_ALLOWED_HOST=NAME answers 400 to any other
 Host header (as Django's ALLOWED_HOSTS does).
 """
@@ -15,12 +17,21 @@ import itertools
 import json
 import os
 import platform
+import time
 from urllib.parse import parse_qs
 
 from markupsafe import escape
 
 _counter = itertools.count()
-FAIL_PERCENT = int(os.environ.get("SAMPLE_FAIL_PERCENT", "0"))
+# SAMPLE_FAULT_PYTHON=3.12 keeps every fault below to that Python version (a regression of one version).
+_FAULTY = os.environ.get("SAMPLE_FAULT_PYTHON", "") in ("", ".".join(platform.python_version_tuple()[:2]))
+FAIL_PERCENT = int(os.environ.get("SAMPLE_FAIL_PERCENT", "0")) if _FAULTY else 0
+SLOW_PERCENT = int(os.environ.get("SAMPLE_SLOW_PERCENT", "0")) if _FAULTY else 0
+SLOW_SECONDS = int(os.environ.get("SAMPLE_SLOW_MS", "300")) / 1000
+# SAMPLE_STARTUP_MB=N holds N MiB from the start (memory that starts higher on one version).
+_BALLAST = bytearray(int(os.environ.get("SAMPLE_STARTUP_MB", "0")) * 2**20 if _FAULTY else 0)
+for _i in range(0, len(_BALLAST), 4096):
+    _BALLAST[_i] = 1  # touched, so it is resident
 
 
 def _respond(start_response, status, body, content_type="application/json"):
@@ -39,8 +50,11 @@ def app(environ, start_response):
         return [b""]
     if path == "/healthz":
         return _respond(start_response, "200 OK", "ok\n", "text/plain")
-    if FAIL_PERCENT and next(_counter) % 100 < FAIL_PERCENT:
+    count = next(_counter)
+    if FAIL_PERCENT and count % 100 < FAIL_PERCENT:
         return _respond(start_response, "500 Internal Server Error", '{"error": "injected"}')
+    if SLOW_PERCENT and (count * 7) % 100 < SLOW_PERCENT:
+        time.sleep(SLOW_SECONDS)
     if path == "/version":
         return _respond(start_response, "200 OK", json.dumps(
             {"python": platform.python_version(), "implementation": platform.python_implementation().lower()}))

@@ -472,7 +472,32 @@ cmd_shift() {
     set_weight "$percent"
 }
 
+bake_load_check() { # BG_BAKE_LOAD=1 needs locust and the locustfile before anything moves
+    [ "$BG_BAKE_LOAD" = 1 ] || return 0
+    command -v "$BG_LOCUST" >/dev/null ||
+        die "$EXIT_USAGE" "BG_BAKE_LOAD=1 but BG_LOCUST ($BG_LOCUST) is not installed: run \`tox -c tox-python-upgrade.ini run -e load --notest\` or set BG_LOCUST"
+    [ -f "$BG_LOCUSTFILE" ] || die "$EXIT_USAGE" "BG_BAKE_LOAD=1 but BG_LOCUSTFILE ($BG_LOCUSTFILE) does not exist"
+}
+
+bake_load_start() { # our own traffic for one bake (BG_BAKE_LOAD=1), bounded by the bake time
+    bake_load_pid=""
+    [ "$BG_BAKE_LOAD" = 1 ] || return 0
+    timeout --kill-after=5 "$((BG_BAKE_SECONDS + 10))" "$BG_LOCUST" -f "$BG_LOCUSTFILE" --headless \
+        --users "$BG_BAKE_LOAD_USERS" --spawn-rate "$BG_BAKE_LOAD_USERS" --run-time "${BG_BAKE_SECONDS}s" \
+        --host "http://$BG_LISTEN" --only-summary --loglevel WARNING >>"$BG_STATE_DIR/bake-load.log" 2>&1 &
+    bake_load_pid=$!
+    log "bake traffic: $BG_BAKE_LOAD_USERS locust users against $BG_LISTEN (BG_BAKE_LOAD=1; log: $BG_STATE_DIR/bake-load.log)"
+}
+
+bake_load_stop() {
+    [ -n "${bake_load_pid:-}" ] || return 0
+    kill "$bake_load_pid" 2>/dev/null || true
+    wait "$bake_load_pid" 2>/dev/null || true
+    bake_load_pid=""
+}
+
 cmd_promote() {
+    bake_load_check
     if [ -z "$CANDIDATE" ] && [ "$PHASE" = rolled-back ] && [ -n "$PREVIOUS" ] && health "$PREVIOUS"; then
         log "promoting $PREVIOUS again (rolled back before, still running and healthy)"
         CANDIDATE=$PREVIOUS PREVIOUS="" WEIGHT=0
@@ -491,6 +516,7 @@ cmd_promote() {
         ((dry_run)) && continue
         offset=$(log_offset)
         waited=0
+        bake_load_start
         while ((waited < BG_BAKE_SECONDS)); do
             sleep 1
             waited=$((waited + 1))
@@ -498,11 +524,13 @@ cmd_promote() {
                 log "baking at $step%: ${waited}s of ${BG_BAKE_SECONDS}s"
             fi
             if ! health "$CANDIDATE"; then
+                bake_load_stop
                 log "$CANDIDATE stopped answering its health check at $step%; rolling back"
                 cmd_rollback "health check failed at $step%"
                 exit "$EXIT_UNHEALTHY"
             fi
         done
+        bake_load_stop
         code=0
         verdict=$(analyse "$offset") || code=$?
         log "analysis $verdict"
