@@ -50,6 +50,9 @@ DEBIAN_SUITES: dict[str, tuple[str, ...]] = {
     **{v: ("bookworm", "trixie") for v in ("3.14", "3.15", "3.16")},
 }
 
+# The C library of each Debian suite: the newest manylinux_2_N wheel tag its images can install.
+DEBIAN_GLIBC: dict[str, str] = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
+
 # Standard-library modules removed in each release, with what to use instead.
 REMOVED_MODULES: dict[str, dict[str, str]] = {
     "3.8": {"macpath": "os.path"},
@@ -577,6 +580,7 @@ class VersionsExtension(Extension):
         environment.globals["SUPPORTED"] = list(SUPPORTED)
         environment.globals["GATES"] = dict(GATES)
         environment.globals["KUBERNETES_RESOURCES"] = dict(KUBERNETES_RESOURCES)
+        environment.globals["DEBIAN_GLIBC"] = dict(DEBIAN_GLIBC)
         environment.globals["SCM_VERSION_ENV"] = dict(SCM_VERSION_ENV)
         # The one impure input, made here and passed to the pure functions: the day of the render.
         environment.globals["TODAY"] = datetime.date.today().isoformat()

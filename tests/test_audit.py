@@ -3,8 +3,10 @@ deprecations) and the version comparison, on real interpreters."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -89,13 +91,20 @@ def test_exclude_leaves_a_directory_out(legacy_project):
     assert json.loads(result.stdout)["removed_imports"] == []
 
 
-def test_wheel_matrix_flags_numpy_without_a_312_wheel(legacy_project, tmp_path):
+@pytest.mark.parametrize("resolver", ["uv", "pip"])
+def test_wheel_matrix_flags_numpy_without_a_312_wheel(legacy_project, tmp_path, resolver):
+    """The same truth from uv (resolution + the index's file lists) and from pip (the fallback)."""
     (legacy_project / "requirements.txt").write_text("numpy==1.25.2\nmarkupsafe==3.0.2\nrequests>=2\n")
     summary = tmp_path / "summary.md"
-    result = audit(legacy_project, "--json", "--no-tests", "--exclude", "legacy",
-                   env={"GITHUB_STEP_SUMMARY": str(summary)})
+    result = audit(legacy_project, "--json", "--no-tests", "--exclude", "legacy", "--resolver", resolver,
+                   env={"GITHUB_STEP_SUMMARY": str(summary), "PYTHON_UPGRADE_CACHE": str(tmp_path / "cache")})
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
+    assert report["resolver"] == resolver
+    # pip needs numpy's metadata from its sdist on 3.12 (no wheel), and that build needs distutils:
+    # its 3.12 resolution fails, and the rows come from 3.11's. uv reads the metadata from any wheel.
+    assert report["resolution"][0].startswith(f"3.11: resolved by {resolver}"), report["resolution"]
+    assert report["resolution"][1].startswith("3.12: resolved by uv" if resolver == "uv" else "3.12: pip could not")
     rows = {row["name"]: row for row in report["wheels"]}
     numpy = rows["numpy"]
     assert numpy["current"]["wheel"].startswith("numpy-1.25.2-cp311-cp311-manylinux")
@@ -108,6 +117,65 @@ def test_wheel_matrix_flags_numpy_without_a_312_wheel(legacy_project, tmp_path):
     assert report["blockers"] == 1
     written = summary.read_text()
     assert "| numpy | 1.25.2 | wheel | no wheel | **blocker**: no wheel, while 3.11 has one: must compile" in written
+
+
+def test_a_target_without_its_interpreter_here(tmp_path):
+    """3.14 -> 3.15 on a machine with neither interpreter: uv resolves for both on Linux x86_64, the
+    index's file lists say which wheels exist; pip can only say it has nothing to resolve with."""
+    project = render_sample(tmp_path / "newest", current_python="3.14", target_python="3.15")
+    assert not shutil.which("python3.15")
+    (project / "requirements.txt").write_text("msgpack==1.2.1\nmarkupsafe==3.0.4\nrequests>=2\n")
+    env = {"PYTHON_UPGRADE_CACHE": str(tmp_path / "cache")}
+    result = audit(project, "--json", "--no-tests", env=env)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["resolution"] == ["3.14: resolved by uv for 3.14 on x86_64-manylinux_2_36",
+                                    "3.15: resolved by uv for 3.15 on x86_64-manylinux_2_36"]
+    rows = {row["name"]: row for row in report["wheels"]}
+    # msgpack 1.2.1 has cp314 wheels and none for cp315; 1.2.2 is the first that has.
+    assert rows["msgpack"]["blocker"] is True and rows["msgpack"]["target"]["first"] == "1.2.2"
+    assert rows["msgpack"]["current"]["wheel"].startswith("msgpack-1.2.1-cp314-cp314-manylinux")
+    assert rows["markupsafe"]["blocker"] is False and "-cp315-cp315-manylinux" in rows["markupsafe"]["target"]["wheel"]
+    assert {"requests", "urllib3", "idna", "certifi", "charset-normalizer"} <= set(rows)
+    assert report["blockers"] == 1
+    # A second run answers from the caches (uv's and the index lists'): the same report.
+    again = audit(project, "--json", "--no-tests", env=env)
+    assert json.loads(again.stdout)["wheels"] == report["wheels"]
+    # pip, the fallback, resolves only on interpreters that exist here.
+    fallback = json.loads(audit(project, "--json", "--no-tests", "--resolver", "pip", env=env).stdout)
+    assert fallback["resolution"] == ["3.14: no python3.14 here", "3.15: no python3.15 here"]
+    assert fallback["wheels"] == []
+
+
+def rendered_audit(tmp_path, **answers):
+    project = render_sample(tmp_path / "unit", **answers)
+    spec = importlib.util.spec_from_file_location("audit", project / "python-upgrade" / "audit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_wheel_tags_as_the_images_install_them(tmp_path):
+    audit_py = rendered_audit(tmp_path, current_python="3.11", target_python="3.12", debian_suite="bookworm")
+    fits = audit_py.wheel_fits
+    assert fits("numpy-1.26.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "3.12")
+    assert not fits("numpy-1.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "3.12")
+    assert fits("cryptography-43.0.0-cp39-abi3-manylinux_2_28_x86_64.whl", "3.12")  # the stable ABI
+    assert not fits("cryptography-43.0.0-cp313-abi3-manylinux_2_28_x86_64.whl", "3.12")
+    assert fits("six-1.16.0-py2.py3-none-any.whl", "3.12")
+    assert not fits("x-1.0-cp312-cp312-manylinux_2_39_x86_64.whl", "3.12")  # bookworm's glibc is 2.36
+    assert not fits("x-1.0-cp312-cp312-musllinux_1_2_x86_64.whl", "3.12")
+    assert not fits("x-1.0-cp312-cp312-manylinux_2_17_aarch64.whl", "3.12")
+    assert not fits("x-1.0-cp312-cp312t-manylinux_2_17_x86_64.whl", "3.12")  # free-threaded only
+    files = [("numpy-1.26.0-cp312-cp312-manylinux_2_17_x86_64.whl", False, None, None),
+             ("numpy-1.26.1-cp312-cp312-manylinux_2_17_x86_64.whl", True, None, None),  # yanked
+             ("numpy-2.0.0rc1-cp312-cp312-manylinux_2_17_x86_64.whl", False, None, None),
+             ("numpy-1.25.2-cp311-cp311-manylinux_2_17_x86_64.whl", False, None, None)]
+    assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.12") == {"wheel": None, "first": "1.26.0", "error": None}
+    assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.11")["wheel"].startswith("numpy-1.25.2-cp311")
+    page = '<a href="../../packages/zope_interface-6.0.tar.gz#sha256=1" data-yanked="">zope_interface-6.0.tar.gz</a>'
+    assert audit_py.parse_simple_html(page, "https://example.invalid/simple/zope-interface/") == [
+        ("zope_interface-6.0.tar.gz", True, None, "https://example.invalid/packages/zope_interface-6.0.tar.gz#sha256=1")]
 
 
 def test_a_clean_project_is_ready_through_tox(tmp_path):

@@ -94,3 +94,13 @@ def test_ruff_on_every_rendered_python_file_and_on_our_sources(projects):
     run_linter("ruff", "check", "--isolated", "--no-cache", *rendered)
     sources = [ROOT / "extensions", ROOT / "tests", *(p for p in (ROOT / "template").rglob("*.py"))]
     run_linter("ruff", "check", "--no-cache", "--exclude", "tests/golden", *map(str, sources))
+
+
+def test_template_file_names_are_portable():
+    """Every template path can be checked out on Windows too (no `"` `<` `>` `|` `?` `*` or `:` in a
+    name), and only files with something to render end in .jinja."""
+    for path in (ROOT / "template").rglob("*"):
+        rel = path.relative_to(ROOT / "template")
+        assert not set('"<>|?*:') & set(str(rel)), rel
+        if path.is_file() and path.suffix == ".jinja":
+            assert "{{" in path.read_text() or "{%" in path.read_text(), f"{rel}: nothing to render, drop .jinja"

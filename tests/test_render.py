@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import subprocess
 import sys
@@ -211,11 +212,14 @@ def check_project(project: Path, answers: dict) -> None:
         assert "GITHUB_STEP_SUMMARY" in tox["testenv:audit"]["pass_env"]
         assert tox["testenv:compare"]["deps"].split() == [
             f"tox=={tool_version('tox')}", *([f"tox-uv=={tool_version('tox_uv')}"] if tox_uv else [])]
-        # The audit and compare tools carry this pair's data (and compile on any supported Python).
+        # The audit and compare tools (plain programs) read this pair's data from migration.json.
         for tool in ("audit.py", "compare.py"):
-            source = (project / "python-upgrade" / tool).read_text()
-            assert f'CURRENT = "{current}"' in source and f'TARGET = "{target}"' in source
-            compile(source, tool, "exec")
+            compile((project / "python-upgrade" / tool).read_text(), tool, "exec")
+        audit_data = json.loads((project / "python-upgrade" / "migration.json").read_text())
+        assert (audit_data["current"], audit_data["target"]) == (current, target)
+        assert audit_data["dependency_layout"] == saved["dependency_layout"]
+        assert audit_data["glibc"] == {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}[suite]
+        assert tox["testenv:audit"]["deps"].split("\n")[-1].strip() == f"uv=={tool_version('uv')}"
 
     # Every file reads as if written by hand: no leading or doubled blank lines (Python's two before a
     # definition aside), no trailing whitespace, one final newline.

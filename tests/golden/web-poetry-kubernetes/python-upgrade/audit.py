@@ -1,54 +1,67 @@
 #!/usr/bin/env python3
-"""Migration audit for shop: Python 3.12 -> 3.13.
+"""Migration audit: the current Python -> the target (python-upgrade/migration.json, rendered from the answers).
 
-    python python-upgrade/audit.py [--json] [--no-wheels] [--no-tests] [--exclude DIR ...] [ROOT]
+    python python-upgrade/audit.py [--json] [--no-wheels] [--no-tests] [--resolver auto|uv|pip]
+                                   [--refresh] [--exclude DIR ...] [ROOT]
     tox -c tox-python-upgrade.ini run -e audit
 
 Three checks, each a list of blockers:
-  1. removed stdlib modules: every .py file is parsed with `ast`; each import of a module that
-     3.13 no longer has is reported as path:line with its replacement.
-  2. wheels: pip's own resolver works out what each version would install (ranges, unpinned and
-     transitive requirements included; a lock file's pins as they are), on python3.12 and
-     python3.13 where they are on PATH; each package is then checked for a Linux x86_64 wheel
-     for both versions. A package blocks 3.13 only when it cannot be installed there: no wheel
-     for 3.13 while 3.12 has one, or it must compile and build_packages has no
-     compiler. An sdist that builds a pure-Python wheel is no blocker. The first version with a
-     3.13 wheel is named.
+  1. removed stdlib modules: every .py file is parsed with `ast`; each import of a module that the
+     target no longer has is reported as path:line with its replacement.
+  2. wheels: what each version would install is resolved for Linux x86_64 (the images' platform and
+     C library), ranges, unpinned and transitive requirements included, a lock file's pins as they
+     are. With uv (on PATH, or the `uv` package beside this interpreter) both versions resolve at
+     once with `uv pip compile --python-version X.Y --python-platform x86_64-manylinux_2_N`, whether
+     or not that interpreter is here, and each package's wheels are read from the index's own file
+     list (PEP 691 JSON, or the simple HTML page), kept in a cache for an hour (--refresh ignores
+     it). Without uv, pip resolves on the interpreters found on PATH and is asked once per package
+     (slower; the report says so). A package blocks the target only when it cannot be installed
+     there: no wheel for the target while the current version has one, or it must compile and
+     build_packages has no compiler. An sdist that builds a pure-Python wheel is no blocker. The
+     first version with a target wheel is named.
   3. deprecations: the tests on this interpreter with DeprecationWarning as an error (the first
      failing test and the first warning are named, for pytest, unittest and Django's runner).
 Exit 0 when the project is ready, 1 when something blocks, 2 on usage errors. With $GITHUB_STEP_SUMMARY
-set, a Markdown report is appended to it. Stdlib only (runs on either interpreter); rendered by
-copier-python-upgrade with the data for this pair of versions.
+set, a Markdown report is appended to it. Stdlib only; runs on every supported interpreter.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
+import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-CURRENT = "3.12"
-TARGET = "3.13"
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "migration.json")) as _handle:
+    DATA = json.load(_handle)
+CURRENT, TARGET = DATA["current"], DATA["target"]
 # module -> [release that removed it, what to use instead]
-REMOVED = {"aifc": ["3.13", "no replacement in the stdlib (soundfile, pydub)"], "audioop": ["3.13", "audioop-lts (PyPI)"], "cgi": ["3.13", "email.message / urllib.parse (multipart on PyPI)"], "cgitb": ["3.13", "traceback / faulthandler"], "chunk": ["3.13", "no replacement in the stdlib"], "crypt": ["3.13", "hashlib, bcrypt or passlib (PyPI)"], "imghdr": ["3.13", "filetype or puremagic (PyPI)"], "lib2to3": ["3.13", "parso or libcst (PyPI)"], "mailcap": ["3.13", "mimetypes"], "msilib": ["3.13", "no replacement in the stdlib"], "nis": ["3.13", "no replacement in the stdlib"], "nntplib": ["3.13", "pynntp (PyPI)"], "ossaudiodev": ["3.13", "no replacement in the stdlib (pyalsaaudio)"], "pipes": ["3.13", "shlex.quote / subprocess"], "sndhdr": ["3.13", "filetype (PyPI)"], "spwd": ["3.13", "python-pam (PyPI)"], "sunau": ["3.13", "no replacement in the stdlib"], "telnetlib": ["3.13", "telnetlib3 (PyPI)"], "tkinter.tix": ["3.13", "tkinter.ttk"], "uu": ["3.13", "base64"], "xdrlib": ["3.13", "struct"]}
-TEST_SETUP_COMMAND = ""
-TEST_COMMAND = "python -m pytest"
-TEST_ENV = {"DATABASE_URL": "postgres://postgres:postgres@localhost:5432/postgres"}
-DEPENDENCY_LAYOUT = "poetry"
-# A requirement that must compile can, where the build stages get a compiler (build_packages).
-COMPILER = False
-DEPENDENCY_FILES = ["poetry.lock"]
+REMOVED = DATA["removed"]
 SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__", "build", "dist",
              "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
-# Linux x86_64, as the images build it (glibc-based manylinux wheels, and pure-Python wheels).
-PLATFORMS = ["manylinux_2_36_x86_64", "manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux_2_17_x86_64",
-             "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
+# Linux x86_64 as the images build it: glibc-based manylinux wheels up to the image's C library.
+GLIBC = tuple(int(part) for part in DATA["glibc"].split("."))
+LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+# uv knows manylinux platforms up to 2.40: a newer C library installs everything 2.40 does.
+UV_PLATFORM = "x86_64-manylinux_{}_{}".format(*min(GLIBC, (2, 40)))
+PIP_PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(GLIBC[1], 16, -1)] + [
+    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
+INDEX = (os.environ.get("UV_DEFAULT_INDEX") or os.environ.get("UV_INDEX_URL") or os.environ.get("PIP_INDEX_URL")
+         or "https://pypi.org/simple").rstrip("/")
+CACHE_SECONDS = 3600
 
 
 # ---------------------------------------------------------------------------------------------- 1. imports
@@ -107,6 +120,18 @@ def scan_imports(root, exclude):
 
 
 # ---------------------------------------------------------------------------------------------- 2. wheels
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def version_key(version):
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0]))
+
+
+def is_prerelease(version):
+    return bool(re.search(r"(a|b|rc|dev)\d*", version))
+
+
 def load_toml(path):
     try:
         import tomllib
@@ -116,24 +141,239 @@ def load_toml(path):
         return tomllib.load(handle)
 
 
-def declared(root):
-    """The project's requirement strings (for pip's resolver) and what the lock files pin."""
-    if DEPENDENCY_LAYOUT == "requirements":
-        args = []
-        for name in DEPENDENCY_FILES:
-            args += ["-r", os.path.join(root, name)]
-        return args, []
-    if DEPENDENCY_LAYOUT == "pyproject":
-        return [root + "[dev]"], []
-    lock = load_toml(os.path.join(root, DEPENDENCY_FILES[0]))
-    pins = []
-    for package in lock.get("package", []):
+def lock_pins(root):
+    """[(name, version)] a lock file pins (uv.lock, poetry.lock, pdm.lock), the project itself left out."""
+    path = os.path.join(root, DATA["dependency_files"][0])
+    if path.endswith("Pipfile.lock"):
+        with open(path) as handle:
+            lock = json.load(handle)
+        return sorted({(normalize(name), spec["version"].lstrip("=")) for section in ("default", "develop")
+                       for name, spec in lock.get(section, {}).items() if str(spec.get("version", "")).startswith("==")})
+    pins = set()
+    for package in load_toml(path).get("package", []):
         source = package.get("source", {})
         if "version" in package and not {"editable", "virtual", "directory"} & set(source):
-            pins.append((package["name"].lower().replace("_", "-"), package["version"]))
-    return [], pins
+            pins.add((normalize(package["name"]), package["version"]))
+    return sorted(pins)
 
 
+# ------------------------------------------------------------------------------- the fast path: uv
+def find_uv():
+    """uv's executable: on PATH, or the `uv` package installed beside this interpreter; None."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    try:
+        return find_uv_bin()
+    except FileNotFoundError:
+        return None
+
+
+def pyproject_selector(root):
+    """uv's --extra or --group for the test extra of a pyproject project ([] when there is none)."""
+    name = DATA["test_extra"]
+    if not name:
+        return []
+    data = load_toml(os.path.join(root, "pyproject.toml"))
+    if name in data.get("project", {}).get("optional-dependencies", {}):
+        return ["--extra", name]
+    if name in data.get("dependency-groups", {}):
+        return ["--group", "pyproject.toml:" + name]
+    return []
+
+
+def uv_inputs(root):
+    if DATA["dependency_layout"] == "requirements":
+        return list(DATA["dependency_files"])
+    return ["pyproject.toml"] + pyproject_selector(root)
+
+
+def resolve_uv(uv, root, version):
+    """({name: version} for Linux x86_64 on that version, how), resolved by uv without its interpreter."""
+    # --python: this interpreter builds any sdist's metadata; markers and wheels follow --python-version.
+    # No download of a missing interpreter: the resolution does not need it.
+    command = [uv, "pip", "compile", *uv_inputs(root), "--python-version", version, "--python-platform", UV_PLATFORM,
+               "--python", sys.executable, "--no-python-downloads", "--no-header", "--no-annotate", "--quiet",
+               "--default-index", INDEX]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["?"])[-1]
+        return None, f"uv could not resolve for {version}: {last}"
+    found = {}
+    for line in result.stdout.splitlines():
+        match = re.match(r"^([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", line.strip())
+        if match:
+            found[normalize(match.group(1))] = match.group(2)
+    return found, f"resolved by uv for {version} on {UV_PLATFORM}"
+
+
+def cache_dir():
+    base = os.environ.get("PYTHON_UPGRADE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "python-upgrade")
+    return os.path.join(base, "index")
+
+
+def parse_simple_html(text, page):
+    """[(filename, yanked, requires_python, url)] from a PEP 503 page."""
+    files = []
+    for attrs, label in re.findall(r"<a\s([^>]*)>([^<]*)</a>", text, re.IGNORECASE):
+        requires = re.search(r'data-requires-python="([^"]*)"', attrs)
+        href = re.search(r'href="([^"]*)"', attrs)
+        files.append((html.unescape(label.strip()), "data-yanked" in attrs,
+                      html.unescape(requires.group(1)) if requires else None,
+                      urllib.parse.urljoin(page, html.unescape(href.group(1))) if href else None))
+    return files
+
+
+def index_files(name, refresh=False):
+    """([(filename, yanked, requires_python, url)], error) of one project on the index, cached for an hour."""
+    key = hashlib.sha256(f"files-v2 {INDEX} {name}".encode()).hexdigest()[:24]
+    path = os.path.join(cache_dir(), key + ".json")
+    if not refresh:
+        try:
+            if time.time() - os.path.getmtime(path) < CACHE_SECONDS:
+                with open(path) as handle:
+                    return [tuple(item) for item in json.load(handle)], None
+        except (OSError, ValueError):
+            pass
+    page = f"{INDEX}/{name}/"
+    request = urllib.request.Request(page, headers={
+        "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1", "User-Agent": "python-upgrade-audit"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            kind, body = response.headers.get("Content-Type", ""), response.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as error:
+        return None, f"{page}: {getattr(error, 'reason', error)}"
+    if "json" in kind:
+        files = [(f["filename"], bool(f.get("yanked")), f.get("requires-python"), urllib.parse.urljoin(page, f["url"]))
+                 for f in json.loads(body)["files"]]
+    else:
+        files = parse_simple_html(body, page)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w") as handle:
+            json.dump(files, handle)
+        os.replace(path + ".tmp", path)
+    except OSError:
+        pass  # no cache, same answer
+    return files, None
+
+
+def platform_ok(tag):
+    if tag == "any":
+        return True
+    match = re.fullmatch(r"manylinux_(\d+)_(\d+)_x86_64", tag)
+    if match:
+        return (int(match.group(1)), int(match.group(2))) <= GLIBC
+    legacy = re.fullmatch(r"(manylinux\w+?)_x86_64", tag)
+    return bool(legacy) and LEGACY_MANYLINUX.get(legacy.group(1), (99, 0)) <= GLIBC
+
+
+def wheel_fits(filename, python):
+    """Whether a wheel installs on CPython `python` (X.Y) on Linux x86_64 with the images' glibc."""
+    parts = filename[:-4].split("-")
+    if len(parts) < 5:
+        return False
+    pythons, abis, platforms = parts[-3].split("."), parts[-2].split("."), parts[-1].split(".")
+    major, minor = (int(x) for x in python.split("."))
+    if not any(platform_ok(tag) for tag in platforms):
+        return False
+    for py in pythons:
+        for abi in abis:
+            if abi == "none" and py in ("py3", f"py{major}{minor}", f"py{major}", f"cp{major}{minor}"):
+                return True
+            if abi == f"cp{major}{minor}" and py == f"cp{major}{minor}":
+                return True
+            stable = re.fullmatch(rf"cp{major}(\d+)", py)
+            if abi == "abi3" and stable and int(stable.group(1)) <= minor:
+                return True
+    return False
+
+
+def wheel_answer(files, name, version, python):
+    """{"wheel", "first", "error"} for name==version on `python`, from the index's file list."""
+    prefix = re.compile(rf"^{name_pattern(name)}-([^-]+)-", re.IGNORECASE)
+    by_version = {}
+    for filename, yanked, *_ in files:
+        match = prefix.match(filename)
+        if filename.endswith(".whl") and match and not yanked and wheel_fits(filename, python):
+            by_version.setdefault(match.group(1), []).append(filename)
+    own = next((min(found) for v, found in by_version.items() if version_key(v) == version_key(version)
+                and v.replace("_", "-") == version.replace("_", "-")), None)
+    if own:
+        return {"wheel": own, "first": None, "error": None}
+    later = sorted((v for v in by_version if not is_prerelease(v) and version_key(v) > version_key(version)),
+                   key=version_key)
+    return {"wheel": None, "first": later[0] if later else None, "error": None}
+
+
+def name_pattern(name):
+    """A regular expression for the project name as file names spell it (- _ . alike, any case)."""
+    return "[-_.]".join(re.escape(part) for part in normalize(name).split("-"))
+
+
+def sdist_of(files, name, version):
+    """(filename, url) of name==version's source distribution, or None."""
+    for filename, yanked, _, url in files:
+        if (not yanked and url and filename.lower().endswith((".tar.gz", ".zip"))
+                and re.match(rf"^{name_pattern(name)}-{re.escape(version)}\.", filename, re.IGNORECASE)):
+            return filename, url
+    return None
+
+
+def pure_python_uv(uv, name, version, files):
+    """Whether name==version's sdist builds a pure-Python wheel (uv build on the downloaded sdist)."""
+    found = sdist_of(files, name, version)
+    if found is None:
+        return False
+    sdist, url = found
+    with tempfile.TemporaryDirectory() as work:
+        archive = os.path.join(work, sdist)
+        try:
+            urllib.request.urlretrieve(url, archive)
+        except (urllib.error.URLError, OSError):
+            return False
+        out = os.path.join(work, "out")
+        result = subprocess.run([uv, "build", "--wheel", "--out-dir", out, archive], capture_output=True, text=True,
+                                check=False)
+        wheels = [f for f in os.listdir(out) if f.endswith(".whl")] if os.path.isdir(out) else []
+    return result.returncode == 0 and bool(wheels) and wheels[0].endswith("-none-any.whl")
+
+
+def check_wheels_uv(uv, root, refresh):
+    notes, wanted = [], {}
+    if DATA["dependency_layout"] in ("requirements", "pyproject"):
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both versions at once
+            resolved = list(pool.map(lambda version: resolve_uv(uv, root, version), (CURRENT, TARGET)))
+        for version, (found, how) in zip((CURRENT, TARGET), resolved):
+            notes.append(f"{version}: {how}")
+            for name, pinned in (found or {}).items():
+                wanted.setdefault((name, pinned), version)
+        pins = sorted(wanted)
+    else:
+        pins = lock_pins(root)
+    names = sorted({name for name, _ in pins})
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        listings = dict(zip(names, pool.map(lambda name: index_files(name, refresh), names)))
+    rows = []
+    for name, version in pins:
+        files, error = listings[name]
+        if error:
+            current = target = {"wheel": None, "first": None, "error": [error]}
+        else:
+            current, target = (wheel_answer(files, name, version, python) for python in (CURRENT, TARGET))
+        pure = not error and not current["wheel"] and not target["wheel"] and pure_python_uv(uv, name, version, files)
+        blocker, what = verdict(current, target, pure)
+        rows.append({"name": name, "version": version, "current": current, "target": target,
+                     "blocker": blocker, "verdict": what})
+    return rows, notes
+
+
+# ------------------------------------------------------------------------- the fallback: pip, slower
 def interpreter(version):
     """A python<version> on PATH that has pip (this one for the current version), or None."""
     if sys.version.startswith(version + "."):
@@ -147,7 +387,16 @@ def interpreter(version):
     return None
 
 
-def resolve(root, args, version):
+def pip_args(root):
+    if DATA["dependency_layout"] == "requirements":
+        args = []
+        for name in DATA["dependency_files"]:
+            args += ["-r", os.path.join(root, name)]
+        return args
+    return [root + (f"[{DATA['test_extra']}]" if DATA["test_extra"] else "")]
+
+
+def resolve_pip(root, args, version):
     """({name: version} that pip's resolver installs on that version, how): ranges, unpinned and
     transitive requirements included. None when no such interpreter is here."""
     python = interpreter(version)
@@ -156,39 +405,31 @@ def resolve(root, args, version):
     with tempfile.TemporaryDirectory() as target:
         report = os.path.join(target, "report.json")
         result = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
-                                 "--disable-pip-version-check", "--report", report] + args,
+                                 "--disable-pip-version-check", "--report", report, *args],
                                 cwd=root, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            return None, "pip could not resolve on {}: {}".format(version, (result.stderr.strip().splitlines()
-                                                                       or ["?"])[-1])
+            last = (result.stderr.strip().splitlines() or ["?"])[-1]
+            return None, f"pip could not resolve on {version}: {last}"
         with open(report) as handle:
             installs = json.load(handle)["install"]
     found = {}
     for item in installs:
         if "dir_info" in item.get("download_info", {}):  # the project itself, or a local path
             continue
-        found[item["metadata"]["name"].lower().replace("_", "-")] = item["metadata"]["version"]
-    return found, f"resolved by pip on {os.path.basename(python)}"
+        found[normalize(item["metadata"]["name"])] = item["metadata"]["version"]
+    return found, f"resolved by pip on {os.path.basename(python)} (no uv here: slower, and only where that interpreter is)"
 
 
-def version_key(version):
-    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0]))
-
-
-def is_prerelease(version):
-    return bool(re.search(r"(a|b|rc|dev)\d*", version))
-
-
-def wheel_for(name, version, python):
+def wheel_for_pip(name, version, python):
     """{"wheel": filename or None, "first": first version with a wheel, "error": text} via pip."""
     with tempfile.TemporaryDirectory() as target:
         report = os.path.join(target, "report.json")
         command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
                    "--no-deps", "--only-binary", ":all:", "--python-version", python, "--implementation", "cp",
                    "--target", os.path.join(target, "t"), "--report", report, "--disable-pip-version-check"]
-        for platform in PLATFORMS:
+        for platform in PIP_PLATFORMS:
             command += ["--platform", platform]
-        result = subprocess.run(command + [f"{name}=={version}"], capture_output=True, text=True, check=False)
+        result = subprocess.run([*command, f"{name}=={version}"], capture_output=True, text=True, check=False)
         if result.returncode == 0:
             with open(report) as handle:
                 url = json.load(handle)["install"][0]["download_info"]["url"]
@@ -203,7 +444,7 @@ def wheel_for(name, version, python):
     return {"wheel": None, "first": later[0] if later else None, "error": None}
 
 
-def pure_python(name, version):
+def pure_python_pip(name, version):
     """Whether the sdist of name==version builds a pure-Python wheel (py3-none-any) here."""
     with tempfile.TemporaryDirectory() as target:
         result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-binary", name,
@@ -213,6 +454,31 @@ def pure_python(name, version):
     return result.returncode == 0 and bool(wheels) and wheels[0].endswith("-none-any.whl")
 
 
+def check_wheels_pip(root):
+    notes = []
+    if DATA["dependency_layout"] in ("requirements", "pyproject"):
+        wanted = {}
+        for version in (CURRENT, TARGET):
+            found, how = resolve_pip(root, pip_args(root), version)
+            notes.append(f"{version}: {how}")
+            for name, pinned in (found or {}).items():
+                wanted.setdefault((name, pinned), version)
+        pins = sorted(wanted)
+    else:
+        pins = lock_pins(root)
+    jobs = [(name, version, python) for name, version in pins for python in (CURRENT, TARGET)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda job: wheel_for_pip(*job), jobs))
+    rows = []
+    for i, (name, version) in enumerate(pins):
+        current, target = answers[2 * i], answers[2 * i + 1]
+        pure = not current["wheel"] and not target["wheel"] and pure_python_pip(name, version)
+        blocker, what = verdict(current, target, pure)
+        rows.append({"name": name, "version": version, "current": current, "target": target,
+                     "blocker": blocker, "verdict": what})
+    return rows, notes
+
+
 def verdict(current, target, pure):
     """(blocker?, what happens on the target) for one package."""
     if target["error"] or current["error"]:
@@ -220,40 +486,27 @@ def verdict(current, target, pure):
     if target["wheel"]:
         return False, "wheel"
     if current["wheel"]:
-        if COMPILER:
+        if DATA["compiler"]:
             return False, "no wheel: compiles from source (build_packages has a compiler)"
         return True, (f"no wheel, while {CURRENT} has one: must compile, and build_packages has no compiler "
                       "(add build-essential, or move to the first version with a wheel)")
     if pure:
         return False, "no wheel on either: builds a pure-Python wheel from the sdist, as today"
-    if COMPILER:
+    if DATA["compiler"]:
         return False, "no wheel on either: compiles from source (build_packages has a compiler)"
     return True, "no wheel on either and it must compile: build_packages has no compiler"
 
 
-def check_wheels(root):
-    """One row per package pip would install on either version (or that a lock file pins)."""
-    args, pins = declared(root)
-    notes = []
-    if args:
-        wanted = {}
-        for version in (CURRENT, TARGET):
-            found, how = resolve(root, args, version)
-            notes.append(f"{version}: {how}")
-            for name, pinned in (found or {}).items():
-                wanted.setdefault((name, pinned), version)
-        pins = sorted(wanted)
-    jobs = [(name, version, python) for name, version in pins for python in (CURRENT, TARGET)]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda job: wheel_for(*job), jobs))
-    rows = []
-    for i, (name, version) in enumerate(pins):
-        current, target = answers[2 * i], answers[2 * i + 1]
-        pure = not current["wheel"] and not target["wheel"] and pure_python(name, version)
-        blocker, what = verdict(current, target, pure)
-        rows.append({"name": name, "version": version, "current": current, "target": target,
-                     "blocker": blocker, "verdict": what})
-    return rows, notes
+def check_wheels(root, resolver="auto", refresh=False):
+    """(rows, notes, resolver used): one row per package either version would install (or a lock pins)."""
+    uv = find_uv() if resolver in ("auto", "uv") else None
+    if resolver == "uv" and uv is None:
+        raise SystemExit("audit.py: --resolver uv, but no uv here (pip install uv, or --resolver pip)")
+    if uv:
+        rows, notes = check_wheels_uv(uv, root, refresh)
+        return rows, notes, "uv"
+    rows, notes = check_wheels_pip(root)
+    return rows, notes, "pip"
 
 
 # ---------------------------------------------------------------------------------------------- 3. tests
@@ -273,23 +526,23 @@ def first_failure(output):
 
 def run_deprecation_tests(root):
     """The tests on this interpreter with DeprecationWarning as an error, run as tox runs them."""
-    env = dict(os.environ, **{k: str(v) for k, v in TEST_ENV.items()})
+    env = dict(os.environ, **{k: str(v) for k, v in DATA["test_env"].items()})
     # `python` in the commands is this interpreter, as in a tox env or a virtualenv.
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     output, returncode = "", 0
-    if TEST_SETUP_COMMAND:
-        setup = subprocess.run(["sh", "-c", TEST_SETUP_COMMAND], cwd=root, env=env, capture_output=True, text=True,
+    if DATA["test_setup_command"]:
+        setup = subprocess.run(["sh", "-c", DATA["test_setup_command"]], cwd=root, env=env, capture_output=True, text=True,
                                check=False)
         output, returncode = setup.stdout + setup.stderr, setup.returncode
     if returncode == 0:
         env["PYTHONWARNINGS"] = "error::DeprecationWarning"
-        result = subprocess.run(["sh", "-c", TEST_COMMAND], cwd=root, env=env, capture_output=True, text=True,
+        result = subprocess.run(["sh", "-c", DATA["test_command"]], cwd=root, env=env, capture_output=True, text=True,
                                 check=False)
         output, returncode = result.stdout + result.stderr, result.returncode
     test, warning = first_failure(output)
     summary = [line.strip("= ") for line in output.splitlines()
                if re.search(r"\d+ (passed|failed|error)|^Ran \d+ tests?|^FAILED \(|^OK\b", line)]
-    return {"command": TEST_COMMAND, "python": sys.version.split()[0], "returncode": returncode,
+    return {"command": DATA["test_command"], "python": sys.version.split()[0], "returncode": returncode,
             "summary": ", ".join(summary[-2:]) if summary else f"exit code {returncode}",
             "first_failure": test, "first_warning": warning, "blocker": returncode != 0}
 
@@ -343,18 +596,23 @@ def main(argv=None):
     parser.add_argument("--no-wheels", action="store_true", help="skip the wheel matrix (no package index)")
     parser.add_argument("--no-tests", action="store_true", help="skip the deprecation test run")
     parser.add_argument("--exclude", action="append", default=[], help="a directory to leave out (repeatable)")
+    parser.add_argument("--resolver", choices=("auto", "uv", "pip"), default="auto",
+                        help="auto: uv where it is here, else pip (default)")
+    parser.add_argument("--refresh", action="store_true", help="ask the index again, not the hour-old cache")
     args = parser.parse_args(argv)
     root = os.path.abspath(args.root)
     if not os.path.isdir(root):
         parser.error(f"{args.root} is not a directory")
 
     imports, unparsable = scan_imports(root, {os.path.normpath(e) for e in args.exclude})
-    wheels, resolution = (None, []) if args.no_wheels else check_wheels(root)
+    wheels, resolution, resolver = (None, [], None) if args.no_wheels else check_wheels(root, args.resolver,
+                                                                                        args.refresh)
     tests = None if args.no_tests else run_deprecation_tests(root)
     blockers = (len(imports) + len(unparsable) + sum(row["blocker"] for row in wheels or [])
                 + (1 if tests and tests["blocker"] else 0))
     report = {"current": CURRENT, "target": TARGET, "removed_imports": imports, "unparsable": unparsable,
-              "wheels": wheels, "resolution": resolution, "deprecations": tests, "blockers": blockers,
+              "wheels": wheels, "resolution": resolution, "resolver": resolver, "deprecations": tests,
+              "blockers": blockers,
               "ready": blockers == 0}
 
     text = "\n".join(report_lines(report))

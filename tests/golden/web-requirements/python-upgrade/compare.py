@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Compare Python 3.12 and 3.13 on this project: time and peak memory of one command.
+"""Compare the current Python and the target on this project: time and peak memory of one command.
 
     tox -c tox-python-upgrade.ini run -e compare
     tox -c tox-python-upgrade.ini run -e compare -- --runs 9 --command "python -m myapp.bench"
 
-Brings the tox environments py312 and py313 up to date (tox --notest: dependencies, no tests),
-then runs the command (default: the test suite) in each of them, alternating
-between them, N times each. Prints the median and best wall time, the target/current ratio and the
-peak resident memory of each, as a Markdown table, and writes it with an SVG bar chart to --out.
-Newer interpreters can start with a larger resident set: look at the memory row before a cutover.
-Stdlib only.
+The versions and the default command (the test suite) come from python-upgrade/migration.json.
+Brings both versions' tox environments (pyXY) up to date (tox --notest: dependencies, no tests),
+then runs the command in each of them, alternating between them, N times each. Prints the median
+and best wall time, the target/current ratio and the peak resident memory of each, as a Markdown
+table, and writes it with an SVG bar chart to --out. Newer interpreters can start with a larger
+resident set: look at the memory row before a cutover. Stdlib only.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import statistics
 import subprocess
 import sys
 
-CURRENT = "3.12"
-TARGET = "3.13"
-ENVS = {CURRENT: "py312", TARGET: "py313"}
-DEFAULT_COMMAND = "python -m pytest"
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "migration.json")) as _handle:
+    DATA = json.load(_handle)
+CURRENT, TARGET = DATA["current"], DATA["target"]
+ENVS = {version: "py" + version.replace(".", "") for version in (CURRENT, TARGET)}
+DEFAULT_COMMAND = DATA["test_command"]
 
 # Runs one command and reports its wall time and the peak RSS of the processes it waited for.
 MEASURE = """

@@ -1,0 +1,123 @@
+"""Audit benchmark: the wheel check through uv against pip, side by side in one run.
+
+    python benchmarks/audit.py [--only NAME ...] [--out docs/benchmarks-audit.md]
+
+Cases: a fixture of 59 pinned packages (a Flask/Celery/Postgres service, 3.11 -> 3.12) and every
+real project in ../shared/real-repos, copied into as tests/test_real_repos.py does (--defaults plus the
+by-hand answers of tests/data/real_repos.yml). For each, `python-upgrade/audit.py --no-tests --json`
+runs four times on this interpreter: pip (the audit as it was: pip resolves per version, then one pip
+process per package and version) cold and warm, then uv (one `uv pip compile` per version, both at
+once, for Linux x86_64 without the interpreters; wheels from the index's file lists) cold and warm.
+Cold: empty pip, uv and index-list caches; warm: the same caches again. The verdicts are compared:
+the same blockers, and the packages either path checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from engine import render_sample  # noqa: E402
+from test_real_repos import TABLE, copy, real_repo  # noqa: E402
+
+FIXTURE = ROOT / "benchmarks" / "data" / "service.txt"
+
+
+def fixture(work: Path) -> Path:
+    project = render_sample(work / "service-59", current_python="3.11", target_python="3.12")
+    (project / "requirements.txt").write_text(FIXTURE.read_text())
+    (project / "requirements-dev.txt").write_text("pytest==8.3.5\n")
+    return project
+
+
+def real(work: Path, name: str) -> Path:
+    repo = real_repo(work, name)
+    answers = copy(repo, dict(TABLE[name].get("by_hand") or {}))
+    return repo / answers.get("project_dir", ".")
+
+
+def run(project: Path, resolver: str, caches: Path) -> tuple[float, dict | None, str]:
+    env = os.environ | {"PIP_CACHE_DIR": str(caches / "pip"), "UV_CACHE_DIR": str(caches / "uv"),
+                        "PYTHON_UPGRADE_CACHE": str(caches / "index")}
+    began = time.perf_counter()
+    result = subprocess.run([sys.executable, "python-upgrade/audit.py", "--no-tests", "--json", "--resolver", resolver],
+                            cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+    seconds = time.perf_counter() - began
+    try:
+        return seconds, json.loads(result.stdout), ""
+    except json.JSONDecodeError:
+        return seconds, None, (result.stderr.strip().splitlines() or ["no output"])[-1]
+
+
+def verdicts(report: dict | None) -> tuple[frozenset, int]:
+    rows = (report or {}).get("wheels") or []
+    return frozenset(row["name"] for row in rows if row["blocker"]), len(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="case names (service-59 and the real projects)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-audit.md"))
+    args = parser.parse_args()
+    names = ["service-59", *TABLE]
+    if args.only:
+        names = [n for n in names if n in args.only]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
+        work = Path(tmp)
+        for name in names:
+            case = work / name
+            case.mkdir()
+            project = fixture(case) if name == "service-59" else real(case, name)
+            data = json.loads((project / "python-upgrade" / "migration.json").read_text())
+            measured = {}
+            for resolver in ("pip", "uv"):
+                caches = case / f"caches-{resolver}"
+                for temperature in ("cold", "warm"):
+                    measured[resolver, temperature] = run(project, resolver, caches)
+                    seconds, report, error = measured[resolver, temperature]
+                    print(f"{name}: {resolver} {temperature} {seconds:.1f} s "
+                          f"{verdicts(report)[1]} packages, blockers {sorted(verdicts(report)[0])} {error}", flush=True)
+            rows.append((name, data, measured))
+
+    lines = [f"# Audit benchmark ({datetime.date.today().isoformat()})", "",
+             f"`python benchmarks/audit.py` on {os.cpu_count()} cores, Python {sys.version.split()[0]}, one run; "
+             "seconds of wall time of `audit.py --no-tests --json` (removed imports and the wheel matrix). "
+             "pip: the audit as it was; uv: the fast path. Cold: empty pip, uv and index caches; warm: a second "
+             "run with them.", "",
+             "| case | versions | layout | packages (pip / uv) | pip cold | pip warm | uv cold | uv warm | "
+             "cold speed-up | blockers (pip / uv) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, data, measured in rows:
+        pip_blockers, pip_count = verdicts(measured["pip", "cold"][1])
+        uv_blockers, uv_count = verdicts(measured["uv", "cold"][1])
+        same = "same" if pip_blockers == uv_blockers else "differ"
+        speed = measured["pip", "cold"][0] / measured["uv", "cold"][0]
+        blockers = ", ".join(sorted(uv_blockers)) or "none"
+        if pip_blockers != uv_blockers:
+            blockers = f"{', '.join(sorted(pip_blockers)) or 'none'} / {blockers}"
+        lines.append(f"| {name} | {data['current']} → {data['target']} | {data['dependency_layout']} | "
+                     f"{pip_count} / {uv_count} | " + " | ".join(f"{measured[key][0]:.1f}" for key in (
+                         ("pip", "cold"), ("pip", "warm"), ("uv", "cold"), ("uv", "warm")))
+                     + f" | {speed:.0f}× | {same}: {blockers} |")
+    notes = [f"- {name} ({resolver}): {note}" for name, _, measured in rows for resolver in ("pip", "uv")
+             for note in (measured[resolver, "cold"][1] or {}).get("resolution", []) if "resolved by" not in note]
+    if notes:
+        lines += ["", "Resolutions that did not happen (where the package lists differ):", "", *notes]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
