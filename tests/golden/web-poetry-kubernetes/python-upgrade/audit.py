@@ -35,9 +35,11 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -211,6 +213,21 @@ def resolve_uv(uv, root, version):
     return found, f"resolved by uv for {version} on {UV_PLATFORM}"
 
 
+_LOOKUPS = {}
+_LOOKUP_LOCK = threading.Lock()
+_GETADDRINFO = socket.getaddrinfo
+
+
+def getaddrinfo_once(host, port, *args, **kwargs):
+    """socket.getaddrinfo, asked once per host for the whole run: many lookups at once can lose one
+    and wait out the resolver's timeout (5 s), which would be most of the audit's time."""
+    key = (host, port, args, tuple(sorted(kwargs.items())))
+    with _LOOKUP_LOCK:
+        if key not in _LOOKUPS:
+            _LOOKUPS[key] = _GETADDRINFO(host, port, *args, **kwargs)
+    return _LOOKUPS[key]
+
+
 def cache_dir():
     base = os.environ.get("PYTHON_UPGRADE_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "python-upgrade")
@@ -326,20 +343,40 @@ def sdist_of(files, name, version):
 
 
 def pure_python_uv(uv, name, version, files):
-    """Whether name==version's sdist builds a pure-Python wheel (uv build on the downloaded sdist)."""
+    """Whether name==version's sdist builds a pure-Python wheel (uv build on the downloaded sdist).
+    A released sdist does not change: the answer is kept in the cache for good."""
     found = sdist_of(files, name, version)
     if found is None:
         return False
     sdist, url = found
+    kept = os.path.join(cache_dir(), "pure-" + hashlib.sha256(url.encode()).hexdigest()[:24] + ".json")
+    try:
+        with open(kept) as handle:
+            return bool(json.load(handle))
+    except (OSError, ValueError):
+        pass
+    answer = build_is_pure(uv, sdist, url)
+    if answer is not None:
+        try:
+            os.makedirs(os.path.dirname(kept), exist_ok=True)
+            with open(kept, "w") as handle:
+                json.dump(answer, handle)
+        except OSError:
+            pass
+    return bool(answer)
+
+
+def build_is_pure(uv, sdist, url):
+    """True/False from building the sdist; None when it could not be fetched (not kept)."""
     with tempfile.TemporaryDirectory() as work:
         archive = os.path.join(work, sdist)
         try:
             urllib.request.urlretrieve(url, archive)
         except (urllib.error.URLError, OSError):
-            return False
+            return None
         out = os.path.join(work, "out")
-        result = subprocess.run([uv, "build", "--wheel", "--out-dir", out, archive], capture_output=True, text=True,
-                                check=False)
+        result = subprocess.run([uv, "build", "--wheel", "--out-dir", out, "--python", sys.executable,
+                                 "--no-python-downloads", archive], capture_output=True, text=True, check=False)
         wheels = [f for f in os.listdir(out) if f.endswith(".whl")] if os.path.isdir(out) else []
     return result.returncode == 0 and bool(wheels) and wheels[0].endswith("-none-any.whl")
 
@@ -357,6 +394,7 @@ def check_wheels_uv(uv, root, refresh):
     else:
         pins = lock_pins(root)
     names = sorted({name for name, _ in pins})
+    socket.getaddrinfo = getaddrinfo_once
     with ThreadPoolExecutor(max_workers=16) as pool:
         listings = dict(zip(names, pool.map(lambda name: index_files(name, refresh), names)))
     rows = []
