@@ -92,7 +92,10 @@ def test_ruff_on_every_rendered_python_file_and_on_our_sources(projects):
     rendered = sorted(str(p) for project in projects for p in (project / "python-upgrade").rglob("*.py"))
     assert rendered
     run_linter("ruff", "check", "--isolated", "--no-cache", *rendered)
-    sources = [ROOT / "extensions", ROOT / "tests", *(p for p in (ROOT / "template").rglob("*.py"))]
+    # The template's plain programs as sources too (their names end in `.py{% endif %}`).
+    programs = [p for p in (ROOT / "template").rglob("*") if p.is_file() and ".py" in p.name and p.suffix != ".jinja"]
+    assert len(programs) >= 8, programs
+    sources = [ROOT / "extensions", ROOT / "tests", ROOT / "python_upgrade_fleet", ROOT / "benchmarks", *programs]
     run_linter("ruff", "check", "--no-cache", "--exclude", "tests/golden", *map(str, sources))
 
 

@@ -1,0 +1,129 @@
+"""Roll the template out: copy it into every repository that lacks it, update those that have it,
+each on a new branch, committed; a repository that cannot take it is left exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from python_upgrade_fleet.status import ANSWERS, repositories
+
+DEFAULT_BRANCH = "python-upgrade/{current}-to-{target}"
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+
+
+def last_line(result: subprocess.CompletedProcess) -> str:
+    """Copier's (or git's) one-line reason: the last line it printed that says something."""
+    lines = [line.strip() for line in (result.stderr + "\n" + result.stdout).splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower() or "refus" in line.lower() or ": " in line]
+    return (errors or lines or [f"exit {result.returncode}"])[-1]
+
+
+def copier_command(repo: Path, action: str, template: str | None, data_file: str | None, data: list[str],
+                   vcs_ref: str | None) -> list[str]:
+    command = [sys.executable, "-m", "copier", action, "--trust", "--defaults", "--quiet"]
+    if action == "update":
+        command += ["--answers-file", ANSWERS, "--conflict", "inline"]
+    if data_file:
+        command += ["--data-file", data_file]
+    for pair in data:
+        command += ["--data", pair]
+    if vcs_ref:
+        command += ["--vcs-ref", vcs_ref]
+    return [*command, *([template] if action == "copy" else []), str(repo)]
+
+
+def apply_one(repo: Path, template: str | None, data_file: str | None, data: list[str], branch: str,
+              vcs_ref: str | None, dry_run: bool, push: bool) -> dict:
+    """{path, action, branch, versions, template_version, ok, reason} for one repository."""
+    result = {"path": str(repo), "action": None, "branch": None, "versions": None, "template_version": None,
+              "ok": False, "reason": ""}
+    if not (repo / ".git").exists():
+        result["reason"] = "not a git repository"
+        return result
+    rendered = (repo / ANSWERS).is_file()
+    result["action"] = "update" if rendered else "copy"
+    if not rendered and not template:
+        result["reason"] = "not rendered yet: give --template SRC to copy the template in"
+        return result
+    if git(repo, "status", "--porcelain").stdout.strip():
+        result["reason"] = "uncommitted changes: commit or stash them first (left as it was)"
+        return result
+    if dry_run:
+        result.update(ok=True, reason=f"would {result['action']} on a new branch")
+        return result
+    start = git(repo, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip() or git(repo, "rev-parse", "HEAD").stdout.strip()
+    work = f"python-upgrade/apply-{uuid.uuid4().hex[:8]}"
+    made = git(repo, "checkout", "-q", "-b", work)
+    if made.returncode != 0:
+        result["reason"] = last_line(made)
+        return result
+
+    def undo(reason: str) -> dict:
+        git(repo, "reset", "-q", "--hard", "HEAD")
+        git(repo, "clean", "-q", "-fd")
+        git(repo, "checkout", "-q", start)
+        git(repo, "branch", "-q", "-D", work)
+        result["reason"] = reason
+        return result
+
+    ran = subprocess.run(copier_command(repo, result["action"], template, data_file, data, vcs_ref),
+                         capture_output=True, text=True, check=False, timeout=1800,
+                         env=os.environ | {"GIT_TERMINAL_PROMPT": "0"})
+    if ran.returncode != 0:
+        return undo(f"copier {result['action']}: {last_line(ran)}")
+    conflicted = git(repo, "grep", "-l", "--untracked", "-e", "^<<<<<<< ", "--", ".").stdout.split()
+    rejects = [line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
+               if line.endswith(".rej")]
+    if conflicted or rejects:
+        return undo(f"conflict with the project's edits in {', '.join((conflicted + rejects)[:3])}: "
+                    "run copier update by hand there")
+    answers = yaml.safe_load((repo / ANSWERS).read_text()) or {}
+    current, target = answers.get("current_python"), answers.get("target_python")
+    phase = answers.get("phase", "dual")
+    result["versions"] = f"{current} -> {target}" if phase == "dual" else str(target)
+    result["template_version"] = str(answers.get("_commit") or "")
+    if not git(repo, "status", "--porcelain").stdout.strip():
+        return undo(f"nothing to change: already at {result['template_version']} with these answers")
+    final = branch.format(current=current, target=target, phase=phase)
+    if git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{final}").returncode == 0:
+        return undo(f"branch {final} exists already: merge or delete it, or give --branch")
+    git(repo, "add", "-A")
+    what = f"Python {current} -> {target}" if phase == "dual" else f"Python {target} (finished)"
+    committed = git(repo, "commit", "-q", "-m", f"python-upgrade: {what} (copier-python-upgrade "
+                                                f"{result['template_version']}, {result['action']})")
+    if committed.returncode != 0:
+        return undo(f"git commit: {last_line(committed)}")
+    git(repo, "branch", "-q", "-m", work, final)
+    result["branch"] = final
+    if push:
+        pushed = git(repo, "push", "-q", "-u", "origin", final)
+        if pushed.returncode != 0:
+            result["reason"] = f"committed on {final}, push failed: {last_line(pushed)}"
+            return result
+    result.update(ok=True, reason=f"{result['action']}d on {final}" + (", pushed" if push else ""))
+    return result
+
+
+def apply(paths: list[Path], template: str | None = None, data_file: str | None = None,
+          data: list[str] | None = None, branch: str = DEFAULT_BRANCH, jobs: int = 1, vcs_ref: str | None = None,
+          dry_run: bool = False, push: bool = False, progress=None) -> list[dict]:
+    repos = repositories(paths)
+
+    def one(repo: Path) -> dict:
+        result = apply_one(repo, template, data_file, list(data or []), branch, vcs_ref, dry_run, push)
+        if progress:
+            progress(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, repos))

@@ -1,0 +1,253 @@
+"""python-upgrade-fleet status over a folder of real git repositories rendered from a tagged git copy
+of this template (v1, v2): phases, versions, template version and the behind flag, the dual phase's
+age from git history, end of life, the audit's last report, exit codes, and the four formats, the
+HTML page in a real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from copier import run_copy
+
+from conftest import require
+from test_update import git, tagged_template
+
+TODAY = "2026-12-03"
+
+
+def fleet(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "python_upgrade_fleet.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def rendered_repo(root: Path, name: str, template: Path, ref: str, day: str, **answers) -> Path:
+    """A repository with the template copied in at `ref` and committed on `day`."""
+    repo = root / name
+    repo.mkdir(parents=True)
+    (repo / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    (repo / "requirements-dev.txt").write_text("pytest==8.3.5\n")
+    git(repo, "init", "-q", "-b", "main")
+    run_copy(str(template), repo, data={"current_python": "3.11", "target_python": "3.12", **answers}, defaults=True,
+             unsafe=True, quiet=True, vcs_ref=ref)
+    commit(repo, day, "python-upgrade")
+    return repo
+
+
+def commit(repo: Path, day: str, message: str) -> None:
+    git(repo, "add", "-A")
+    env = os.environ | {"GIT_AUTHOR_DATE": f"{day}T12:00:00+00:00", "GIT_COMMITTER_DATE": f"{day}T12:00:00+00:00"}
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True, env=env, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def repos(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("fleet")
+    template = tagged_template(root)
+    repos = root / "repos"
+    # Dual since 2026-11-20 (7 days: due 11-27, overdue on 12-03), on the old template release.
+    old = rendered_repo(repos, "billing", template, "v1", "2026-11-20")
+    # A later commit that keeps the phase does not reset the count.
+    (old / "README.md").write_text("billing\n")
+    commit(old, "2026-11-25", "docs")
+    # Dual since 2026-12-01 with 14 days to run; current template; its audit has two blockers.
+    recent = rendered_repo(repos, "shop", template, "v2", "2026-12-01", retire_after_days=14)
+    (recent / "python-upgrade" / "audit-report.json").write_text(json.dumps({"ready": False, "blockers": 2,
+                                                                           "target": "3.12"}))
+    # 3.10 is past its end of life (2026-10-31); the repository was finished once, then dual again.
+    eol = rendered_repo(repos, "legacy", template, "v2", "2026-10-01", current_python="3.10", target_python="3.11",
+                        phase="finished")
+    run_copy(str(template), eol, data={"current_python": "3.10", "target_python": "3.11", "phase": "dual"},
+             defaults=True, unsafe=True, quiet=True, vcs_ref="v2", overwrite=True)
+    commit(eol, "2026-12-02", "dual again")
+    # Finished and current: nothing to do.
+    rendered_repo(repos, "search", template, "v2", "2026-11-01", phase="finished")
+    # Not rendered.
+    plain = repos / "website"
+    plain.mkdir()
+    git(plain, "init", "-q", "-b", "main")
+    return repos, template
+
+
+def test_status_json_says_where_each_repository_stands(repos):
+    folder, template = repos
+    result = fleet("status", "--json", "--template", str(template), "--today", TODAY, str(folder))
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    rows = {Path(row["path"]).name: row for row in report["repos"]}
+    assert sorted(rows) == ["billing", "legacy", "search", "shop", "website"]
+    for row in report["repos"]:
+        assert {"path", "rendered", "template_version", "behind", "phase", "current_python", "target_python",
+                "past_eol", "dual_since", "retire_due", "audit", "problems"} <= set(row)
+
+    billing = rows["billing"]
+    assert (billing["template_version"], billing["latest_template_version"], billing["behind"]) == ("v1", "v2", True)
+    assert (billing["phase"], billing["current_python"], billing["target_python"]) == ("dual", "3.11", "3.12")
+    assert (billing["dual_since"], billing["retire_due"], billing["retire_overdue"]) == ("2026-11-20", "2026-11-27", True)
+    assert billing["past_eol"] is False and billing["end_of_life"] == "2027-10-31"
+
+    shop = rows["shop"]
+    assert shop["behind"] is False and shop["retire_due"] == "2026-12-15" and shop["retire_overdue"] is False
+    assert shop["audit"] == {"ready": False, "blockers": 2, "source": "python-upgrade/audit-report.json",
+                             "target": "3.12"}
+    assert shop["needs_action"] == ["audit: 2 blocker(s)"]
+
+    legacy = rows["legacy"]
+    assert legacy["past_eol"] is True and legacy["end_of_life"] == "2026-10-31"
+    assert legacy["dual_since"] == "2026-12-02"  # the finished commit before it breaks the run
+
+    search = rows["search"]
+    assert search["phase"] == "finished" and search["needs_action"] == [] and search["dual_since"] is None
+
+    website = rows["website"]
+    assert website["rendered"] is False and website["problems"][0].startswith("no .copier-answers.python-upgrade.yml")
+
+
+def test_exit_0_when_nothing_needs_action_and_2_on_usage(repos):
+    folder, template = repos
+    clean = fleet("status", "--template", str(template), "--today", TODAY, str(folder / "search"))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "| search | finished | 3.12 | v2 |" in clean.stdout.replace(str(folder) + "/", "")
+    assert fleet("status", str(folder / "nowhere")).returncode == 2
+    assert fleet("status", "--json", "--markdown", str(folder)).returncode == 2
+    # Without --template the answers' own _src_path is asked.
+    own = json.loads(fleet("status", "--json", "--today", TODAY, str(folder / "billing")).stdout)
+    assert own["repos"][0]["behind"] is True
+
+
+def test_markdown_lists_every_repository_with_its_reasons(repos):
+    folder, template = repos
+    text = fleet("status", "--markdown", "--template", str(template), "--today", TODAY, str(folder)).stdout
+    lines = [line for line in text.splitlines() if line.startswith(f"| {folder}")]
+    assert len(lines) == 5
+    billing = next(line for line in lines if "/billing |" in line)
+    assert "v1 (behind v2)" in billing and "2026-11-20" in billing and "retire 3.11 (due 2026-11-27)" in billing
+
+
+def test_the_html_page_in_a_real_browser(repos, tmp_path):
+    folder, template = repos
+    page = tmp_path / "fleet.html"
+    result = fleet("status", "--html", str(page), "--template", str(template), "--today", TODAY, str(folder))
+    assert result.returncode == 1 and page.is_file()
+    text = page.read_text()
+    assert "http" not in text.replace("http://www.w3.org/2000/svg", "")  # self-contained: nothing to fetch
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    require(chromium, "chromium is not installed (apt-get install chromium; .ci/run does)")
+    shown = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                            "--v=0", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "CONSOLE" not in shown.stderr and "Uncaught" not in shown.stderr, shown.stderr[-2000:]
+    dom = shown.stdout
+    for name in ("billing", "legacy", "search", "shop", "website"):
+        assert f"{folder}/{name}</td>" in dom
+    assert "5 repositories, 4 need action" in dom
+    assert dom.count("<svg") == 3 and "today 2026-12-03" in dom and "end of life 2026-10-31 (past)" in dom
+    picture = tmp_path / "fleet.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={picture}",
+                    "--window-size=1200,1400", page.as_uri()], capture_output=True, timeout=120, check=True)
+    assert picture.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------------------- apply
+def plain_repo(root: Path, name: str) -> Path:
+    repo = root / name
+    repo.mkdir(parents=True)
+    (repo / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    (repo / "requirements-dev.txt").write_text("pytest==8.3.5\n")
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, "2026-11-01", "the project")
+    return repo
+
+
+def head(repo: Path) -> tuple[str, str, str]:
+    """(branch, commit, status) of a repository."""
+    return (git(repo, "branch", "--show-current").strip(), git(repo, "rev-parse", "HEAD").strip(),
+            git(repo, "status", "--porcelain"))
+
+
+def test_apply_copies_updates_and_leaves_a_dirty_repository_alone(tmp_path):
+    template = tagged_template(tmp_path)
+    folder = tmp_path / "repos"
+    fresh = plain_repo(folder, "fresh")
+    rendered = rendered_repo(folder, "rendered", template, "v1", "2026-11-20")
+    ignore = rendered / "python-upgrade" / "Dockerfile.dockerignore"
+    ignore.write_text(ignore.read_text() + "secrets/\n")
+    commit(rendered, "2026-11-21", "our edit")
+    dirty = plain_repo(folder, "dirty")
+    (dirty / "wip.py").write_text("print('work in progress')\n")
+    before = head(dirty)
+    org = tmp_path / "org.yml"
+    org.write_text("installer: pip\nretire_after_days: 14\n")
+
+    dry = fleet("apply", "--dry-run", "--template", str(template), str(folder))
+    assert dry.returncode == 1 and "would copy on a new branch" in dry.stdout and "uncommitted changes" in dry.stdout
+    assert head(fresh)[0] == "main" and not (fresh / ".copier-answers.python-upgrade.yml").exists()
+
+    result = fleet("apply", "--template", str(template), "--data-file", str(org), "-d", "current_python=3.11",
+                   "-d", "target_python=3.12", "--vcs-ref", "v2", "--jobs", "2", "--json", str(folder))
+    assert result.returncode == 1, result.stderr
+    rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)["repos"]}
+    assert rows["dirty"]["ok"] is False and rows["dirty"]["reason"].startswith("uncommitted changes")
+    assert head(dirty) == before and git(dirty, "branch", "--list").split() == ["*", "main"]
+    for name, action in (("fresh", "copy"), ("rendered", "update")):
+        row = rows[name]
+        assert row["ok"] and row["action"] == action and row["branch"] == "python-upgrade/3.11-to-3.12", row
+        repo = folder / name
+        assert head(repo)[0] == "python-upgrade/3.11-to-3.12" and head(repo)[2] == ""
+        message = git(repo, "log", "-1", "--format=%s").strip()
+        assert message == f"python-upgrade: Python 3.11 -> 3.12 (copier-python-upgrade v2, {action})"
+        answers = (repo / ".copier-answers.python-upgrade.yml").read_text()
+        assert "_commit: v2" in answers and "installer: pip" in answers and "retire_after_days: 14" in answers
+    assert ignore.read_text().endswith("secrets/\n")  # the project's edit survived the update
+
+    # A new template release, rolled out again: the rendered repositories update and keep their edits.
+    tox = template / "template" / "{{ project_dir }}" / "tox-python-upgrade.ini.jinja"
+    tox.write_text(tox.read_text().replace("# v2: a new line", "# v3: another line"))
+    git(template, "commit", "-q", "-am", "v3")
+    git(template, "tag", "v3")
+    again = fleet("apply", "--branch", "python-upgrade/template-{phase}", str(fresh), str(rendered))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("updated on python-upgrade/template-dual") == 2
+    for repo in (fresh, rendered):
+        assert "_commit: v3" in (repo / ".copier-answers.python-upgrade.yml").read_text()
+        assert "# v3: another line" in (repo / "tox-python-upgrade.ini").read_text()
+    assert ignore.read_text().endswith("secrets/\n")
+    # Nothing new to take: refused, and left as it was.
+    state = head(fresh)
+    same = fleet("apply", "--branch", "python-upgrade/again", str(fresh))
+    assert same.returncode == 1 and "nothing to change: already at v3" in same.stdout and head(fresh) == state
+
+
+def test_apply_pushes_to_the_branchs_remote_only_when_asked(tmp_path):
+    template = tagged_template(tmp_path)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    repo = plain_repo(tmp_path / "repos", "service")
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    done = fleet("apply", "--template", str(template), "-d", "current_python=3.12", "-d", "target_python=3.13",
+                 "--push", str(repo))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pushed" in done.stdout
+    branches = git(remote, "branch", "--list").split()
+    assert "python-upgrade/3.12-to-3.13" in branches
+
+
+def test_apply_leaves_a_conflicting_repository_as_it_was(tmp_path):
+    template = tagged_template(tmp_path)
+    repo = rendered_repo(tmp_path / "repos", "clash", template, "v1", "2026-11-20")
+    tox = repo / "tox-python-upgrade.ini"
+    tox.write_text(tox.read_text().replace("description = run the tests on Python {base_python}",
+                                           "description = our own description"))
+    commit(repo, "2026-11-21", "our description")
+    state = head(repo)
+    result = fleet("apply", "--vcs-ref", "v2", str(repo))
+    assert result.returncode == 1
+    assert "conflict with the project's edits in tox-python-upgrade.ini" in result.stdout
+    assert head(repo) == state and git(repo, "branch", "--list").split() == ["*", "main"]
+    assert "our own description" in tox.read_text() and "<<<<<<<" not in tox.read_text()
