@@ -13,8 +13,8 @@ Three checks, each a list of blockers:
      are. With uv (on PATH, or the `uv` package beside this interpreter) both versions resolve at
      once with `uv pip compile --python-version X.Y --python-platform x86_64-manylinux_2_N`, whether
      or not that interpreter is here, and each package's wheels are read from the index's own file
-     list (PEP 691 JSON, or the simple HTML page), kept in a cache for an hour (--refresh ignores
-     it). Without uv, pip resolves on the interpreters found on PATH and is asked once per package
+     list (PEP 691 JSON, or the simple HTML page); resolutions and file lists are kept in a cache
+     for an hour (--refresh ignores it). Without uv, pip resolves on the interpreters found on PATH and is asked once per package
      (slower; the report says so). A package blocks the target only when it cannot be installed
      there: no wheel for the target while the current version has one, or it must compile and
      build_packages has no compiler. An sdist that builds a pure-Python wheel is no blocker. The
@@ -194,13 +194,44 @@ def uv_inputs(root):
     return ["pyproject.toml"] + pyproject_selector(root)
 
 
-def resolve_uv(uv, root, version):
-    """({name: version} for Linux x86_64 on that version, how), resolved by uv without its interpreter."""
+def input_files(root, names):
+    """The dependency files and every file they include (-r, -c), for the resolution's cache key."""
+    seen, todo = [], [os.path.join(root, name) for name in names if name.endswith((".txt", ".toml", ".in"))]
+    while todo:
+        path = os.path.normpath(todo.pop())
+        if path in seen or not os.path.isfile(path):
+            continue
+        seen.append(path)
+        with open(path, errors="replace") as handle:
+            for line in handle:
+                match = re.match(r"^\s*(?:-r|-c|--requirement|--constraint)[\s=]+(\S+)", line)
+                if match:
+                    todo.append(os.path.join(os.path.dirname(path), match.group(1)))
+    return sorted(seen)
+
+
+def resolve_uv(uv, root, version, refresh=False):
+    """({name: version} for Linux x86_64 on that version, how), resolved by uv without its interpreter.
+    Kept for an hour, keyed on the dependency files' contents (uv rebuilds an sdist's metadata on
+    every run where the index sends no caching headers)."""
     # --python: this interpreter builds any sdist's metadata; markers and wheels follow --python-version.
     # No download of a missing interpreter: the resolution does not need it.
     command = [uv, "pip", "compile", *uv_inputs(root), "--python-version", version, "--python-platform", UV_PLATFORM,
                "--python", sys.executable, "--no-python-downloads", "--no-header", "--no-annotate", "--quiet",
                "--default-index", INDEX]
+    key = hashlib.sha256(json.dumps(command[1:]).encode())
+    for path in input_files(root, uv_inputs(root)):
+        with open(path, "rb") as handle:
+            key.update(handle.read())
+    kept = os.path.join(cache_dir(), "resolution-" + key.hexdigest()[:24] + ".json")
+    how = f"resolved by uv for {version} on {UV_PLATFORM}"
+    if not refresh:
+        try:
+            if time.time() - os.path.getmtime(kept) < CACHE_SECONDS:
+                with open(kept) as handle:
+                    return json.load(handle), how
+        except (OSError, ValueError):
+            pass
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["?"])[-1]
@@ -210,7 +241,14 @@ def resolve_uv(uv, root, version):
         match = re.match(r"^([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", line.strip())
         if match:
             found[normalize(match.group(1))] = match.group(2)
-    return found, f"resolved by uv for {version} on {UV_PLATFORM}"
+    try:
+        os.makedirs(os.path.dirname(kept), exist_ok=True)
+        with open(kept + ".tmp", "w") as handle:
+            json.dump(found, handle)
+        os.replace(kept + ".tmp", kept)
+    except OSError:
+        pass
+    return found, how
 
 
 _LOOKUPS = {}
@@ -385,7 +423,7 @@ def check_wheels_uv(uv, root, refresh):
     notes, wanted = [], {}
     if DATA["dependency_layout"] in ("requirements", "pyproject"):
         with ThreadPoolExecutor(max_workers=2) as pool:  # both versions at once
-            resolved = list(pool.map(lambda version: resolve_uv(uv, root, version), (CURRENT, TARGET)))
+            resolved = list(pool.map(lambda version: resolve_uv(uv, root, version, refresh), (CURRENT, TARGET)))
         for version, (found, how) in zip((CURRENT, TARGET), resolved):
             notes.append(f"{version}: {how}")
             for name, pinned in (found or {}).items():
