@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from copier import run_copy
+
+from conftest import ROOT
 from engine import render_sample, require_interpreters, tox, tox_results
 
 LEGACY = '''\
@@ -220,3 +223,22 @@ def test_compare_measures_both_interpreters(tmp_path):
         assert abs(ratio - target / current) < 0.02
     svg = ET.parse(project / "python-upgrade" / "compare" / "compare.svg").getroot()
     assert len(svg.findall("{http://www.w3.org/2000/svg}rect")) == 4
+
+
+def test_a_pipfile_lock_is_audited_as_locked(tmp_path):
+    """The pipenv layout: Pipfile.lock's pins (default and develop) as they are, no resolution."""
+    project = tmp_path / "pipenv"
+    shutil.copytree(Path(__file__).parent / "sample_app", project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "Pipfile").write_text('[packages]\nmarkupsafe = "==3.0.2"\n\n[dev-packages]\npytest = "*"\n')
+    (project / "Pipfile.lock").write_text(json.dumps({
+        "_meta": {"requires": {"python_version": "3.11"}},
+        "default": {"markupsafe": {"version": "==3.0.2"}, "numpy": {"version": "==1.25.2"}},
+        "develop": {"pytest": {"version": "==8.3.5"}}}))
+    run_copy(str(ROOT), project, data={"project_name": "pipenv", "current_python": "3.11", "target_python": "3.12",
+                                       "dependency_layout": "pipenv", "app_command": "gunicorn app:app"},
+             defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    result = audit(project, "--json", "--no-tests", env={"PYTHON_UPGRADE_CACHE": str(tmp_path / "cache")})
+    report = json.loads(result.stdout)
+    assert {row["name"]: row["blocker"] for row in report["wheels"]} == {"markupsafe": False, "numpy": True,
+                                                                         "pytest": False}
+    assert result.returncode == 1
