@@ -176,6 +176,15 @@ def test_wheel_tags_as_the_images_install_them(tmp_path):
              ("numpy-1.25.2-cp311-cp311-manylinux_2_17_x86_64.whl", False, None, None)]
     assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.12") == {"wheel": None, "first": "1.26.0", "error": None}
     assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.11")["wheel"].startswith("numpy-1.25.2-cp311")
+    # A wheel whose Requires-Python leaves the version out installs nowhere there (imagesize 2.0.0).
+    imagesize = [("imagesize-2.0.0-py2.py3-none-any.whl", False, "<3.15,>=3.10", None),
+                 ("imagesize-2.0.1-py3-none-any.whl", False, ">=3.10", None)]
+    assert audit_py.wheel_answer(imagesize, "imagesize", "2.0.0", "3.14")["wheel"] == imagesize[0][0]
+    assert audit_py.wheel_answer(imagesize, "imagesize", "2.0.0", "3.15") == {"wheel": None, "first": "2.0.1",
+                                                                            "error": None}
+    allowed = audit_py.python_allowed
+    assert allowed(">=2.7,!=3.0.*,!=3.1.*", "3.12") and not allowed("!=3.12.*", "3.12")
+    assert allowed("~=3.10", "3.13") and not allowed("~=3.10.0", "3.11") and allowed(None, "3.15")
     page = '<a href="../../packages/zope_interface-6.0.tar.gz#sha256=1" data-yanked="">zope_interface-6.0.tar.gz</a>'
     assert audit_py.parse_simple_html(page, "https://example.invalid/simple/zope-interface/") == [
         ("zope_interface-6.0.tar.gz", True, None, "https://example.invalid/packages/zope_interface-6.0.tar.gz#sha256=1")]

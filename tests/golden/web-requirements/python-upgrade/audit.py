@@ -349,13 +349,38 @@ def wheel_fits(filename, python):
     return False
 
 
+def python_allowed(spec, python):
+    """Whether CPython `python` (X.Y, taken as X.Y.0) meets a file's Requires-Python (PEP 440 clauses)."""
+    have = tuple(int(x) for x in python.split(".")) + (0,)
+    for clause in (spec or "").split(","):
+        match = re.match(r"^\s*(~=|===|==|!=|<=|>=|<|>)\s*([\w.*+!-]+)\s*$", clause)
+        if not match:
+            continue
+        op, value = match.groups()
+        if value.endswith(".*"):
+            prefix = tuple(int(x) for x in re.findall(r"\d+", value[:-2]))
+            same = have[:len(prefix)] == prefix
+            if (op == "==" and not same) or (op == "!=" and same):
+                return False
+            continue
+        want = tuple(int(x) for x in re.findall(r"\d+", value.split("+")[0]))
+        size = max(len(want), len(have))
+        a, b = have + (0,) * (size - len(have)), want + (0,) * (size - len(want))
+        ok = {"==": a == b, "===": a == b, "!=": a != b, "<=": a <= b, ">=": a >= b, "<": a < b, ">": a > b,
+              "~=": a >= b and a[:len(want) - 1] == b[:len(want) - 1]}[op]
+        if not ok:
+            return False
+    return True
+
+
 def wheel_answer(files, name, version, python):
     """{"wheel", "first", "error"} for name==version on `python`, from the index's file list."""
     prefix = re.compile(rf"^{name_pattern(name)}-([^-]+)-", re.IGNORECASE)
     by_version = {}
-    for filename, yanked, *_ in files:
+    for filename, yanked, requires, *_ in files:
         match = prefix.match(filename)
-        if filename.endswith(".whl") and match and not yanked and wheel_fits(filename, python):
+        if (filename.endswith(".whl") and match and not yanked and wheel_fits(filename, python)
+                and python_allowed(requires, python)):
             by_version.setdefault(match.group(1), []).append(filename)
     own = next((min(found) for v, found in by_version.items() if version_key(v) == version_key(version)
                 and v.replace("_", "-") == version.replace("_", "-")), None)
