@@ -555,8 +555,7 @@ def main(argv=None):
                 fail(f"{late[0].label} gave no 2xx on {data['health_path']} (Host: {data['probe_host']}) within "
                      f"{args.health_seconds:g} s; check health_path and smoke_env with python-upgrade/smoke.py")
             time.sleep(0.25)
-        time.sleep(1.0)  # memory samples just after the first 2xx belong to the start-up
-        startup = {v: [m for s, m in c.samples if s <= c.first_ok + 1.0] for v, c in containers.items()}
+        time.sleep(3.0)  # the start-up settles (workers forked after the first answer) before any load
         rounds = {v: [] for v in VERSIONS}
         with tempfile.TemporaryDirectory() as work:
             for number in range(args.rounds):
@@ -577,7 +576,10 @@ def main(argv=None):
         under_load = [(s, m) for s, m in c.samples if s >= rounds[version][0]["window"][0]]
         results[version] = {
             "image": c.label, "python": data[version], "rounds": rounds[version], "first_ok_s": c.first_ok,
-            "startup_peak_mib": max(startup[version] or [m for _, m in c.samples] or [float("nan")]),
+            # Start-up: from the start until its first round of load (a server answers before all
+            # of its workers are up; by the first round they are).
+            "startup_peak_mib": max([m for s, m in c.samples if s <= rounds[version][0]["window"][0]]
+                                    or [m for _, m in c.samples] or [float("nan")]),
             "slope_mib_per_min": slope_per_minute(under_load), "memory": c.samples, "limits": c.limits,
         }
     gates = gates_of(data)
