@@ -6,9 +6,9 @@ GET /echo?q=.. -> 200 the query, HTML-escaped by markupsafe (a third-party depen
 Any other path -> 200 {"color": $APP_COLOR, "python": ...}
 
 SAMPLE_FAIL_PERCENT=N answers 500 to about N% of requests (deterministic: every request whose
-counter hits the pattern), for fault tests; SAMPLE_SLOW_PERCENT=N delays about N% by SAMPLE_SLOW_MS
-(300); SAMPLE_STARTUP_MB=N holds N MiB from the start; SAMPLE_FAULT_PYTHON=X.Y keeps these faults
-to that Python version. SAMPLE_HEALTH_REDIRECT=URL makes /healthz redirect
+counter hits the pattern, spread evenly), for fault tests; SAMPLE_SLOW_PERCENT=N delays about N%
+by SAMPLE_SLOW_MS (300); SAMPLE_STARTUP_MB=N holds N MiB from the start; SAMPLE_FAULT_PYTHON=X.Y
+keeps these faults to that Python version. SAMPLE_HEALTH_REDIRECT=URL makes /healthz redirect
 there (as an app behind an https redirect does); SAMPLE_ALLOWED_HOST=NAME answers 400 to any other
 Host header (as Django's ALLOWED_HOSTS does).
 """
@@ -51,7 +51,9 @@ def app(environ, start_response):
     if path == "/healthz":
         return _respond(start_response, "200 OK", "ok\n", "text/plain")
     count = next(_counter)
-    if FAIL_PERCENT and count % 100 < FAIL_PERCENT:
+    # Spread over every hundred requests (37 is prime to 100), not in a burst at its start: a
+    # short window of requests still sees about FAIL_PERCENT of them fail.
+    if FAIL_PERCENT and (count * 37) % 100 < FAIL_PERCENT:
         return _respond(start_response, "500 Internal Server Error", '{"error": "injected"}')
     if SLOW_PERCENT and (count * 7) % 100 < SLOW_PERCENT:
         time.sleep(SLOW_SECONDS)
