@@ -223,15 +223,11 @@ def resolve_uv(uv, root, version, refresh=False):
     for path in input_files(root, uv_inputs(root)):
         with open(path, "rb") as handle:
             key.update(handle.read())
-    kept = os.path.join(cache_dir(), "resolution-" + key.hexdigest()[:24] + ".json")
+    kept = cached("resolution", key.hexdigest())
     how = f"resolved by uv for {version} on {UV_PLATFORM}"
-    if not refresh:
-        try:
-            if time.time() - os.path.getmtime(kept) < CACHE_SECONDS:
-                with open(kept) as handle:
-                    return json.load(handle), how
-        except (OSError, ValueError):
-            pass
+    found = None if refresh else recall(kept, CACHE_SECONDS)
+    if found is not None:
+        return found, how
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["?"])[-1]
@@ -241,13 +237,7 @@ def resolve_uv(uv, root, version, refresh=False):
         match = re.match(r"^([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", line.strip())
         if match:
             found[normalize(match.group(1))] = match.group(2)
-    try:
-        os.makedirs(os.path.dirname(kept), exist_ok=True)
-        with open(kept + ".tmp", "w") as handle:
-            json.dump(found, handle)
-        os.replace(kept + ".tmp", kept)
-    except OSError:
-        pass
+    keep(kept, found)
     return found, how
 
 
@@ -272,6 +262,33 @@ def cache_dir():
     return os.path.join(base, "index")
 
 
+def cached(kind, key):
+    """The cache file for one answer of a kind (resolution, files-v2, pure)."""
+    return os.path.join(cache_dir(), f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json")
+
+
+def recall(path, max_age):
+    """What keep() wrote there, if it is younger than max_age seconds (None: for good); else None."""
+    try:
+        if max_age is None or time.time() - os.path.getmtime(path) < max_age:
+            with open(path) as handle:
+                return json.load(handle)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def keep(path, value):
+    """Write an answer to the cache whole (a temporary file, then a rename); no cache, same answer."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w") as handle:
+            json.dump(value, handle)
+        os.replace(path + ".tmp", path)
+    except OSError:
+        pass
+
+
 def parse_simple_html(text, page):
     """[(filename, yanked, requires_python, url)] from a PEP 503 page."""
     files = []
@@ -286,15 +303,10 @@ def parse_simple_html(text, page):
 
 def index_files(name, refresh=False):
     """([(filename, yanked, requires_python, url)], error) of one project on the index, cached for an hour."""
-    key = hashlib.sha256(f"files-v2 {INDEX} {name}".encode()).hexdigest()[:24]
-    path = os.path.join(cache_dir(), key + ".json")
-    if not refresh:
-        try:
-            if time.time() - os.path.getmtime(path) < CACHE_SECONDS:
-                with open(path) as handle:
-                    return [tuple(item) for item in json.load(handle)], None
-        except (OSError, ValueError):
-            pass
+    path = cached("files-v2", f"{INDEX} {name}")
+    files = None if refresh else recall(path, CACHE_SECONDS)
+    if files is not None:
+        return [tuple(item) for item in files], None
     page = f"{INDEX}/{name}/"
     request = urllib.request.Request(page, headers={
         "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1", "User-Agent": "python-upgrade-audit"})
@@ -308,13 +320,7 @@ def index_files(name, refresh=False):
                  for f in json.loads(body)["files"]]
     else:
         files = parse_simple_html(body, page)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path + ".tmp", "w") as handle:
-            json.dump(files, handle)
-        os.replace(path + ".tmp", path)
-    except OSError:
-        pass  # no cache, same answer
+    keep(path, files)
     return files, None
 
 
@@ -412,20 +418,12 @@ def pure_python_uv(uv, name, version, files):
     if found is None:
         return False
     sdist, url = found
-    kept = os.path.join(cache_dir(), "pure-" + hashlib.sha256(url.encode()).hexdigest()[:24] + ".json")
-    try:
-        with open(kept) as handle:
-            return bool(json.load(handle))
-    except (OSError, ValueError):
-        pass
-    answer = build_is_pure(uv, sdist, url)
-    if answer is not None:
-        try:
-            os.makedirs(os.path.dirname(kept), exist_ok=True)
-            with open(kept, "w") as handle:
-                json.dump(answer, handle)
-        except OSError:
-            pass
+    kept = cached("pure", url)
+    answer = recall(kept, None)
+    if answer is None:
+        answer = build_is_pure(uv, sdist, url)
+        if answer is not None:
+            keep(kept, answer)
     return bool(answer)
 
 
