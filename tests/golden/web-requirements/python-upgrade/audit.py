@@ -442,34 +442,52 @@ def build_is_pure(uv, sdist, url):
     return result.returncode == 0 and bool(wheels) and wheels[0].endswith("-none-any.whl")
 
 
-def check_wheels_uv(uv, root, refresh):
+def wanted_pins(root, resolve, workers):
+    """([(name, version)], notes): what either version's resolution installs (`workers` at once), or,
+    for a lock file, its pins as they are."""
+    if DATA["dependency_layout"] not in ("requirements", "pyproject"):
+        return lock_pins(root), []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        resolved = list(pool.map(resolve, (CURRENT, TARGET)))
     notes, wanted = [], {}
-    if DATA["dependency_layout"] in ("requirements", "pyproject"):
-        with ThreadPoolExecutor(max_workers=2) as pool:  # both versions at once
-            resolved = list(pool.map(lambda version: resolve_uv(uv, root, version, refresh), (CURRENT, TARGET)))
-        for version, (found, how) in zip((CURRENT, TARGET), resolved):
-            notes.append(f"{version}: {how}")
-            for name, pinned in (found or {}).items():
-                wanted.setdefault((name, pinned), version)
-        pins = sorted(wanted)
-    else:
-        pins = lock_pins(root)
+    for version, (found, how) in zip((CURRENT, TARGET), resolved):
+        notes.append(f"{version}: {how}")
+        for name, pinned in (found or {}).items():
+            wanted.setdefault((name, pinned), version)
+    return sorted(wanted), notes
+
+
+def wheel_rows(pins, answers, pure_python):
+    """One row per pin from its (current, target) answers; the sdist is built only where neither
+    version has a wheel."""
+    rows = []
+    for (name, version), (current, target) in zip(pins, answers):
+        pure = not current["wheel"] and not target["wheel"] and pure_python(name, version)
+        blocker, what = verdict(current, target, pure)
+        rows.append({"name": name, "version": version, "current": current, "target": target,
+                     "blocker": blocker, "verdict": what})
+    return rows
+
+
+def check_wheels_uv(uv, root, refresh):
+    pins, notes = wanted_pins(root, lambda version: resolve_uv(uv, root, version, refresh), workers=2)
     names = sorted({name for name, _ in pins})
     socket.getaddrinfo = getaddrinfo_once
     with ThreadPoolExecutor(max_workers=16) as pool:
         listings = dict(zip(names, pool.map(lambda name: index_files(name, refresh), names)))
-    rows = []
-    for name, version in pins:
+
+    def answers(name, version):
         files, error = listings[name]
         if error:
-            current = target = {"wheel": None, "first": None, "error": [error]}
-        else:
-            current, target = (wheel_answer(files, name, version, python) for python in (CURRENT, TARGET))
-        pure = not error and not current["wheel"] and not target["wheel"] and pure_python_uv(uv, name, version, files)
-        blocker, what = verdict(current, target, pure)
-        rows.append({"name": name, "version": version, "current": current, "target": target,
-                     "blocker": blocker, "verdict": what})
-    return rows, notes
+            unknown = {"wheel": None, "first": None, "error": [error]}
+            return unknown, unknown
+        return tuple(wheel_answer(files, name, version, python) for python in (CURRENT, TARGET))
+
+    def pure_python(name, version):
+        files, error = listings[name]
+        return not error and pure_python_uv(uv, name, version, files)
+
+    return wheel_rows(pins, [answers(*pin) for pin in pins], pure_python), notes
 
 
 # ------------------------------------------------------------------------- the fallback: pip, slower
@@ -554,28 +572,12 @@ def pure_python_pip(name, version):
 
 
 def check_wheels_pip(root):
-    notes = []
-    if DATA["dependency_layout"] in ("requirements", "pyproject"):
-        wanted = {}
-        for version in (CURRENT, TARGET):
-            found, how = resolve_pip(root, pip_args(root), version)
-            notes.append(f"{version}: {how}")
-            for name, pinned in (found or {}).items():
-                wanted.setdefault((name, pinned), version)
-        pins = sorted(wanted)
-    else:
-        pins = lock_pins(root)
+    # One version after the other: each resolution is a pip process on that version's interpreter.
+    pins, notes = wanted_pins(root, lambda version: resolve_pip(root, pip_args(root), version), workers=1)
     jobs = [(name, version, python) for name, version in pins for python in (CURRENT, TARGET)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda job: wheel_for_pip(*job), jobs))
-    rows = []
-    for i, (name, version) in enumerate(pins):
-        current, target = answers[2 * i], answers[2 * i + 1]
-        pure = not current["wheel"] and not target["wheel"] and pure_python_pip(name, version)
-        blocker, what = verdict(current, target, pure)
-        rows.append({"name": name, "version": version, "current": current, "target": target,
-                     "blocker": blocker, "verdict": what})
-    return rows, notes
+        flat = list(pool.map(lambda job: wheel_for_pip(*job), jobs))
+    return wheel_rows(pins, list(zip(flat[0::2], flat[1::2])), pure_python_pip), notes
 
 
 def verdict(current, target, pure):
