@@ -251,3 +251,17 @@ def test_apply_leaves_a_conflicting_repository_as_it_was(tmp_path):
     assert "conflict with the project's edits in tox-python-upgrade.ini" in result.stdout
     assert head(repo) == state and git(repo, "branch", "--list").split() == ["*", "main"]
     assert "our own description" in tox.read_text() and "<<<<<<<" not in tox.read_text()
+
+
+def test_apply_reports_copiers_refusal_of_an_answer_in_one_line(tmp_path):
+    template = tagged_template(tmp_path)
+    repo = rendered_repo(tmp_path / "repos", "service", template, "v1", "2026-11-20")
+    state = head(repo)
+    # Its current version is 3.11: a target of 3.11 is refused by the question's validator.
+    result = fleet("apply", "--vcs-ref", "v2", "-d", "target_python=3.11", "--json", str(repo))
+    assert result.returncode == 1, result.stdout + result.stderr
+    (row,) = json.loads(result.stdout)["repos"]
+    reason = row["reason"]
+    assert row["ok"] is False and reason.startswith("copier update: ") and "\n" not in reason, reason
+    assert "target_python" in reason, reason
+    assert head(repo) == state and git(repo, "branch", "--list").split() == ["*", "main"]
