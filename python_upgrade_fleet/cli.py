@@ -1,6 +1,7 @@
 """python-upgrade-fleet: the migration across a fleet of repositories.
 
-    python-upgrade-fleet status [--json | --markdown | --html FILE] [--template SRC] [--audit] PATH...
+    python-upgrade-fleet status [--json | --markdown | --html FILE] [--template SRC] [--audit]
+                                [--bluegreen-state NAME=FILE]... PATH...
     python-upgrade-fleet apply [--template SRC] [--data-file ORG.yml] [-d KEY=VALUE]... [--vcs-ref REF]
                                [--branch NAME] [--jobs N] [--dry-run] [--json] [--push] PATH...
 
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("--template", help="the template's repository (path or URL) whose tags count as releases; "
                                          "default: each repository's _src_path")
     show.add_argument("--audit", action="store_true", help="run each repository's audit now (no tests)")
+    show.add_argument("--bluegreen-state", action="append", default=[], metavar="NAME=FILE",
+                      help="the blue-green state file of a repository (NAME: its folder name or path), e.g. "
+                           "copied from its host; default: the state dir its bluegreen.conf names, if on this host")
     show.add_argument("--today", help=argparse.SUPPRESS)  # tests: judge deadlines against a fixed day
     show.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     roll = verbs.add_parser("apply", help="copy or update the template in each repository, on a branch")
@@ -59,7 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "apply":
         return run_apply(parser, args)
     today = datetime.date.fromisoformat(args.today) if args.today else None
-    report = status(args.paths, today=today, template=args.template, audit=args.audit)
+    states = {}
+    for pair in args.bluegreen_state:
+        name, sep, file = pair.partition("=")
+        if not sep or not name or not Path(file).is_file():
+            parser.error(f"--bluegreen-state {pair}: give NAME=FILE, FILE an existing state file")
+        states[name] = Path(file)
+    report = status(args.paths, today=today, template=args.template, audit=args.audit, states=states)
     if args.json:
         print(json.dumps(report, indent=2))
     elif args.html:

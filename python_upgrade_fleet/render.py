@@ -23,17 +23,28 @@ def versions_of(row: dict) -> str:
     return f"{row['current_python']} → {row['target_python']}"
 
 
+def traffic_of(row: dict) -> str:
+    """The cutover in a few words: which Python serves how much, from the blue-green state file."""
+    state = row.get("bluegreen")
+    if not state or state.get("problem"):
+        return ""
+    text = f"{state['phase']}: {state['target_share']}% on {row['target_python']}"
+    if state["promoted_at"]:
+        text += f" (promoted {state['promoted_at']})"
+    return text
+
+
 def markdown(report: dict) -> str:
     lines = [f"# Python upgrade: {len(report['repos'])} repositories ({report['generated']})", "",
-             "| repository | phase | versions | template | dual since | retire due | audit | needs action |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| repository | phase | versions | template | dual since | retire due | audit | traffic | needs action |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in report["repos"]:
         template = row["template_version"] or ""
         if row["behind"]:
             template += f" (behind {row['latest_template_version']})"
         audit = "" if not row["audit"] else ("ready" if row["audit"]["ready"] else f"{row['audit']['blockers']} blocker(s)")
         lines.append(f"| {row['path']} | {phase_of(row)} | {versions_of(row)} | {template} | {row['dual_since'] or ''} | "
-                     f"{row['retire_due'] or ''} | {audit} | {'; '.join(row['needs_action']) or 'none'} |")
+                     f"{row['retire_due'] or ''} | {audit} | {traffic_of(row)} | {'; '.join(row['needs_action']) or 'none'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -97,7 +108,7 @@ def page(report: dict) -> str:
     for row in repos:
         cells = [row["path"], phase_of(row), versions_of(row), (row["template_version"] or "")
                  + (f" (behind {row['latest_template_version']})" if row["behind"] else ""),
-                 row["dual_since"] or "", row["retire_due"] or "", "; ".join(row["needs_action"]) or "none"]
+                 row["dual_since"] or "", row["retire_due"] or "", traffic_of(row), "; ".join(row["needs_action"]) or "none"]
         css = ' class="act"' if row["needs_action"] else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return f"""<!DOCTYPE html>
@@ -121,7 +132,7 @@ tr.act td:last-child {{ color: #c53030; font-weight: bold; }}
 {bars("repositories by Python in production", dict(sorted(by_version.items())))}
 {timeline(report)}
 <table>
-<thead><tr><th>repository</th><th>phase</th><th>versions</th><th>template</th><th>dual since</th><th>retire due</th><th>needs action</th></tr></thead>
+<thead><tr><th>repository</th><th>phase</th><th>versions</th><th>template</th><th>dual since</th><th>retire due</th><th>traffic</th><th>needs action</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody>

@@ -3,8 +3,10 @@
 Everything comes from the repository: the answers file copier-python-upgrade records
 (`.copier-answers.python-upgrade.yml`: template version, phase, versions, retire_after_days), the
 rendered `python-upgrade/migration.json` (each version's end of life), the audit's last report
-(`python-upgrade/audit-report.json`, the audit's `--json` as CI or a person wrote it), and git (since
-when the answers have said `phase: dual`). Nothing here writes.
+(`python-upgrade/audit-report.json`, the audit's `--json` as CI or a person wrote it), git (since
+when the answers have said `phase: dual`), and the blue-green state file of
+`deploy/bluegreen/bluegreen.sh` where one is given or sits where the rendered `bluegreen.conf` puts
+it on this host. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -84,6 +86,51 @@ def audit_summary(repo: Path, project_dir: str) -> dict | None:
             "target": report.get("target")}
 
 
+BLUEGREEN_CONF = Path("deploy") / "bluegreen" / "bluegreen.conf"
+STATE_KEYS = ("LIVE", "CANDIDATE", "WEIGHT", "PREVIOUS", "PHASE", "GENERATION", "PROMOTED_AT")
+
+
+def state_file(repo: Path, project_dir: str, given: dict[str, Path]) -> Path | None:
+    """The blue-green state file for a repository: given (`--bluegreen-state NAME=FILE`, NAME the
+    repository's folder name or path), else `$BG_STATE_DIR/state` with the default that the rendered
+    bluegreen.conf sets, when this host has it (status run where the cutover runs)."""
+    for key in (repo.name, str(repo)):
+        if key in given:
+            return given[key]
+    conf = repo / project_dir / BLUEGREEN_CONF
+    if not conf.is_file():
+        return None
+    match = re.search(r'^: "\$\{BG_STATE_DIR:=([^}]+)\}"', conf.read_text(), re.MULTILINE)
+    if not match or "$" in match.group(1):
+        return None
+    path = Path(match.group(1)) / "state"
+    return path if path.is_file() else None
+
+
+def bluegreen_summary(path: Path, current: str | None, target: str | None) -> dict:
+    """The cutover as bluegreen.sh recorded it: phase, the live color and its Python, the candidate and
+    its weight, the share of traffic on the target version (green), and when green was promoted."""
+    summary = {"source": str(path), "phase": None, "live": None, "live_python": None, "candidate": None,
+               "weight": None, "target_share": None, "promoted_at": None, "finalize_due": None,
+               "finalize_overdue": None, "problem": None}
+    try:
+        values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+        live, candidate = values["LIVE"], values.get("CANDIDATE", "")
+        weight, promoted = int(values.get("WEIGHT") or 0), int(values.get("PROMOTED_AT") or 0)
+        if live not in ("blue", "green") or candidate not in ("", "blue", "green") or not 0 <= weight <= 100:
+            raise ValueError(f"LIVE={live} CANDIDATE={candidate} WEIGHT={weight}")
+    except (OSError, KeyError, ValueError) as error:
+        summary["problem"] = f"blue-green state {path} unreadable: {error}"
+        return summary
+    python = {"blue": current, "green": target}
+    green = (weight if candidate == "green" else 0) if live == "blue" else (100 - weight if candidate == "blue" else 100)
+    summary.update(phase=values.get("PHASE") or "idle", live=live, live_python=python[live], candidate=candidate or None,
+                   weight=weight if candidate else None, target_share=green,
+                   promoted_at=datetime.datetime.fromtimestamp(promoted, datetime.timezone.utc).date().isoformat()
+                   if promoted else None)
+    return summary
+
+
 def run_audit(repo: Path, project_dir: str) -> dict | None:
     """The audit run now (--audit): removed imports and wheels, not the tests."""
     where = repo / project_dir
@@ -100,12 +147,12 @@ def run_audit(repo: Path, project_dir: str) -> dict | None:
 
 
 def status_of(repo: Path, today: datetime.date, template: str | None = None, audit: bool = False,
-              tags: dict | None = None) -> dict:
+              tags: dict | None = None, states: dict[str, Path] | None = None) -> dict:
     """One repository's row: the documented JSON fields (README: Fleet)."""
     row = {"path": str(repo), "rendered": False, "template_version": None, "latest_template_version": None,
            "behind": None, "phase": None, "current_python": None, "target_python": None, "end_of_life": None,
            "past_eol": None, "dual_since": None, "retire_after_days": None, "retire_due": None,
-           "retire_overdue": None, "audit": None, "problems": [], "needs_action": []}
+           "retire_overdue": None, "audit": None, "bluegreen": None, "problems": [], "needs_action": []}
     if not (repo / ".git").exists():
         row["problems"].append("not a git repository")
     answers_path = repo / ANSWERS
@@ -160,6 +207,17 @@ def status_of(repo: Path, today: datetime.date, template: str | None = None, aud
         else:
             row["problems"].append(f"{ANSWERS} is not committed: no date for the dual phase")
     row["audit"] = run_audit(repo, project_dir) if audit else audit_summary(repo, project_dir)
+    state = state_file(repo, project_dir, states or {})
+    if state:
+        row["bluegreen"] = bluegreen_summary(state, row["current_python"], row["target_python"])
+        if row["bluegreen"]["problem"]:
+            row["problems"].append(row["bluegreen"]["problem"])
+        # Green has served all traffic since its promotion: after retire_after_days, blue can go.
+        promoted = row["bluegreen"]["promoted_at"]
+        if row["bluegreen"]["phase"] == "promoted" and promoted and row["retire_after_days"] is not None:
+            due = datetime.date.fromisoformat(promoted) + datetime.timedelta(days=row["retire_after_days"])
+            row["bluegreen"]["finalize_due"] = due.isoformat()
+            row["bluegreen"]["finalize_overdue"] = today > due
     return finish(row)
 
 
@@ -172,6 +230,9 @@ def finish(row: dict) -> dict:
     if row["retire_overdue"]:
         row["needs_action"].append(f"dual since {row['dual_since']}: retire {row['current_python']} "
                                    f"(due {row['retire_due']})")
+    if row["bluegreen"] and row["bluegreen"].get("finalize_overdue"):
+        row["needs_action"].append(f"green (Python {row['target_python']}) serves all traffic since "
+                                   f"{row['bluegreen']['promoted_at']}: run bluegreen.sh finalize")
     if row["audit"] and row["audit"].get("ready") is False:
         row["needs_action"].append(f"audit: {row['audit']['blockers']} blocker(s)")
     row["needs_action"] += [f"problem: {p}" for p in row["problems"]]
@@ -179,8 +240,8 @@ def finish(row: dict) -> dict:
 
 
 def status(paths: list[Path], today: datetime.date | None = None, template: str | None = None,
-           audit: bool = False) -> dict:
+           audit: bool = False, states: dict[str, Path] | None = None) -> dict:
     today = today or datetime.date.today()
     tags: dict = {}
-    repos = [status_of(repo, today, template, audit, tags) for repo in repositories(paths)]
+    repos = [status_of(repo, today, template, audit, tags, states) for repo in repositories(paths)]
     return {"generated": today.isoformat(), "template": template, "repos": repos}

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -57,6 +59,15 @@ def ok(result) -> None:
     assert result.returncode == 0, f"rc={result.returncode}\n{result.stdout}\n{result.stderr}"
 
 
+def fleet_view(s) -> dict:
+    """What `python-upgrade-fleet status` reads from this installation's state file."""
+    result = subprocess.run([sys.executable, "-m", "python_upgrade_fleet.cli", "status", "--json", "--bluegreen-state",
+                             f"{s.project.name}={s.state / 'state'}", str(s.project)],
+                            capture_output=True, text=True, timeout=120)
+    (row,) = json.loads(result.stdout)["repos"]
+    return row["bluegreen"]
+
+
 def lifecycle(s) -> None:
     """deploy -> shift 10 -> promote -> rollback -> promote -> finalize under load: no failed request."""
     with s.under_load() as load:
@@ -66,10 +77,15 @@ def lifecycle(s) -> None:
         window = load.wait_for(time.monotonic(), 1500, seconds=90)
         share = 100 * sum(r.python == GREEN for r in window) / len(window)
         assert 7 <= share <= 13, f"green got {share:.1f}% at the 10% step"
+        seen = fleet_view(s)
+        assert (seen["phase"], seen["live"], seen["candidate"], seen["target_share"]) == ("shifting", "blue", "green", 10)
 
         ok(s.run("promote"))
         assert s.state_values()["LIVE"] == "green"
         assert set(s.sample(30)) == {GREEN}
+        seen = fleet_view(s)
+        assert (seen["phase"], seen["live_python"], seen["target_share"]) == ("promoted", GREEN, 100)
+        assert seen["promoted_at"] == datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
         t0 = time.monotonic()
         result = s.run("rollback")

@@ -16,6 +16,7 @@ import pytest
 from copier import run_copy
 
 from conftest import require
+from render import ANSWERS_FILE
 from test_update import git, tagged_template
 
 TODAY = "2026-12-03"
@@ -265,3 +266,54 @@ def test_apply_reports_copiers_refusal_of_an_answer_in_one_line(tmp_path):
     assert row["ok"] is False and reason.startswith("copier update: ") and "\n" not in reason, reason
     assert "target_python" in reason, reason
     assert head(repo) == state and git(repo, "branch", "--list").split() == ["*", "main"]
+
+
+def service_repo(root: Path, name: str, state_dir: str) -> Path:
+    """A web service's checkout as status reads it: committed answers and the rendered bluegreen.conf
+    (its state directory moved from /var/lib, as a host's operator may set it)."""
+    repo = root / name
+    (repo / "deploy" / "bluegreen").mkdir(parents=True)
+    (repo / ANSWERS_FILE).write_text("_commit: v2\n_src_path: nowhere\nphase: dual\ncurrent_python: '3.11'\n"
+                                     "target_python: '3.12'\nretire_after_days: 7\n")
+    (repo / "deploy" / "bluegreen" / "bluegreen.conf").write_text(
+        f': "${{BG_LISTEN:=127.0.0.1:8080}}"\n: "${{BG_STATE_DIR:={state_dir}}}"\n')
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, "2026-11-01", "python-upgrade")
+    return repo
+
+
+def test_status_shows_the_cutover_from_the_blue_green_state(tmp_path):
+    repos = tmp_path / "repos"
+    found = tmp_path / "host" / "shop-bluegreen"
+    found.mkdir(parents=True)
+    # As bluegreen.sh writes it after `promote` on 2026-11-20 (epoch seconds).
+    (found / "state").write_text("LIVE=green\nCANDIDATE=\nWEIGHT=0\nPREVIOUS=blue\nPHASE=promoted\nGENERATION=4\n"
+                                 "PROMOTED_AT=1795176000\n")
+    service_repo(repos, "shop", str(found))
+    service_repo(repos, "billing", "/nonexistent/billing-bluegreen")
+    given = tmp_path / "billing.state"
+    given.write_text("LIVE=blue\nCANDIDATE=green\nWEIGHT=10\nPREVIOUS=\nPHASE=shifting\nGENERATION=2\nPROMOTED_AT=0\n")
+    service_repo(repos, "broken", "/nonexistent/broken-bluegreen")
+    bad = tmp_path / "broken.state"
+    bad.write_text("LIVE=purple\n")
+    service_repo(repos, "quiet", "/nonexistent/quiet-bluegreen")
+
+    result = fleet("status", "--json", "--today", TODAY, "--bluegreen-state", f"billing={given}",
+                   "--bluegreen-state", f"broken={bad}", str(repos))
+    rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)["repos"]}
+    shop, billing = rows["shop"]["bluegreen"], rows["billing"]["bluegreen"]
+    assert (shop["source"], shop["phase"], shop["live"], shop["live_python"]) == (str(found / "state"), "promoted",
+                                                                                 "green", "3.12")
+    assert (shop["target_share"], shop["promoted_at"], shop["finalize_due"]) == (100, "2026-11-20", "2026-11-27")
+    assert shop["finalize_overdue"] is True
+    assert any("run bluegreen.sh finalize" in reason for reason in rows["shop"]["needs_action"])
+    assert (billing["phase"], billing["live_python"], billing["candidate"], billing["weight"],
+            billing["target_share"]) == ("shifting", "3.11", "green", 10, 10)
+    assert not any("finalize" in reason for reason in rows["billing"]["needs_action"])
+    assert any("blue-green state" in p and "LIVE=purple" in p for p in rows["broken"]["problems"])
+    assert rows["quiet"]["bluegreen"] is None
+
+    table = fleet("status", "--markdown", "--today", TODAY, "--bluegreen-state", f"billing={given}", str(repos))
+    assert "shifting: 10% on 3.12" in table.stdout and "promoted: 100% on 3.12 (promoted 2026-11-20)" in table.stdout
+    wrong = fleet("status", "--bluegreen-state", "billing", str(repos))
+    assert wrong.returncode == 2 and "--bluegreen-state billing: give NAME=FILE" in wrong.stderr
