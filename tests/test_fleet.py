@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from copier import run_copy
 
-from conftest import require
+from conftest import ROOT, require
 from render import ANSWERS_FILE
 from test_update import git, tagged_template
 
@@ -317,3 +317,72 @@ def test_status_shows_the_cutover_from_the_blue_green_state(tmp_path):
     assert "shifting: 10% on 3.12" in table.stdout and "promoted: 100% on 3.12 (promoted 2026-11-20)" in table.stdout
     wrong = fleet("status", "--bluegreen-state", "billing", str(repos))
     assert wrong.returncode == 2 and "--bluegreen-state billing: give NAME=FILE" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_apply_and_status_over_real_repositories_with_the_organisation_file(tmp_path):
+    """Five real projects of ../shared/real-repos in one folder, rolled out in one command with the
+    shipped docs/org.example.yml (target 3.13 for the whole fleet): each detects its own current
+    version; the one already at 3.13 is refused by the target's validator and the dirty one is left
+    alone, both reported; a new template release reaches the rendered ones and keeps their edits; status
+    then shows each one's phase, versions and template version."""
+    from test_real_repos import real_repo  # noqa: PLC0415 - extraction helpers of the real-repository tests
+
+    template = tagged_template(tmp_path)
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    names = ("microblog", "django-locallibrary-tutorial", "djangopackages", "litestar-fullstack", "attrs")
+    for name in names:
+        real_repo(folder, name)
+    dirty = folder / "attrs"
+    (dirty / "README.md").write_text((dirty / "README.md").read_text() + "\nwork in progress\n")
+    before = head(dirty)
+    org = ROOT / "docs" / "org.example.yml"
+
+    result = fleet("apply", "--template", str(template), "--vcs-ref", "v1", "--data-file", str(org), "--jobs", "2",
+                   "--json", str(folder))
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)["repos"]}
+    expected = {"microblog": "3.11", "django-locallibrary-tutorial": "3.10", "djangopackages": "3.12"}
+    for name, current in expected.items():
+        assert rows[name]["ok"], rows[name]
+        assert rows[name]["versions"] == f"{current} -> 3.13" and rows[name]["branch"] == f"python-upgrade/{current}-to-3.13"
+        answers = (folder / name / ANSWERS_FILE).read_text()
+        assert "base_image: registry.example.com/mirror/python" in answers and "retire_after_days: 14" in answers
+    refused = rows["litestar-fullstack"]
+    assert not refused["ok"] and "target_python: 3.13 must be newer than current_python 3.13" in refused["reason"]
+    assert head(folder / "litestar-fullstack")[0] == "main" and not (folder / "litestar-fullstack" / ANSWERS_FILE).exists()
+    assert not rows["attrs"]["ok"] and rows["attrs"]["reason"].startswith("uncommitted changes") and head(dirty) == before
+
+    # Each project merges its branch and one edits a rendered file; then a template release is rolled out.
+    for name, current in expected.items():
+        git(folder / name, "checkout", "-q", "main")
+        git(folder / name, "merge", "-q", "--ff-only", f"python-upgrade/{current}-to-3.13")
+        git(folder / name, "branch", "-q", "-d", f"python-upgrade/{current}-to-3.13")
+    blog = folder / "microblog"
+    ignore = blog / "python-upgrade" / "Dockerfile.dockerignore"
+    ignore.write_text(ignore.read_text() + "instance/\n")
+    commit(blog, "2026-12-01", "our ignore")
+    tox = template / "template" / "{{ project_dir }}" / "tox-python-upgrade.ini.jinja"
+    tox.write_text(tox.read_text().replace("# v2: a new line", "# v3: another line"))
+    git(template, "commit", "-q", "-am", "v3")
+    git(template, "tag", "v3")
+    again = fleet("apply", "--jobs", "2", "--json", *(str(folder / name) for name in expected))
+    assert again.returncode == 0, again.stdout + again.stderr
+    for row in json.loads(again.stdout)["repos"]:
+        assert row["ok"] and row["action"] == "update" and row["template_version"] == "v3", row
+    for name in expected:
+        assert "# v3: another line" in (folder / name / "tox-python-upgrade.ini").read_text()
+    assert ignore.read_text().endswith("instance/\n")
+
+    report = fleet("status", "--json", "--template", str(template), str(folder))
+    assert report.returncode == 1  # two repositories are not rendered
+    seen = {Path(r["path"]).name: r for r in json.loads(report.stdout)["repos"]}
+    for name, current in expected.items():
+        row = seen[name]
+        assert (row["rendered"], row["phase"], row["current_python"], row["target_python"]) == (True, "dual", current,
+                                                                                                 "3.13"), row
+        assert (row["template_version"], row["behind"], row["retire_after_days"]) == ("v3", False, 14), row
+    assert not seen["attrs"]["rendered"] and not seen["litestar-fullstack"]["rendered"]
+    table = fleet("status", "--markdown", "--template", str(template), str(folder)).stdout
+    assert all(name in table for name in names) and "3.10 → 3.13" in table
