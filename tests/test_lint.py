@@ -99,6 +99,17 @@ def test_ruff_on_every_rendered_python_file_and_on_our_sources(projects):
     run_linter("ruff", "check", "--no-cache", "--exclude", "tests/golden", *map(str, sources))
 
 
+def test_shellcheck_on_the_template_shell_programs_as_sources():
+    """The shell programs the template ships are plain files (no Jinja): shellcheck reads them as they
+    are in this repository, before any render, at the strictest severity."""
+    require(shutil.which("shellcheck"), "shellcheck is not installed (pip install -e '.[test]')")
+    programs = [p for p in (ROOT / "template").rglob("*.sh") if p.is_file()]
+    assert programs, "no plain shell program in template/"
+    for program in programs:
+        result = subprocess.run(["shellcheck", "--severity=style", str(program)], capture_output=True, text=True)
+        assert result.returncode == 0, f"shellcheck {program.relative_to(ROOT)}:\n{result.stdout}"
+
+
 def test_template_file_names_are_portable():
     """Every template path can be checked out on Windows too (no `"` `<` `>` `|` `?` `*` or `:` in a
     name), and only files with something to render end in .jinja."""

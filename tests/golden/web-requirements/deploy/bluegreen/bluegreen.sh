@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Blue-green cutover for shop: blue = Python 3.12, green = Python 3.13.
-# Rendered by copier-python-upgrade. Settings: bluegreen.conf beside this file (or $BG_CONFIG);
-# every setting can be overridden by an environment variable of the same name.
+# Blue-green cutover of one web service on one host: nginx in front of two colors, blue = the current
+# Python, green = the target (BG_BLUE_PYTHON, BG_GREEN_PYTHON). From copier-python-upgrade; the
+# project's settings are in bluegreen.conf beside this file (or $BG_CONFIG), and every setting can be
+# overridden by an environment variable of the same name.
 set -euo pipefail
 
 readonly EXIT_USAGE=2 EXIT_LOCKED=3 EXIT_UNHEALTHY=4 EXIT_NGINX=5 EXIT_STATE=6 EXIT_INCONCLUSIVE=7 EXIT_ANALYSIS=8
@@ -40,7 +41,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=bluegreen.conf disable=SC1091
 . "${BG_CONFIG:-$here/bluegreen.conf}"
 
-readonly NAME_PREFIX="shop"
+readonly NAME_PREFIX=$BG_NAME_PREFIX
 state_file=$BG_STATE_DIR/state
 audit_log=$BG_STATE_DIR/audit.log
 nginx_conf=$BG_NGINX_PREFIX/conf/nginx.conf
@@ -632,4 +633,7 @@ main() {
     "cmd_$command" "$@"
 }
 
-main "$@"
+# Sourced (tests, or a person reading a function in a shell), it defines the functions and runs nothing.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    main "$@"
+fi
