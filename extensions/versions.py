@@ -14,6 +14,7 @@ import json
 import posixpath
 import re
 import shlex
+from dataclasses import dataclass, field
 
 from jinja2.ext import Extension
 
@@ -22,56 +23,40 @@ try:
 except ImportError:  # the unit tests import this module without copier
     UserMessageError = ValueError
 
-# minor -> (first release of 3.X.0, planned end of life). Source: devguide.python.org/versions and
-# the release PEPs (569, 596, 619, 664, 693, 719, 745, 790).
-RELEASES: dict[str, tuple[str, str]] = {
-    "3.8": ("2019-10-14", "2024-10-07"),
-    "3.9": ("2020-10-05", "2025-10-31"),
-    "3.10": ("2021-10-04", "2026-10-31"),
-    "3.11": ("2022-10-24", "2027-10-31"),
-    "3.12": ("2023-10-02", "2028-10-31"),
-    "3.13": ("2024-10-07", "2029-10-31"),
-    "3.14": ("2025-10-07", "2030-10-31"),
-    "3.15": ("2026-10-01", "2031-10-31"),
-    "3.16": ("2027-10-01", "2032-10-31"),
-}
+@dataclass(frozen=True)
+class Minor:
+    """What the template knows of one CPython minor version: the one place to add a new one."""
 
-# The range a migration may start from or go to (released versions). 3.16 is known for experimental
-# CI lanes only: it is not released yet.
-SUPPORTED = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+    released: str  # first release of 3.X.0
+    end_of_life: str  # planned end of life
+    supported: bool  # a migration may start from or go to it (released); else experimental CI lanes only
+    free_threaded: bool  # an official free-threaded (PEP 703) build exists
+    debian_suites: tuple[str, ...]  # suites of the official python:<v>-slim-<suite> images
+    removed: dict[str, str] = field(default_factory=dict)  # standard-library modules removed in it -> instead
 
-# Releases that ship an official free-threaded (PEP 703) build.
-FREE_THREADED = ("3.13", "3.14", "3.15", "3.16")
 
-# Debian suites of the official python:<v>-slim-<suite> images, per minor.
-DEBIAN_SUITES: dict[str, tuple[str, ...]] = {
-    "3.8": ("bullseye", "bookworm"),
-    **{v: ("bullseye", "bookworm", "trixie") for v in ("3.9", "3.10", "3.11", "3.12", "3.13")},
-    **{v: ("bookworm", "trixie") for v in ("3.14", "3.15", "3.16")},
-}
-
-# The C library of each Debian suite: the newest manylinux_2_N wheel tag its images can install.
-DEBIAN_GLIBC: dict[str, str] = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
-
-# Standard-library modules removed in each release, with what to use instead.
-REMOVED_MODULES: dict[str, dict[str, str]] = {
-    "3.8": {"macpath": "os.path"},
-    "3.9": {"_dummy_thread": "_thread", "dummy_threading": "threading"},
-    "3.10": {
+# Sources: devguide.python.org/versions, the release PEPs (569, 596, 619, 664, 693, 719, 745, 790),
+# "What's New" of each release, and Docker Hub's python tags.
+MINORS: dict[str, Minor] = {
+    "3.8": Minor("2019-10-14", "2024-10-07", True, False, ("bullseye", "bookworm"), {"macpath": "os.path"}),
+    "3.9": Minor("2020-10-05", "2025-10-31", True, False, ("bullseye", "bookworm", "trixie"),
+                 {"_dummy_thread": "_thread", "dummy_threading": "threading"}),
+    "3.10": Minor("2021-10-04", "2026-10-31", True, False, ("bullseye", "bookworm", "trixie"), {
         "formatter": "no replacement; format text yourself",
         "parser": "ast",
         "symbol": "ast / token",
-    },
-    "3.11": {"binhex": "base64 / binascii"},
-    "3.12": {
+    }),
+    "3.11": Minor("2022-10-24", "2027-10-31", True, False, ("bullseye", "bookworm", "trixie"),
+                  {"binhex": "base64 / binascii"}),
+    "3.12": Minor("2023-10-02", "2028-10-31", True, False, ("bullseye", "bookworm", "trixie"), {
         "distutils": "setuptools (setup), packaging.version (versions), sysconfig / shutil",
         "imp": "importlib",
         "asynchat": "asyncio",
         "asyncore": "asyncio",
         "smtpd": "aiosmtpd",
-    },
+    }),
     # PEP 594 ("dead batteries"), plus lib2to3 and tkinter.tix.
-    "3.13": {
+    "3.13": Minor("2024-10-07", "2029-10-31", True, True, ("bullseye", "bookworm", "trixie"), {
         "aifc": "no replacement in the stdlib (soundfile, pydub)",
         "audioop": "audioop-lts (PyPI)",
         "cgi": "email.message / urllib.parse (multipart on PyPI)",
@@ -93,11 +78,24 @@ REMOVED_MODULES: dict[str, dict[str, str]] = {
         "tkinter.tix": "tkinter.ttk",
         "uu": "base64",
         "xdrlib": "struct",
-    },
-    "3.14": {},
-    "3.15": {},
-    "3.16": {},
+    }),
+    "3.14": Minor("2025-10-07", "2030-10-31", True, True, ("bookworm", "trixie")),
+    "3.15": Minor("2026-10-01", "2031-10-31", True, True, ("bookworm", "trixie")),
+    # Not released: known for experimental CI lanes only.
+    "3.16": Minor("2027-10-01", "2032-10-31", False, True, ("bookworm", "trixie")),
 }
+
+# Views of MINORS, in release order, for the functions below and the templates.
+RELEASES: dict[str, tuple[str, str]] = {v: (m.released, m.end_of_life) for v, m in MINORS.items()}
+SUPPORTED = tuple(v for v, m in MINORS.items() if m.supported)
+FREE_THREADED = tuple(v for v, m in MINORS.items() if m.free_threaded)
+DEBIAN_SUITES: dict[str, tuple[str, ...]] = {v: m.debian_suites for v, m in MINORS.items()}
+REMOVED_MODULES: dict[str, dict[str, str]] = {v: dict(m.removed) for v, m in MINORS.items()}
+# Every pair a migration may take, one minor at a time (tests render and run these).
+PAIRS: tuple[tuple[str, str], ...] = tuple(zip(SUPPORTED, SUPPORTED[1:]))
+
+# The C library of each Debian suite: the newest manylinux_2_N wheel tag its images can install.
+DEBIAN_GLIBC: dict[str, str] = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
 
 # The variable each git-versioning build backend reads instead of asking git (a Docker build has no
 # .git): its documented override. hatch-vcs is setuptools-scm underneath.

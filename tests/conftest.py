@@ -25,7 +25,9 @@ SHARED = Path(os.environ.get("PYTHON_UPGRADE_SHARED") or ROOT.parent / "shared")
 _settings = Path(tempfile.mkdtemp(prefix="copier-settings-")) / "settings.yml"
 _settings.write_text("{}\n")
 os.environ["COPIER_SETTINGS_PATH"] = str(_settings)
-os.environ.setdefault("PYENV_VERSION", "3.12.1:3.11.7:3.13.0:3.10.13:3.9.18:3.8.18")
+# The interpreters pyenv gives this machine (and CI's), one file for .ci/run and the tests.
+PYENV_VERSION = (ROOT / "tests" / "engines" / "pyenv-version").read_text().strip()
+os.environ.setdefault("PYENV_VERSION", PYENV_VERSION)
 # Git identity for the repositories the tests create (commits need one; CI machines may have none).
 for key, value in {
     "GIT_AUTHOR_NAME": "python-upgrade tests",
@@ -39,6 +41,18 @@ for key, value in {
 collect_ignore = ["sample_app", "golden"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def load_extension(name: str):
+    """extensions/<name>.py, the module copier's Jinja calls, imported once for every test module."""
+    import sys  # noqa: PLC0415
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "extensions" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def load_program(name: str):

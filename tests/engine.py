@@ -16,14 +16,22 @@ from pathlib import Path
 
 from copier import run_copy
 
-from conftest import ROOT, require
+from conftest import PYENV_VERSION, ROOT, load_extension, require
 
 SAMPLE = ROOT / "tests" / "sample_app"
-# The pairs that go through tox on this machine's interpreters and through Docker.
-ENGINE_PAIRS = [("3.10", "3.11"), ("3.11", "3.12"), ("3.12", "3.13")]
-# The newest migrations, on Debian sid's real 3.14 and 3.15 (base images: tests/engines/base_images.sh;
+# The minors pyenv gives this machine (tests/engines/pyenv-version); newer ones come from Debian sid.
+PYENV_MINORS = {".".join(v.split(".")[:2]) for v in PYENV_VERSION.split(":")}
+_PAIRS = load_extension("versions").PAIRS
+# The three newest pairs that go through tox on this machine's interpreters, and through Docker.
+ENGINE_PAIRS = [pair for pair in _PAIRS if set(pair) <= PYENV_MINORS][-3:]
+# The newest migrations, on Debian sid's real interpreters (base images: tests/engines/base_images.sh;
 # tox: a sid container, see test_tox_engine.py).
-NEWEST_PAIRS = [("3.13", "3.14"), ("3.14", "3.15")]
+NEWEST_PAIRS = [pair for pair in _PAIRS if not set(pair) <= PYENV_MINORS]
+
+
+def image_versions() -> list[str]:
+    """The versions whose base images the engine tests build on (.ci/run makes them first)."""
+    return sorted({v for pair in ENGINE_PAIRS + NEWEST_PAIRS for v in pair}, key=lambda v: tuple(map(int, v.split("."))))
 
 
 def render_sample(dst: Path, **answers) -> Path:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_extension
 
-_spec = importlib.util.spec_from_file_location("detect", ROOT / "extensions" / "detect.py")
-detect = importlib.util.module_from_spec(_spec)
-sys.modules["detect"] = detect
-_spec.loader.exec_module(detect)
-
-SUPPORTED = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+detect = load_extension("detect")
+# What copier.yml passes to detect_python: every supported minor.
+SUPPORTED = load_extension("versions").SUPPORTED
 
 
 def repo(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -66,7 +61,7 @@ def test_versions_outside_the_range_are_shown_but_not_chosen(tmp_path):
     root = repo(tmp_path, {"Dockerfile": "FROM python:3.7-slim\n", ".python-version": "3.10\n"})
     found = detect.detect_python(root, SUPPORTED)
     assert found["version"] == "3.10"
-    assert "3.7 from Dockerfile (FROM python:3.7-slim) (outside 3.8-3.14, not used)" in found["found"]
+    assert f"3.7 from Dockerfile (FROM python:3.7-slim) (outside {SUPPORTED[0]}-{SUPPORTED[-1]}, not used)" in found["found"]
 
 
 def test_our_own_files_and_venvs_are_ignored(tmp_path):

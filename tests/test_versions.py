@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import load_extension
 
-_spec = importlib.util.spec_from_file_location("versions", ROOT / "extensions" / "versions.py")
-versions = importlib.util.module_from_spec(_spec)
-sys.modules["versions"] = versions
-_spec.loader.exec_module(versions)
+versions = load_extension("versions")
 
 
 def test_every_supported_minor_has_dates_suites_and_removals():
@@ -20,7 +14,12 @@ def test_every_supported_minor_has_dates_suites_and_removals():
         released, eol = versions.RELEASES[v]
         assert released < eol
         assert v in versions.REMOVED_MODULES and v in versions.DEBIAN_SUITES
-    assert versions.SUPPORTED == ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+        assert set(versions.DEBIAN_SUITES[v]) <= set(versions.DEBIAN_GLIBC), v
+    # One record per minor, in order, none skipped: supported ones first, then experimental ones.
+    minors = list(versions.MINORS)
+    assert all(versions.next_minor(a) == b for a, b in zip(minors, minors[1:])), minors
+    assert minors[:len(versions.SUPPORTED)] == list(versions.SUPPORTED)
+    assert versions.PAIRS == tuple(zip(versions.SUPPORTED, versions.SUPPORTED[1:]))
     # Release dates increase with the version (string order of ISO dates).
     dates = [versions.release_date(v) for v in versions.RELEASES]
     assert dates == sorted(dates)
