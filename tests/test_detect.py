@@ -312,9 +312,11 @@ def test_pdm_pipenv_and_groups_that_exist(tmp_path, files, layout, groups):
 
 
 def test_the_newest_tested_below_the_newest_supported(tmp_path):
-    root = repo(tmp_path, {"tox.ini": "[tox]\nenv_list = py3{10-14}-tests\n", "pyproject.toml": '[project]\nrequires-python = ">=3.10"\n'})
+    newest, below = SUPPORTED[-1], SUPPORTED[-2]
+    envs = f"py3{{10-{newest.split('.')[1]}}}-tests"
+    root = repo(tmp_path, {"tox.ini": f"[tox]\nenv_list = {envs}\n", "pyproject.toml": '[project]\nrequires-python = ">=3.10"\n'})
     found = detect.detect_python(root, SUPPORTED)
-    assert found["version"] == "3.13" and "3.14 too, the newest supported" in found["found"][0]
+    assert found["version"] == below and f"{newest} too, the newest supported" in found["found"][0]
 
 
 def test_ci_branches(tmp_path):

@@ -125,7 +125,8 @@ def check_project(project: Path, answers: dict) -> None:
     assert not dockerfile.startswith("# syntax=")
     # The installer: uv (a build-only tools stage; tox through tox-uv) or pip; uv never in production.
     layout = answers.get("dependency_layout", "requirements")
-    uv = layout == "uv" or (layout in ("requirements", "pyproject", "pdm", "pipenv") and answers.get("installer", "uv") == "uv")
+    derived = load_extension("context").derived(saved)  # the values every template reads (extensions/context.py)
+    uv = derived["uv"]
     assert ("tools" in st) is uv
     for name, stage in st.items():
         installs = [line for line in stage["lines"] if re.search(r"\b(pip|uv)\b.* (install|sync) ", line)]
@@ -133,7 +134,7 @@ def check_project(project: Path, answers: dict) -> None:
             assert all(("uv " in line) is uv for line in installs if "poetry" not in line), (name, installs)
         if name.startswith("production-"):
             assert not any("uv" in line.split() for line in stage["lines"]), name
-    tox_uv = uv and layout != "uv"
+    tox_uv = derived["tox_uv"]
     # `--target all` depends on both versions' final stages.
     final = "test" if kind == "library" else "production"
     assert st["all"]["from"] == "scratch"

@@ -1,0 +1,92 @@
+"""Values derived from the answers, computed once for every rendered file (a Copier context hook).
+
+The templates only test and print these; none of them computes its own copy. Add a derived value
+here (and to tests/test_context.py), not as a `{% set %}` at the top of a template.
+
+    cur, tgt          py tags of current_python and target_python ("py311")
+    live              the versions the rendered files still build and test: [[role, version], ...]
+    runs              the project runs as a service or worker (app_kind is not "library")
+    tox_uv            tox installs with uv (tox-uv): a requirements/pyproject/pdm/pipenv project and installer uv
+    uv                the image installs with uv: tox_uv, or a uv project
+    lock              the lock file exported to requirements for installs (pdm.lock, Pipfile.lock) or ""
+    dependency_files  the files that pin or declare the dependencies, relative to project_dir
+    pip_cache_files   the files that key CI's pip cache, relative to the repository root (none for uv projects)
+    here              project_dir as a prefix of repository paths ("" at the root, else "backend/")
+    ws                where Docker builds from (versions.workspace_paths): context, from_project, member
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+try:
+    from copier_template_extensions import ContextHook
+except ImportError:  # the unit tests import this module without the loader installed
+    ContextHook = object
+
+
+def _sibling(name: str):
+    """extensions/NAME.py, loaded by path (Copier loads this file by path, not as a package)."""
+    full = f"python_upgrade_{name}"
+    if full not in sys.modules:
+        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)
+    return sys.modules[full]
+
+
+versions = _sibling("versions")
+
+# The answers every derived value needs; while Copier is still asking (a question's default or help is
+# rendered before later answers exist), nothing is derived.
+NEEDS = ("current_python", "target_python", "phase", "app_kind", "dependency_layout", "project_dir")
+EXPORTED = ("requirements", "pyproject", "pdm", "pipenv")  # layouts installed from requirements-style files
+LOCKS = {"pdm": "pdm.lock", "pipenv": "Pipfile.lock"}
+VERSION = re.compile(r"^3\.\d{1,2}$")
+
+
+def derived(answers: dict) -> dict:
+    """Every derived value, from the answers (see the module's docstring); {} before they exist, or
+    while one is malformed (its question's validator says so in one line, not this hook)."""
+    if any(answers.get(key) is None for key in NEEDS):
+        return {}
+    if not all(VERSION.match(str(answers[key])) for key in ("current_python", "target_python")):
+        return {}
+    layout = answers["dependency_layout"]
+    current, target = str(answers["current_python"]), str(answers["target_python"])
+    project_dir = str(answers["project_dir"] or ".")
+    tox_uv = layout in EXPORTED and answers.get("installer", "uv") == "uv"
+    workspace_root = str(answers.get("workspace_root") or ".") if layout == "uv" else "."
+    if layout == "requirements":
+        files = [f for f in (answers.get("requirements_file"), answers.get("test_requirements_file")) if f]
+    elif layout == "pyproject":
+        files = ["pyproject.toml"]
+    elif layout == "uv":
+        files = ["uv.lock" if workspace_root == "." else f"{workspace_root}/uv.lock"]
+    else:
+        files = [LOCKS.get(layout, f"{layout}.lock")]
+    here = "" if project_dir == "." else f"{project_dir}/"
+    return {
+        "cur": versions.py_tag(current),
+        "tgt": versions.py_tag(target),
+        "live": [["target", target]] if answers["phase"] == "finished" else [["current", current], ["target", target]],
+        "runs": answers["app_kind"] != "library",
+        "tox_uv": tox_uv,
+        "uv": tox_uv or layout == "uv",
+        "lock": LOCKS.get(layout, ""),
+        "dependency_files": files,
+        "pip_cache_files": [] if layout == "uv" else [here + f for f in files],
+        "here": here,
+        "ws": versions.workspace_paths(project_dir, workspace_root),
+    }
+
+
+class DerivedContext(ContextHook):
+    """Adds derived(answers) to the context of every rendered file."""
+
+    def hook(self, context: dict) -> None:
+        context.update(derived(context))

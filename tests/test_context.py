@@ -1,0 +1,57 @@
+"""extensions/context.py: the values derived from the answers once, for every template."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import load_extension
+
+context = load_extension("context")
+
+BASE = {"current_python": "3.11", "target_python": "3.12", "phase": "dual", "app_kind": "web", "project_dir": ".",
+        "dependency_layout": "requirements", "installer": "uv", "requirements_file": "requirements.txt",
+        "test_requirements_file": "requirements-dev.txt", "workspace_root": "."}
+
+
+def test_nothing_is_derived_while_copier_is_still_asking():
+    assert context.derived({"current_python": "3.11"}) == {}
+    assert context.derived({**BASE, "phase": None}) == {}
+    # A malformed version is its validator's to report, in one line: the hook stays out of the way.
+    assert context.derived({**BASE, "current_python": "3.x"}) == {}
+    assert context.derived({**BASE, "target_python": "3.12.1.5"}) == {}
+
+
+def test_versions_and_what_runs():
+    values = context.derived(BASE)
+    assert (values["cur"], values["tgt"]) == ("py311", "py312")
+    assert values["live"] == [["current", "3.11"], ["target", "3.12"]]
+    assert context.derived({**BASE, "phase": "finished"})["live"] == [["target", "3.12"]]
+    assert values["runs"] and not context.derived({**BASE, "app_kind": "library"})["runs"]
+
+
+@pytest.mark.parametrize(("layout", "installer", "tox_uv", "uv", "lock", "files", "cache"), [
+    ("requirements", "uv", True, True, "", ["requirements.txt", "requirements-dev.txt"],
+     ["requirements.txt", "requirements-dev.txt"]),
+    ("requirements", "pip", False, False, "", ["requirements.txt", "requirements-dev.txt"],
+     ["requirements.txt", "requirements-dev.txt"]),
+    ("pyproject", "uv", True, True, "", ["pyproject.toml"], ["pyproject.toml"]),
+    ("pdm", "uv", True, True, "pdm.lock", ["pdm.lock"], ["pdm.lock"]),
+    ("pipenv", "pip", False, False, "Pipfile.lock", ["Pipfile.lock"], ["Pipfile.lock"]),
+    ("poetry", "uv", False, False, "", ["poetry.lock"], ["poetry.lock"]),
+    ("uv", "uv", False, True, "", ["uv.lock"], []),  # uv keeps its own cache: nothing keys pip's
+])
+def test_installers_and_dependency_files(layout, installer, tox_uv, uv, lock, files, cache):
+    values = context.derived({**BASE, "dependency_layout": layout, "installer": installer})
+    assert (values["tox_uv"], values["uv"], values["lock"]) == (tox_uv, uv, lock)
+    assert (values["dependency_files"], values["pip_cache_files"]) == (files, cache)
+
+
+def test_a_project_in_a_subdirectory_and_a_uv_workspace_member():
+    values = context.derived({**BASE, "project_dir": "backend", "test_requirements_file": ""})
+    assert values["here"] == "backend/" and values["pip_cache_files"] == ["backend/requirements.txt"]
+    assert values["ws"] == {"context": "backend", "from_project": ".", "member": ""}
+    member = context.derived({**BASE, "project_dir": "packages/api", "dependency_layout": "uv", "workspace_root": "../.."})
+    assert member["dependency_files"] == ["../../uv.lock"] and member["pip_cache_files"] == []
+    assert member["ws"] == {"context": ".", "from_project": "../..", "member": "packages/api"}
+    # workspace_root counts for uv projects only.
+    assert context.derived({**BASE, "workspace_root": ".."})["ws"]["context"] == "."
