@@ -508,13 +508,14 @@ def refuse(checks: list, given: object) -> str:
     stops the copy with one line naming the question, the value, where it came from and the -d
     that fixes it; nothing is written. `checks` holds [question, value, error, origin] rows, where
     origin says how a default was reached ("" for the template's plain default); `given` holds the
-    -d answers. Returns "" when every answer is valid."""
+    answers given with -d or --data-file (copier merges both into one mapping, so the message names
+    both). Returns "" when every answer is valid."""
     for question, value, error, origin in checks:
         if not error:
             continue
         if question in (given or {}):
             shown = value if isinstance(value, str) and "\n" not in value else repr(value)
-            source = f"-d {question}={shown}"
+            source = f"-d or --data-file: {question}={shown}"
         elif origin.startswith("detected"):
             source = origin
         else:

@@ -138,7 +138,8 @@ def apply_one(repo: Path, template: str | None, data_file: str | None, data: lis
         if pushed.returncode != 0:
             result["reason"] = f"committed on {final}, push failed: {last_line(pushed)}"
             return result
-    result.update(ok=True, reason=f"{result['action']}d on {final}" + (", pushed" if push else ""))
+    done = {"copy": "copied", "update": "updated"}[result["action"]]
+    result.update(ok=True, reason=f"{done} on {final}" + (", pushed" if push else ""))
     return result
 
 

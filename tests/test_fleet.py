@@ -205,6 +205,8 @@ def test_apply_copies_updates_and_leaves_a_dirty_repository_alone(tmp_path):
         answers = (repo / ".copier-answers.python-upgrade.yml").read_text()
         assert "_commit: v2" in answers and "installer: pip" in answers and "retire_after_days: 14" in answers
     assert ignore.read_text().endswith("secrets/\n")  # the project's edit survived the update
+    assert (rows["fresh"]["reason"], rows["rendered"]["reason"]) == ("copied on python-upgrade/3.11-to-3.12",
+                                                                  "updated on python-upgrade/3.11-to-3.12")
 
     # A new template release, rolled out again: the rendered repositories update and keep their edits.
     tox = template / "template" / "{{ project_dir }}" / "tox-python-upgrade.ini.jinja"

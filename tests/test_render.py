@@ -330,7 +330,7 @@ def test_bad_answers_are_refused_and_nothing_is_written(tmp_path, args, message)
     lines = [line for line in result.stderr.splitlines() if line.startswith(field + ":")]
     assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    assert "(value from -d " + question in lines[0] and f"give another with -d {question}=..." in lines[0]
+    assert "(value from -d or --data-file: " + question in lines[0] and f"give another with -d {question}=..." in lines[0]
     assert sorted(p.name for p in dst.iterdir()) == ["requirements.txt"]
     assert (dst / "requirements.txt").read_text() == "markupsafe==3.0.2\n"
 

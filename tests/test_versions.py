@@ -182,7 +182,7 @@ def test_refuse_names_the_origin_and_the_fix():
     assert "\n" not in message
     assert message.startswith("target_python: 3.16 is outside")
     assert "value from the template's default (the next minor)" in message and "-d target_python=..." in message
-    with pytest.raises(versions.UserMessageError, match="value from -d target_python=3.16"):
+    with pytest.raises(versions.UserMessageError, match="value from -d or --data-file: target_python=3.16"):
         versions.refuse(checks, {"target_python": "3.16"})
     assert versions.refuse(checks[:1], {}) == ""
 
