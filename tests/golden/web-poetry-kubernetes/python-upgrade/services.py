@@ -141,6 +141,8 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args(argv)
+    if not args.data.is_file():
+        parser.error(f"no {args.data}: run it from a project the template was rendered into, or give --data")
     project, services = load(args.data)
     docker = os.environ.get("DOCKER", "docker")
     if args.action == "list":

@@ -76,15 +76,19 @@ def docker_env(env, extra):
 
 
 def main(argv=None):
-    data = json.loads(DATA.read_text())
+    # Read as a source (outside a rendered project) there is no smoke.json: --help still answers.
+    data = json.loads(DATA.read_text()) if DATA.is_file() else None
+    facts = data or {}
     parser = argparse.ArgumentParser(description="start a production image and wait for its health path")
-    parser.add_argument("image", nargs="?", default=data["image"])
-    parser.add_argument("--path", default=data["health_path"])
-    parser.add_argument("--host", default=data["probe_host"], help="the Host header of the probes")
+    parser.add_argument("image", nargs="?", default=facts.get("image"))
+    parser.add_argument("--path", default=facts.get("health_path"))
+    parser.add_argument("--host", default=facts.get("probe_host"), help="the Host header of the probes")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--no-release", action="store_true", help="skip the release command")
     parser.add_argument("-e", "--env", action="append", default=[], help="NAME=VALUE for the container")
     args = parser.parse_args(argv)
+    if data is None:
+        parser.error(f"no {DATA}: run it from a project the template was rendered into")
     docker = os.environ.get("DOCKER", "docker")
     env = docker_env(data["env"], args.env)
 

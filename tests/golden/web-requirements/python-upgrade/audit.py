@@ -47,8 +47,16 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(HERE, "migration.json")) as _handle:
-    DATA = json.load(_handle)
+DATA_FILE = os.path.join(HERE, "migration.json")
+# The project's facts, rendered from the answers. Read as a source (outside a rendered project) there is
+# no such file: the module still imports, and main() says what is missing.
+MISSING = {"current": "", "target": "", "removed": {}, "glibc": "2.36", "dependency_layout": "", "dependency_files": [],
+           "test_extra": "", "compiler": False, "test_env": {}, "test_setup_command": "", "test_command": ""}
+if os.path.isfile(DATA_FILE):
+    with open(DATA_FILE) as _handle:
+        DATA = json.load(_handle)
+else:
+    DATA = MISSING
 CURRENT, TARGET = DATA["current"], DATA["target"]
 # module -> [release that removed it, what to use instead]
 REMOVED = DATA["removed"]
@@ -701,6 +709,8 @@ def main(argv=None):
                         help="auto: uv where it is here, else pip (default)")
     parser.add_argument("--refresh", action="store_true", help="ask the index again, not the hour-old cache")
     args = parser.parse_args(argv)
+    if DATA is MISSING:
+        parser.error(f"no {DATA_FILE}: run the audit from a project the template was rendered into")
     root = os.path.abspath(args.root)
     if not os.path.isdir(root):
         parser.error(f"{args.root} is not a directory")

@@ -22,8 +22,13 @@ import statistics
 import subprocess
 import sys
 
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "migration.json")) as _handle:
-    DATA = json.load(_handle)
+DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migration.json")
+# Read as a source (outside a rendered project) there is no such file: main() says so.
+if os.path.isfile(DATA_FILE):
+    with open(DATA_FILE) as _handle:
+        DATA = json.load(_handle)
+else:
+    DATA = {"current": "", "target": "", "test_command": ""}
 CURRENT, TARGET = DATA["current"], DATA["target"]
 ENVS = {version: "py" + version.replace(".", "") for version in (CURRENT, TARGET)}
 DEFAULT_COMMAND = DATA["test_command"]
@@ -87,6 +92,8 @@ def main(argv=None):
     parser.add_argument("--tox-work-dir", default=".tox", help="where tox keeps its environments")
     parser.add_argument("--out", default="python-upgrade/compare", help="directory for compare.md and compare.svg")
     args = parser.parse_args(argv)
+    if not CURRENT:
+        parser.error(f"no {DATA_FILE}: run the comparison from a project the template was rendered into")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     command = shlex.split(args.command)

@@ -487,14 +487,16 @@ def report(data, args, results, rows, failures, advice):
 
 
 def main(argv=None):
-    data = json.loads(DATA.read_text())
-    tags = {v: "py" + data[v].replace(".", "") for v in VERSIONS}
+    # Read as a source (outside a rendered project) there is no load.json: --help still answers.
+    data = json.loads(DATA.read_text()) if DATA.is_file() else None
+    facts = data or {"runtime": "docker", "images": {"current": None, "target": None}, "current": "", "target": ""}
+    tags = {v: "py" + facts[v].replace(".", "") for v in VERSIONS}
     parser = argparse.ArgumentParser(description="compare both production images under the same load")
-    parser.add_argument("--runtime", choices=("docker", "venv"), default=data["runtime"],
+    parser.add_argument("--runtime", choices=("docker", "venv"), default=facts["runtime"],
                         help="docker: the production images; venv: app_command from a virtualenv per version "
                              "(bluegreen_runtime, default %(default)s)")
-    parser.add_argument("--current", default=data["images"]["current"], help="image of the current version")
-    parser.add_argument("--target", default=data["images"]["target"], help="image of the target version")
+    parser.add_argument("--current", default=facts["images"]["current"], help="image of the current version")
+    parser.add_argument("--target", default=facts["images"]["target"], help="image of the target version")
     parser.add_argument("--build", action="store_true", help="build both images even when their tags exist")
     parser.add_argument("--current-venv", default=str(HERE.parent / ".tox" / tags["current"]),
                         help="venv runtime: the current version's virtualenv (default: tox's, `tox run -e "
@@ -512,6 +514,8 @@ def main(argv=None):
     parser.add_argument("--out", default=str(HERE / "load"))
     parser.add_argument("-e", "--env", action="append", default=[], help="NAME=VALUE for both versions")
     args = parser.parse_args(argv)
+    if data is None:
+        fail(f"no {DATA}: run it from a project the template was rendered into")
     if args.rounds < 1 or args.seconds < 1:
         fail("--rounds and --seconds must be at least 1")
     bad = next((pair for pair in args.env if "=" not in pair), None)

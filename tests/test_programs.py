@@ -1,0 +1,49 @@
+"""Every Python program the template ships is a plain file (no Jinja), imported here from template/ as a
+module: importing runs nothing and `main` exists. The ones people run by hand answer `--help` before
+any project data is read, and without their rendered data file they stop with one line that says so.
+Their behaviour has its own tests (test_load, test_services, test_audit, test_poetry_install, ...)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, load_program
+
+FOLDER = ROOT / "template" / "{{ project_dir }}" / "python-upgrade"
+# Each program's name from its conditional file name: "{% if phase == 'dual' %}audit.py{% endif %}" -> audit.
+PROGRAMS = sorted(re.search(r"(\w+)\.py", p.name).group(1) for p in FOLDER.iterdir() if ".py" in p.name)
+# Run by people (MIGRATION.md, tox), with their data file: (program, the file it reads).
+BY_HAND = {"audit": "migration.json", "compare": "migration.json", "load": "load.json", "smoke": "smoke.json",
+           "services": "services.json"}
+
+
+def test_every_program_is_found_and_none_is_a_template():
+    assert {"audit", "compare", "load", "smoke", "services", "poetry_install"} <= set(PROGRAMS)
+    assert not [path.name for path in FOLDER.iterdir() if ".py" in path.name and path.name.endswith(".jinja")]
+
+
+@pytest.mark.parametrize("name", [p for p in PROGRAMS if p != "locustfile"])
+def test_imports_without_running_anything(name, capsys):
+    module = load_program(name)
+    assert callable(module.main)
+    assert capsys.readouterr() == ("", "")
+
+
+def run(name: str, *args: str) -> subprocess.CompletedProcess:
+    source = next(FOLDER.glob(f"*{name}.py*"))
+    return subprocess.run([sys.executable, str(source), *args], capture_output=True, text=True, timeout=60, cwd=FOLDER)
+
+
+@pytest.mark.parametrize("name", sorted(BY_HAND))
+def test_help_answers_and_no_data_file_is_one_line(name):
+    helped = run(name, "--help")
+    assert helped.returncode == 0 and helped.stdout.startswith("usage:"), helped.stderr[-1000:]
+    assert not (FOLDER / BY_HAND[name]).exists()  # the source folder has no rendered data
+    refused = run(name, *(["list"] if name == "services" else []))
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr[-1000:]
+    lines = refused.stderr.strip().splitlines()
+    assert BY_HAND[name] in lines[-1], lines
