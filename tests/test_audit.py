@@ -174,14 +174,17 @@ def test_wheel_tags_as_the_images_install_them(tmp_path):
              ("numpy-1.26.1-cp312-cp312-manylinux_2_17_x86_64.whl", True, None, None),  # yanked
              ("numpy-2.0.0rc1-cp312-cp312-manylinux_2_17_x86_64.whl", False, None, None),
              ("numpy-1.25.2-cp311-cp311-manylinux_2_17_x86_64.whl", False, None, None)]
-    assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.12") == {"wheel": None, "first": "1.26.0", "error": None}
+    assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.12") == {"wheel": None, "first": "1.26.0", "error": None,
+                                                                     "sdist": False}
+    with_sdist = [*files, ("numpy-1.25.2.tar.gz", False, None, "https://example.invalid/numpy-1.25.2.tar.gz")]
+    assert audit_py.wheel_answer(with_sdist, "numpy", "1.25.2", "3.12")["sdist"] is True
     assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.11")["wheel"].startswith("numpy-1.25.2-cp311")
     # A wheel whose Requires-Python leaves the version out installs nowhere there (imagesize 2.0.0).
     imagesize = [("imagesize-2.0.0-py2.py3-none-any.whl", False, "<3.15,>=3.10", None),
                  ("imagesize-2.0.1-py3-none-any.whl", False, ">=3.10", None)]
     assert audit_py.wheel_answer(imagesize, "imagesize", "2.0.0", "3.14")["wheel"] == imagesize[0][0]
     assert audit_py.wheel_answer(imagesize, "imagesize", "2.0.0", "3.15") == {"wheel": None, "first": "2.0.1",
-                                                                            "error": None}
+                                                                            "error": None, "sdist": False}
     allowed = audit_py.python_allowed
     assert allowed(">=2.7,!=3.0.*,!=3.1.*", "3.12") and not allowed("!=3.12.*", "3.12")
     assert allowed("~=3.10", "3.13") and not allowed("~=3.10.0", "3.11") and allowed(None, "3.15")

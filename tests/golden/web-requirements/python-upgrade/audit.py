@@ -151,19 +151,74 @@ def load_toml(path):
         return tomllib.load(handle)
 
 
+def on_linux(markers):
+    """Whether a package installs on the images (Linux x86_64, CPython, either version) given the
+    environment markers of every place the lock requires it; None in the list means unconditionally.
+    A marker this interpreter cannot evaluate (no pip to read it, an extra) counts as true."""
+    if not markers or None in markers:
+        return True
+    try:
+        from pip._vendor.packaging.markers import InvalidMarker, Marker
+    except ImportError:  # no pip here: keep every pin rather than guess
+        return True
+    base = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64",
+            "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
+    for text in markers:
+        if "extra" in text:
+            return True
+        try:
+            marker = Marker(text)
+        except InvalidMarker:
+            return True
+        if any(marker.evaluate(dict(base, python_version=v, python_full_version=f"{v}.0")) for v in (CURRENT, TARGET)):
+            return True
+    return False
+
+
+def requirement_edge(entry):
+    """(name, {"marker": ...}) of one dependency a lock lists: a table (uv.lock) or a PEP 508 string
+    (pdm.lock: "pywin32>=300; sys_platform == 'win32'")."""
+    if isinstance(entry, dict):
+        return entry.get("name"), entry
+    requirement, _, marker = str(entry).partition(";")
+    name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return (name.group(1) if name else requirement.strip()), {"marker": marker.strip() or None}
+
+
 def lock_pins(root):
-    """[(name, version)] a lock file pins (uv.lock, poetry.lock, pdm.lock), the project itself left out."""
+    """[(name, version)] a lock file pins (uv.lock, poetry.lock, pdm.lock, Pipfile.lock) for the images:
+    the project itself left out, and packages that only other platforms install (pywin32 behind
+    `sys_platform == 'win32'`)."""
     path = os.path.join(root, DATA["dependency_files"][0])
     if path.endswith("Pipfile.lock"):
         with open(path) as handle:
             lock = json.load(handle)
         return sorted({(normalize(name), spec["version"].lstrip("=")) for section in ("default", "develop")
-                       for name, spec in lock.get(section, {}).items() if str(spec.get("version", "")).startswith("==")})
+                       for name, spec in lock.get(section, {}).items()
+                       if str(spec.get("version", "")).startswith("==") and on_linux([spec.get("markers")])})
+    packages = load_toml(path).get("package", [])
+    # The markers on every edge that requires a package (uv.lock: tables with `marker`; poetry.lock: a
+    # `markers` key in a dependency's table); pdm.lock puts one `marker` on the package itself.
+    edges = {}
+    for package in packages:
+        groups = [package.get("dependencies", [])]
+        groups += list(package.get("optional-dependencies", {}).values()) + list(package.get("dev-dependencies", {}).values())
+        for group in groups:
+            items = group.items() if isinstance(group, dict) else (requirement_edge(d) for d in group)
+            for name, spec in items:
+                # poetry.lock: "1.0", {version, markers}, or a list of those for several constraints.
+                for one in spec if isinstance(spec, list) else [spec]:
+                    marker = (one.get("marker") or one.get("markers")) if isinstance(one, dict) else None
+                    edges.setdefault(normalize(str(name)), []).append(marker)
     pins = set()
-    for package in load_toml(path).get("package", []):
+    for package in packages:
         source = package.get("source", {})
-        if "version" in package and not {"editable", "virtual", "directory"} & set(source):
-            pins.add((normalize(package["name"]), package["version"]))
+        if "version" not in package or {"editable", "virtual", "directory"} & set(source):
+            continue
+        name = normalize(package["name"])
+        markers = [package["marker"]] if package.get("marker") else edges.get(name)
+        if on_linux(markers):
+            pins.add((name, package["version"]))
     return sorted(pins)
 
 
@@ -402,7 +457,9 @@ def wheel_answer(files, name, version, python):
         return {"wheel": own, "first": None, "error": None}
     later = sorted((v for v in by_version if not is_prerelease(v) and version_key(v) > version_key(version)),
                    key=version_key)
-    return {"wheel": None, "first": later[0] if later else None, "error": None}
+    # Whether there is anything to compile: a binary-only package (psycopg-binary) has no sdist.
+    return {"wheel": None, "first": later[0] if later else None, "error": None,
+            "sdist": sdist_of(files, name, version) is not None}
 
 
 def name_pattern(name):
@@ -594,11 +651,15 @@ def verdict(current, target, pure):
         return False, "unknown: {}".format((target["error"] or current["error"])[0])
     if target["wheel"]:
         return False, "wheel"
+    first = target.get("first")
+    if target.get("sdist") is False:  # known: nothing to compile, whatever the compiler
+        move = f"move to {first}, the first version with one" if first else f"no version has a {TARGET} wheel yet"
+        return True, f"no {TARGET} wheel and no source distribution to compile (binary only): {move}"
     if current["wheel"]:
         if DATA["compiler"]:
             return False, "no wheel: compiles from source (build_packages has a compiler)"
         return True, (f"no wheel, while {CURRENT} has one: must compile, and build_packages has no compiler "
-                      "(add build-essential, or move to the first version with a wheel)")
+                      f"(add build-essential, or move to {first or 'the first version with a wheel'})")
     if pure:
         return False, "no wheel on either: builds a pure-Python wheel from the sdist, as today"
     if DATA["compiler"]:
