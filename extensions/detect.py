@@ -983,21 +983,171 @@ def _compose_health(service: dict) -> str:
     return test if isinstance(test, str) else ""
 
 
+_COMPOSE_DEFAULTS = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+_COMPOSE_OVERRIDES = ("compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
+                      "docker-compose.override.yml")
+_COMPOSE_UP = re.compile(r"^docker[ -]compose\b(?P<head>.*?)\s+up\b(?P<tail>.*)$")
+# `docker compose up` options that take a value (the rest are flags or --opt=value).
+_COMPOSE_UP_VALUES = {"--scale", "--timeout", "-t", "--wait-timeout", "--exit-code-from", "--pull", "--attach",
+                      "--no-attach"}
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    """KEY=value lines of a .env file (what compose reads for ${VAR} in the project directory)."""
+    values = {}
+    for line in _read(path).splitlines():
+        m = re.match(r"\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$", line)
+        if m and not line.lstrip().startswith("#"):
+            values[m.group(1)] = m.group(2).strip("'\"")
+    return values
+
+
+def _interpolate(value: object, env: dict[str, str]) -> str | None:
+    """Compose's ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error} and $VAR from env; None when a
+    variable has no value and no default (the service cannot be known from the repository)."""
+    text, missing = str(value), []
+
+    def one(m: re.Match) -> str:
+        name, op, default = m.group(1) or m.group(4), m.group(2) or "", m.group(3) or ""
+        if name in env and (env[name] or op not in (":-", ":?")):
+            return env[name]
+        if op in (":-", "-"):
+            return _interpolate(default, env) or ""
+        missing.append(name)
+        return ""
+
+    text = re.sub(r"\$\{([A-Za-z_]\w*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_]\w*)", one, text.replace("$$", "\0"))
+    return None if missing else text.replace("\0", "$")
+
+
+def _compose_files(directory: Path, files: list[str]) -> list[Path]:
+    """The files compose reads in `directory`: the -f ones, else the compose file and its override."""
+    if files:
+        return [directory / f for f in files]
+    base = [directory / f for f in _COMPOSE_DEFAULTS if (directory / f).is_file()][:1]
+    return base + [directory / f for f in _COMPOSE_OVERRIDES if (directory / f).is_file()][:1] if base else []
+
+
+def _compose_services(paths: list[Path]) -> dict[str, dict]:
+    """The services of these compose files, merged as compose merges them: environment and ports
+    added to, other keys replaced."""
+    merged: dict[str, dict] = {}
+    for path in paths:
+        try:
+            data = yaml.safe_load(_read(path)) or {}
+        except yaml.YAMLError:
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        for name, service in (services or {}).items() if isinstance(services, dict) else ():
+            if not isinstance(service, dict):
+                continue
+            into = merged.setdefault(str(name), {})
+            for key, value in service.items():
+                if key == "environment" and isinstance(value, (dict, list)):
+                    env = value if isinstance(value, dict) else dict(
+                        str(e).split("=", 1) if "=" in str(e) else (str(e), None) for e in value)
+                    into["environment"] = {**into.get("environment", {}), **env}
+                elif key == "ports" and isinstance(value, list):
+                    into["ports"] = [*into.get("ports", []), *value]
+                else:
+                    into[key] = value
+    return merged
+
+
+def _compose_up(line: str, directory: Path, repo: Path) -> tuple[dict[str, dict], str] | None:
+    """({name: spec}, where) of the services a `docker compose up [SERVICE...]` step starts: the named
+    ones (all those with a database, cache or broker image when none is named), with ${VAR} taken from
+    the project's .env; a service built from source, or whose image needs a variable nobody sets, is
+    left out."""
+    m = _COMPOSE_UP.match(line.strip())
+    if not m:
+        return None
+    head, tail = m.group("head").split(), m.group("tail").split()
+    files = [head[i + 1] for i, word in enumerate(head[:-1]) if word in ("-f", "--file")]
+    files += [word.split("=", 1)[1] for word in head if word.startswith("--file=")]
+    names, skip = [], False
+    for word in tail:
+        if skip or word in ("&&", ";", "|", "||"):
+            if word in ("&&", ";", "|", "||"):
+                break
+            skip = False
+            continue
+        if word.startswith("-"):
+            skip = word in _COMPOSE_UP_VALUES
+            continue
+        names.append(word)
+    paths = _compose_files(directory, files)
+    services = _compose_services(paths)
+    env = _dotenv(directory / ".env")
+    wanted = names or [n for n, svc in services.items() if _backing_kind(str(svc.get("image", "")))]
+    found = {}
+    for name in wanted:
+        service = services.get(name) or {}
+        image = _interpolate(service.get("image", ""), env) if "build" not in service else None
+        if not image:
+            continue
+        environment = {k: _interpolate(v, env) for k, v in (service.get("environment") or {}).items() if v is not None}
+        ports = [_interpolate(port, env) if isinstance(port, str) else port for port in service.get("ports", [])]
+        found[name] = _service(image, {k: v for k, v in environment.items() if v is not None},
+                               [p for p in ports if p], _compose_health(service))
+    read = " + ".join(str(path.relative_to(repo)) for path in paths)
+    return (found, f"`{line.strip()}` in the test job, from {read}") if found else None
+
+
+def _runs_tests(command: str, directory: Path, depth: int = 1) -> bool:
+    """Whether a CI line runs the tests: a test runner, tox or nox, or a shell script that does (one
+    script deep: `bash scripts/tests-start.sh` that calls `bash scripts/test.sh` running pytest)."""
+    if re.match(r"docker[ -]compose\b", command):
+        return False
+    if TEST_RUNNER.search(command) or re.search(r"(?:^|\s)(?:tox|nox)\b", command):
+        return True
+    script = re.search(r"(?:^|\s)(?:bash|sh|\.)?\s*(\.?/?[\w./-]+\.sh)\b", command)
+    if not script or depth < 0:
+        return False
+    text = _read(directory / script.group(1))
+    return any(_runs_tests(clean_command(line), directory, depth - 1) for line in text.splitlines()
+               if line.strip() and not line.lstrip().startswith("#"))
+
+
+def _job_steps(job: dict, repo: Path) -> list[tuple[str, Path]]:
+    """(run line, the directory it runs in) for each step of a job."""
+    default = ((job.get("defaults") or {}).get("run") or {}).get("working-directory") if isinstance(
+        job.get("defaults"), dict) else None
+    steps = []
+    for step in job.get("steps") or []:
+        if isinstance(step, dict) and isinstance(step.get("run"), str):
+            where = repo / str(step.get("working-directory") or default or ".")
+            for line in re.sub(r"\\[ \t]*\n", " ", step["run"]).splitlines():
+                if line.strip() and not line.strip().startswith("#"):
+                    steps.append((line.strip(), where))
+    return steps
+
+
 def detect_services(dst_path: object, project_dir: object = ".") -> dict:
     """{'value': {name: {image, env, port, health}}, 'why'}: the backing services the tests use: the
-    `services:` of the CI job that runs them, else the compose services whose image is a database,
-    cache or broker (postgres, mysql, redis, ...)."""
+    `services:` of the CI job that runs them, or the compose services that job starts (`docker compose
+    up -d db`), else the compose services whose image is a database, cache or broker (postgres, mysql,
+    redis, ...)."""
     repo, root = _root(dst_path, project_dir)
     if not repo.is_dir():
         return {"value": {}, "why": ""}
-    for line, _, where, job in _ci_steps(repo):
-        command = clean_command(line)
-        if (TEST_RUNNER.search(command) or re.search(r"(?:^|\s)(?:tox|nox)\b", command)) and not re.match(
-                r"docker[ -]compose\b", line):
-            # The job that runs the tests says what they need, nothing included.
-            services = _job_services(job)
-            return ({"value": services, "why": f"the services: of the test job in {where}"}
-                    if services else {"value": {}, "why": f"the test job in {where} has no services:"})
+    seen = set()
+    for _, _, where, job in _ci_steps(repo):
+        if id(job) in seen:
+            continue
+        seen.add(id(job))
+        steps = _job_steps(job, repo)
+        if not any(_runs_tests(clean_command(line), directory) for line, directory in steps):
+            continue
+        # The job that runs the tests says what they need, nothing included.
+        services = _job_services(job)
+        if services:
+            return {"value": services, "why": f"the services: of the test job in {where}"}
+        for line, directory in steps:
+            started = _compose_up(line, directory, repo)
+            if started:
+                return {"value": started[0], "why": f"{started[1]} in {where}"}
+        return {"value": {}, "why": f"the test job in {where} has no services:"}
     for path in _files(root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
                               "docker-compose.dev.yml", "compose.dev.yml", "docker-compose.override.yml"), depth=1):
         try:

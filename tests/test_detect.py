@@ -437,6 +437,67 @@ services:
     assert detect.detect_services(with_ci) == {"value": {}, "why": "the test job in .github/workflows/t.yml has no services:"}
 
 
+COMPOSE_UP_REPO = {
+    ".github/workflows/test-backend.yml": """
+jobs:
+  test-backend:
+    steps:
+      - run: docker compose down -v --remove-orphans
+      - run: docker compose up -d --wait db mailpit
+      - name: Run tests
+        run: uv run bash scripts/tests-start.sh "Coverage"
+        working-directory: backend
+""",
+    "compose.yml": """
+services:
+  db:
+    image: postgres:${POSTGRES_VERSION:-17}
+    healthcheck: {test: ["CMD-SHELL", "pg_isready -U postgres -d app"]}
+    environment:
+      - POSTGRES_PASSWORD=${POSTGRES_PASSWORD:?Variable not set}
+      - POSTGRES_DB=app
+      - PGDATA=/var/lib/postgresql/data/pgdata
+  backend: {build: ./backend}
+  cache: {image: "${REGISTRY}/redis:7"}
+""",
+    # Compose merges the override by default: the ports come from there.
+    "compose.override.yml": 'services:\n  db:\n    ports: ["5433:5432"]\n  mailpit:\n    image: axllent/mailpit\n    ports: ["1025:1025"]\n',
+    ".env": "# read by compose\nPOSTGRES_PASSWORD=changethis\n",
+    # The test step runs a script that runs another that runs pytest.
+    "backend/scripts/tests-start.sh": "#!/bin/sh\nset -e\npython app/pre_start.py\nbash scripts/test.sh \"$@\"\n",
+    "backend/scripts/test.sh": "#!/bin/sh\ncoverage run -m pytest tests/\n",
+    "backend/pyproject.toml": "[project]\nname = 'app'\n",
+}
+
+
+def test_services_the_test_job_starts_with_docker_compose(tmp_path):
+    root = repo(tmp_path / "a", COMPOSE_UP_REPO)
+    found = detect.detect_services(root, "backend")
+    assert found["value"] == {
+        "db": {"image": "postgres:17", "env": {"POSTGRES_PASSWORD": "changethis", "POSTGRES_DB": "app",
+                                               "PGDATA": "/var/lib/postgresql/data/pgdata"},
+               "port": 5433, "container_port": 5432, "health": "pg_isready -U postgres -d app"},
+        "mailpit": {"image": "axllent/mailpit", "port": 1025},
+    }
+    assert found["why"] == ("`docker compose up -d --wait db mailpit` in the test job, from compose.yml + "
+                            "compose.override.yml in .github/workflows/test-backend.yml")
+    # No service named: the database-like ones; an image that needs an unset variable is left out.
+    unnamed = repo(tmp_path / "b", COMPOSE_UP_REPO | {".github/workflows/test-backend.yml": COMPOSE_UP_REPO[
+        ".github/workflows/test-backend.yml"].replace("up -d --wait db mailpit", "-f compose.yml up -d")})
+    assert set(detect.detect_services(unnamed, "backend")["value"]) == {"db"}
+    # Without the .env value the password is unknown: the database stays, its env without it.
+    bare = repo(tmp_path / "c", {k: v for k, v in COMPOSE_UP_REPO.items() if k != ".env"})
+    assert "POSTGRES_PASSWORD" not in detect.detect_services(bare, "backend")["value"]["db"]["env"]
+
+
+def test_compose_interpolation():
+    env = {"A": "1", "EMPTY": ""}
+    assert detect._interpolate("x${A}y$A", env) == "x1y1"
+    assert detect._interpolate("${B:-dflt}", env) == "dflt" and detect._interpolate("${EMPTY:-d}", env) == "d"
+    assert detect._interpolate("${EMPTY-d}", env) == "" and detect._interpolate("$$HOME", env) == "$HOME"
+    assert detect._interpolate("${B:?set it}", env) is None and detect._interpolate("$B", env) is None
+
+
 @pytest.mark.parametrize(("hosts", "probe"), [
     ("['.railway.app', '127.0.0.1']", "127.0.0.1"),
     ("['*']", "localhost"),
