@@ -879,23 +879,37 @@ def _workflows(repo: Path) -> list[tuple[Path, dict]]:
     return found
 
 
+def _ci_jobs(repo: Path) -> list[tuple[str, dict, dict]]:
+    """(where, its workflow, the job) for every CI job, a workflow named for tests or CI first (others
+    may test something downstream), then in file order."""
+    jobs = []
+    for path, data in sorted(_workflows(repo), key=lambda w: not re.search(r"test|ci|check", w[0].name, re.I)):
+        for job in (data.get("jobs") or {}).values() if isinstance(data.get("jobs"), dict) else ():
+            if isinstance(job, dict):
+                jobs.append((str(path.relative_to(repo)), data, job))
+    return jobs
+
+
+def _run_steps(job: dict) -> list[dict]:
+    return [step for step in job.get("steps") or [] if isinstance(step, dict) and isinstance(step.get("run"), str)]
+
+
+def _run_lines(step: dict) -> list[str]:
+    """The command lines of a step's `run:`, continuation lines joined, blank and comment lines dropped."""
+    lines = (line.strip() for line in re.sub(r"\\[ \t]*\n", " ", step["run"]).splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 def _ci_steps(repo: Path) -> list[tuple[str, dict, str, dict]]:
     """(run line, env of its workflow, job and step, where, the job) for every CI step, in file order."""
     steps = []
-    # A workflow named for tests or CI first (others may test something downstream).
-    for path, data in sorted(_workflows(repo), key=lambda w: not re.search(r"test|ci|check", w[0].name, re.I)):
-        for job in (data.get("jobs") or {}).values() if isinstance(data.get("jobs"), dict) else ():
-            if not isinstance(job, dict):
-                continue
-            for step in job.get("steps") or []:
-                if isinstance(step, dict) and isinstance(step.get("run"), str):
-                    env = {}
-                    for scope in (data, job, step):
-                        if isinstance(scope.get("env"), dict):
-                            env |= scope["env"]
-                    for line in re.sub(r"\\[ \t]*\n", " ", step["run"]).splitlines():
-                        if line.strip() and not line.strip().startswith("#"):
-                            steps.append((line.strip(), env, str(path.relative_to(repo)), job))
+    for where, data, job in _ci_jobs(repo):
+        for step in _run_steps(job):
+            env = {}
+            for scope in (data, job, step):
+                if isinstance(scope.get("env"), dict):
+                    env |= scope["env"]
+            steps += [(line, env, where, job) for line in _run_lines(step)]
     return steps
 
 
@@ -1113,14 +1127,8 @@ def _job_steps(job: dict, repo: Path) -> list[tuple[str, Path]]:
     """(run line, the directory it runs in) for each step of a job."""
     default = ((job.get("defaults") or {}).get("run") or {}).get("working-directory") if isinstance(
         job.get("defaults"), dict) else None
-    steps = []
-    for step in job.get("steps") or []:
-        if isinstance(step, dict) and isinstance(step.get("run"), str):
-            where = repo / str(step.get("working-directory") or default or ".")
-            for line in re.sub(r"\\[ \t]*\n", " ", step["run"]).splitlines():
-                if line.strip() and not line.strip().startswith("#"):
-                    steps.append((line.strip(), where))
-    return steps
+    return [(line, repo / str(step.get("working-directory") or default or "."))
+            for step in _run_steps(job) for line in _run_lines(step)]
 
 
 def detect_services(dst_path: object, project_dir: object = ".") -> dict:
@@ -1131,11 +1139,7 @@ def detect_services(dst_path: object, project_dir: object = ".") -> dict:
     repo, root = _root(dst_path, project_dir)
     if not repo.is_dir():
         return {"value": {}, "why": ""}
-    seen = set()
-    for _, _, where, job in _ci_steps(repo):
-        if id(job) in seen:
-            continue
-        seen.add(id(job))
+    for where, _, job in _ci_jobs(repo):
         steps = _job_steps(job, repo)
         if not any(_runs_tests(clean_command(line), directory) for line, directory in steps):
             continue
@@ -1150,15 +1154,10 @@ def detect_services(dst_path: object, project_dir: object = ".") -> dict:
         return {"value": {}, "why": f"the test job in {where} has no services:"}
     for path in _files(root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
                               "docker-compose.dev.yml", "compose.dev.yml", "docker-compose.override.yml"), depth=1):
-        try:
-            data = yaml.safe_load(_read(path)) or {}
-        except yaml.YAMLError:
-            continue
-        services = data.get("services") if isinstance(data, dict) else None
-        found = {str(name): _service(service["image"], service.get("environment"), service.get("ports"),
-                                     _compose_health(service))
-                 for name, service in (services or {}).items() if isinstance(services, dict)
-                 if isinstance(service, dict) and isinstance(service.get("image"), str)
+        found = {name: _service(service["image"], service.get("environment"), service.get("ports"),
+                                _compose_health(service))
+                 for name, service in _compose_services([path]).items()
+                 if isinstance(service.get("image"), str)
                  and "build" not in service and _backing_kind(service["image"])
                  and "${" not in service["image"]}
         if found:
