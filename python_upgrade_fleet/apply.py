@@ -14,13 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from python_upgrade_fleet.status import ANSWERS, repositories
+from python_upgrade_fleet.status import ANSWERS, git, repositories
 
 DEFAULT_BRANCH = "python-upgrade/{current}-to-{target}"
-
-
-def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
