@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from copier import run_copy
 
 from conftest import ROOT, require
+from render import load_yaml
 from test_render import PAIRS, PATHS
 
 
@@ -99,17 +101,6 @@ def test_ruff_on_every_rendered_python_file_and_on_our_sources(projects):
     run_linter("ruff", "check", "--no-cache", "--exclude", "tests/golden", *map(str, sources))
 
 
-def test_shellcheck_on_the_template_shell_programs_as_sources():
-    """The shell programs the template ships are plain files (no Jinja): shellcheck reads them as they
-    are in this repository, before any render, at the strictest severity."""
-    require(shutil.which("shellcheck"), "shellcheck is not installed (pip install -e '.[test]')")
-    programs = [p for p in (ROOT / "template").rglob("*.sh") if p.is_file()]
-    assert programs, "no plain shell program in template/"
-    for program in programs:
-        result = subprocess.run(["shellcheck", "--severity=style", str(program)], capture_output=True, text=True)
-        assert result.returncode == 0, f"shellcheck {program.relative_to(ROOT)}:\n{result.stdout}"
-
-
 def test_template_file_names_are_portable():
     """Every template path can be checked out on Windows too (no `"` `<` `>` `|` `?` `*` or `:` in a
     name), and only files with something to render end in .jinja."""
@@ -118,3 +109,98 @@ def test_template_file_names_are_portable():
         assert not set('"<>|?*:') & set(str(rel)), rel
         if path.is_file() and path.suffix == ".jinja":
             assert "{{" in path.read_text() or "{%" in path.read_text(), f"{rel}: nothing to render, drop .jinja"
+
+
+# ------------------------------------------------------------------------- pipes under pipefail
+# A reader that stops before its input ends (grep -q, grep -m, head, sed ...q, awk ... exit) at the end
+# of a pipe: the writer may still be writing, gets SIGPIPE, and under `set -o pipefail` the whole pipe
+# fails at random (tests/engines/base_images.sh took a version pyenv has for one it lacks that way).
+_EARLY_READER = re.compile(
+    r"""^(?:!\s*)?(?:
+        head\b
+      | grep\s+(?:-\S*\s+)*?(?:-[A-Za-z]*[qm][A-Za-z0-9]*|--quiet|--silent|--max-count)\b
+      | sed\s+.*(?:\bq\b|;q\b|\dq\b)
+      | awk\s+.*\bexit\b
+    )""", re.X)
+
+
+def early_exiting_readers(text: str) -> list[str]:
+    """`line: command` of every pipe in a shell text whose last reader may stop reading early."""
+    lines, start, current = [], 0, ""
+    for number, line in enumerate(text.splitlines(), 1):  # continuation lines joined, numbered by the first
+        start, current = (start or number), current + line
+        if line.endswith("\\"):
+            current = current[:-1] + " "
+            continue
+        lines.append((start, current))
+        start, current = 0, ""
+    found = []
+    for number, line in lines:
+        code = line.strip()
+        if not code or code.startswith("#"):
+            continue
+        # Where the pipes are, with quoted strings blanked out (a `|` inside them is no pipe); each reader
+        # is then read as written.
+        bare = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", lambda m: "_" * len(m.group(0)), code)
+        pipes = [m.start() for m in re.finditer(r"(?<![|>])\|(?![|&])", bare)]
+        for start, end in zip(pipes, [*pipes[1:], len(code)]):
+            if _EARLY_READER.match(code[start + 1:end].strip()):
+                found.append(f"{number}: {code}")
+                break
+    return found
+
+
+def test_the_pipe_check_finds_early_readers_and_nothing_else():
+    assert early_exiting_readers('pyenv versions --bare | grep -qE "^3\\.12"\n')
+    assert early_exiting_readers("docker ps | head -n 1\n")
+    assert early_exiting_readers("a | sed -n '1p;q'\n")
+    assert early_exiting_readers("cmd \\\n  | grep -m1 x\n")
+    assert not early_exiting_readers('grep -q x <<<"$versions"\n')
+    assert not early_exiting_readers("a || grep -q x file\n")
+    assert not early_exiting_readers("echo 'a | head' | grep -c x\n")
+    assert not early_exiting_readers("# pyenv versions | grep -q x\n")
+
+
+def own_shell_scripts() -> list[Path]:
+    """Every shell script this repository runs or ships, as tracked by git (the golden copies aside)."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.split("\0")
+    scripts = []
+    for name in listed:
+        path = ROOT / name
+        if name.startswith("tests/golden/") or not path.is_file():
+            continue
+        first = path.read_text(errors="replace").split("\n", 1)[0]
+        if path.suffix == ".sh" or (first.startswith("#!") and first.rstrip().endswith(("sh", "bash"))):
+            scripts.append(path)
+    return scripts
+
+
+def test_own_shell_scripts_pass_shellcheck_and_have_no_early_reader_in_a_pipe():
+    """.ci/run, the test engines' scripts and the shell programs the template ships: shellcheck at the
+    strictest severity, and no pipe that can fail at random under pipefail."""
+    require(shutil.which("shellcheck"), "shellcheck is not installed (pip install -e '.[test]')")
+    scripts = own_shell_scripts()
+    names = {str(p.relative_to(ROOT)) for p in scripts}
+    assert {".ci/run", "tests/engines/base_images.sh", "tests/engines/renovate.sh"} <= names, names
+    assert any(name.endswith("bluegreen/bluegreen.sh") for name in names), names
+    for script in scripts:
+        result = subprocess.run(["shellcheck", "--severity=style", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, f"shellcheck {script.relative_to(ROOT)}:\n{result.stdout}"
+        assert early_exiting_readers(script.read_text()) == [], script.relative_to(ROOT)
+
+
+def test_rendered_shell_has_no_early_reader_in_a_pipe(projects):
+    """The same pipe check on every rendered shell script and every `run:` block of the workflow."""
+    checked = 0
+    for project in projects:
+        for script in shell_scripts(project):
+            assert early_exiting_readers(script.read_text()) == [], script
+            checked += 1
+        workflow = load_yaml(project / ".github" / "workflows" / "python-upgrade.yml")
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                if "run" in step:
+                    assert early_exiting_readers(str(step["run"])) == [], (project.name, step["run"])
+                    checked += 1
+    assert checked > len(projects)

@@ -56,7 +56,7 @@ full_standin() {
     cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM python:$minor-slim-$suite
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
-    $(echo $BUILDPACK_DEPS) >/dev/null && rm -rf /var/lib/apt/lists/*
+    ${BUILDPACK_DEPS//$'\n'/ } >/dev/null && rm -rf /var/lib/apt/lists/*
 LABEL python-upgrade.standin-recipe="$recipe"
 DOCKERFILE
     "$docker" build -q --network host -t "$tag" "$ctx" >/dev/null
@@ -272,8 +272,11 @@ DOCKERFILE
     exit 0
 fi
 
+# Read once, whole: `pyenv versions | grep -q` under pipefail fails at random (grep exits at its first
+# match, pyenv is still writing and dies of SIGPIPE), and a version pyenv has was looked up in sid.
+pyenv_versions=$(pyenv versions --bare 2>/dev/null || true)
 for minor in "$@"; do
-    if pyenv versions --bare 2>/dev/null | grep -qE "^${minor//./\\.}\.[0-9]+$"; then
+    if grep -qE "^${minor//./\\.}\.[0-9]+$" <<<"$pyenv_versions"; then
         provide "python:${minor}-slim-${suite}" standin "$minor"
     else
         provide "python:${minor}-slim-${suite}" sid_standin "$minor"

@@ -17,7 +17,7 @@ dir=${PYTHON_UPGRADE_RENOVATE:-${XDG_CACHE_HOME:-$HOME/.cache}/python-upgrade/re
 
 log() { printf '[renovate] %s\n' "$*" >&2; }
 
-if [ -x "$dir/bin/renovate" ] && "$dir/bin/node" --version 2>/dev/null | grep -qx "v$node_version"; then
+if [ -x "$dir/bin/renovate" ] && [ "$("$dir/bin/node" --version 2>/dev/null || true)" = "v$node_version" ]; then
     log "Renovate $renovate_version, Node $node_version present in $dir"
     echo "$dir"
     exit 0
