@@ -28,7 +28,9 @@ from python_upgrade_fleet.status import status
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python-upgrade-fleet", description=__doc__.splitlines()[0])
+    # The whole docstring: the usage of both verbs and their exit codes, as written.
+    parser = argparse.ArgumentParser(prog="python-upgrade-fleet", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", required=True)
     show = verbs.add_parser("status", help="where each repository stands")
     formats = show.add_mutually_exclusive_group()
