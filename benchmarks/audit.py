@@ -1,6 +1,12 @@
 """Audit benchmark: the wheel check through uv against pip, side by side in one run.
 
     python benchmarks/audit.py [--only NAME ...] [--out docs/benchmarks-audit.md]
+    python benchmarks/audit.py --direct microblog [--runs 3]
+
+--direct: the audit run as a user runs it outside tox (`python3.X python-upgrade/audit.py`, no uv on
+PATH nor beside that interpreter, so it fetches the pinned uv) against the tox path (`tox -e audit`,
+which installs uv into its env), both from empty caches (pip's, uv's, the audit's, a new .tox), tests
+left out; the section between the `direct` markers of the output file is replaced.
 
 Cases: a fixture of 59 pinned packages (a Flask/Celery/Postgres service, 3.11 -> 3.12) and every
 real project in ../shared/real-repos, copied into as tests/test_real_repos.py does (--defaults plus the
@@ -20,6 +26,8 @@ import argparse
 import datetime
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -73,12 +81,70 @@ def verdicts(report: dict | None) -> tuple[frozenset, int]:
     return frozenset(row["name"] for row in rows if row["blocker"]), len(rows)
 
 
+def direct_against_tox(work: Path, name: str, runs: int) -> list[str]:
+    """Wall seconds of the audit run directly without uv and through tox, from empty caches, median of
+    `runs` each, as Markdown lines."""
+    project = real(work, name)
+    data = json.loads((project / "python-upgrade" / "migration.json").read_text())
+    python = shutil.which(f"python{data['current']}")
+    assert python and subprocess.run([python, "-c", "import uv"], capture_output=True).returncode, \
+        f"python{data['current']} must be here, without the uv package"
+    plain_path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "uv").exists())
+    seconds: dict[str, list[float]] = {"direct": [], "tox": []}
+    for i in range(runs):
+        for how in ("direct", "tox"):
+            caches = work / f"caches-{how}-{i}"
+            env = os.environ | {"PIP_CACHE_DIR": str(caches / "pip"), "UV_CACHE_DIR": str(caches / "uv"),
+                                "PYTHON_UPGRADE_CACHE": str(caches / "audit")}
+            if how == "direct":
+                command = [python, "python-upgrade/audit.py", "--no-tests", "--json"]
+                env["PATH"] = plain_path
+            else:
+                shutil.rmtree(project / ".tox", ignore_errors=True)
+                command = [sys.executable, "-m", "tox", "-c", "tox-python-upgrade.ini", "run", "-e", "audit", "--",
+                           "--no-tests", "--json"]
+            began = time.perf_counter()
+            result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+            seconds[how].append(time.perf_counter() - began)
+            assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]
+            if how == "direct":
+                assert re.search(r"fetched uv \S+ from", result.stderr), result.stderr[-2000:]
+            print(f"{name} {how} run {i + 1}: {seconds[how][-1]:.1f} s", flush=True)
+    direct, tox = statistics.median(seconds["direct"]), statistics.median(seconds["tox"])
+    return [f"## Run directly, without uv ({datetime.date.today().isoformat()})", "",
+            f"`python benchmarks/audit.py --direct {name} --runs {runs}`: {name} ({data['current']} → "
+            f"{data['target']}), `--no-tests`, each run from empty pip, uv and audit caches (and a new `.tox`), "
+            f"the median of {runs}. Directly: `python{data['current']} python-upgrade/audit.py` with no uv on PATH "
+            "or beside that interpreter, so the audit fetches the pinned uv wheel from the index first. Through "
+            "tox: `tox -c tox-python-upgrade.ini run -e audit`, whose env installs uv (and the requirements).", "",
+            "| path | runs (s) | median (s) |", "|---|---|---|",
+            f"| directly, uv fetched | {', '.join(f'{s:.1f}' for s in seconds['direct'])} | {direct:.1f} |",
+            f"| tox | {', '.join(f'{s:.1f}' for s in seconds['tox'])} | {tox:.1f} |", "",
+            f"Directly / tox: {direct / tox:.2f} (goal: at most 1.5).", ""]
+
+
+def replace_section(path: Path, marker: str, lines: list[str]) -> None:
+    """The lines between `<!-- marker -->` and `<!-- /marker -->` of the file, replaced (appended the first time)."""
+    text = path.read_text() if path.exists() else ""
+    block = f"<!-- {marker} -->\n" + "\n".join(lines) + f"\n<!-- /{marker} -->\n"
+    pattern = re.compile(rf"<!-- {marker} -->\n.*?<!-- /{marker} -->\n", re.S)
+    path.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="case names (service-59 and the real projects)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-audit.md"))
     parser.add_argument("--runs", type=int, default=3, help="uv runs per temperature (median)")
+    parser.add_argument("--direct", metavar="NAME", help="a real project: the audit run directly without uv, "
+                                                         "against tox")
     args = parser.parse_args()
+    if args.direct:
+        with tempfile.TemporaryDirectory(prefix="audit-direct-") as tmp:
+            lines = direct_against_tox(Path(tmp), args.direct, args.runs)
+        print("\n".join(lines))
+        replace_section(Path(args.out), "direct", lines)
+        return 0
     names = ["service-59", *TABLE]
     if args.only:
         names = [n for n in names if n in args.only]

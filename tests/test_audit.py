@@ -17,7 +17,7 @@ import pytest
 from copier import run_copy
 
 from conftest import ROOT
-from engine import render_sample, require_interpreters, tox, tox_results
+from engine import render_sample, require_interpreters, tool_version, tox, tox_results
 
 LEGACY = '''\
 import os
@@ -254,3 +254,29 @@ def test_a_pipfile_lock_is_audited_as_locked(tmp_path):
     assert {row["name"]: row["blocker"] for row in report["wheels"]} == {"markupsafe": False, "numpy": True,
                                                                          "pytest": False}
     assert result.returncode == 1
+
+
+@pytest.mark.network
+def test_the_audit_run_directly_fetches_the_pinned_uv_once(tmp_path):
+    """Run as a user runs it outside tox, on a plain interpreter with no uv on PATH or beside it: the
+    pinned uv comes from the index into the cache (said in one line on stderr, never in --json), the
+    fast path answers, and the next run takes it from the cache without a word."""
+    project = render_sample(tmp_path / "direct", current_python="3.11", target_python="3.12")
+    (project / "requirements.txt").write_text("markupsafe==3.0.2\nrequests>=2\n")
+    require_interpreters("3.11")
+    python = shutil.which("python3.11")
+    assert subprocess.run([python, "-c", "import uv"], capture_output=True).returncode != 0
+    env = {"PYTHON_UPGRADE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/local/bin:/usr/bin:/bin",
+           "PYENV_VERSION": os.environ["PYENV_VERSION"]}
+    result = audit(project, "--json", "--no-tests", python=python, env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["resolver"] == "uv" and {"markupsafe", "requests", "urllib3"} <= {r["name"] for r in report["wheels"]}
+    version = tool_version("uv")
+    fetched = [line for line in result.stderr.splitlines() if "fetched uv" in line]
+    assert fetched == [f"audit: no uv on PATH: fetched uv {version} from https://pypi.org/simple into "
+                       f"{tmp_path / 'cache' / f'uv-{version}' / 'uv'} (kept for the next runs)"], result.stderr
+    assert "audit: packages looked up on the index:" in result.stderr
+    again = audit(project, "--json", "--no-tests", python=python, env=env)
+    assert again.returncode == 0 and "fetched uv" not in again.stderr
+    assert json.loads(again.stdout)["wheels"] == report["wheels"]

