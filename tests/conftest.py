@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -43,16 +44,9 @@ collect_ignore = ["sample_app", "golden"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def load_extension(name: str):
-    """extensions/<name>.py, the module copier's Jinja calls, imported once for every test module."""
-    import sys  # noqa: PLC0415
-
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "extensions" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+# The template's logic (extensions/python_upgrade/), imported as the package it is: `from python_upgrade
+# import versions`. Copier loads the same package through extensions/jinja.py.
+sys.path.insert(0, str(ROOT / "extensions"))
 
 
 def load_program(name: str):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -16,12 +15,13 @@ from pathlib import Path
 
 from copier import run_copy
 
-from conftest import PYENV_VERSION, ROOT, load_extension, require
+from conftest import PYENV_VERSION, ROOT, require
+from python_upgrade import pins, versions
 
 SAMPLE = ROOT / "tests" / "sample_app"
 # The minors pyenv gives this machine (tests/engines/pyenv-version); newer ones come from Debian sid.
 PYENV_MINORS = {".".join(v.split(".")[:2]) for v in PYENV_VERSION.split(":")}
-_PAIRS = load_extension("versions").PAIRS
+_PAIRS = versions.PAIRS
 # The three newest pairs that go through tox on this machine's interpreters, and through Docker.
 ENGINE_PAIRS = [pair for pair in _PAIRS if set(pair) <= PYENV_MINORS][-3:]
 # The newest migrations, on Debian sid's real interpreters (base images: tests/engines/base_images.sh;
@@ -58,10 +58,8 @@ def tox(project: Path, *envs: str, posargs: tuple[str, ...] = (), timeout: int =
 
 
 def tool_version(tool: str = "tox") -> str:
-    """The version of a tool the rendered files pin (extensions/versions.py: TOOLS)."""
-    found = re.search(rf'"{tool}": "([^"]+)"', (ROOT / "extensions" / "versions.py").read_text())
-    assert found, f"TOOLS in extensions/versions.py names no {tool} version"
-    return found.group(1)
+    """The version of a tool the rendered files pin (extensions/python_upgrade/pins.py: TOOLS)."""
+    return pins.TOOLS[tool]
 
 
 def tox_in_sid(project: Path, *envs: str, versions: tuple[str, ...], timeout: int = 1500) -> subprocess.CompletedProcess:

@@ -1,12 +1,11 @@
-"""extensions/context.py: the values derived from the answers once, for every template."""
+"""python_upgrade/context.py: the values derived from the answers once, for every template."""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import load_extension
+from python_upgrade import context
 
-context = load_extension("context")
 
 BASE = {"current_python": "3.11", "target_python": "3.12", "phase": "dual", "app_kind": "web", "project_dir": ".",
         "dependency_layout": "requirements", "installer": "uv", "requirements_file": "requirements.txt",

@@ -1,4 +1,5 @@
-"""Unit tests of extensions/detect.py on small repositories written by the tests."""
+"""Unit tests of detection (extensions/python_upgrade/detect/) on small repositories written by the
+tests: detect(repo, project_dir) answers each question with a Finding (value, where it came from)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,38 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, load_extension
+from conftest import ROOT
+from python_upgrade import checks
+from python_upgrade.detect import RULES, detect, image, layout, order, services, shell
+from python_upgrade.detect.files import is_new
+from python_upgrade.versions import SUPPORTED
 
-detect = load_extension("detect")
-# What copier.yml passes to detect_python: every supported minor.
-SUPPORTED = load_extension("versions").SUPPORTED
+
+def finding_of(root: Path, question: str, project_dir: str = ".", empty: object = None) -> dict:
+    """{'value', 'why'} of one question ({empty, ""} where nothing was found)."""
+    finding = detect(root, project_dir).get(question)
+    return {"value": finding.value if finding else empty, "why": finding.why if finding else ""}
+
+
+def detect_python(root: Path, project_dir: str = ".") -> dict:
+    """current_python's finding: the version chosen, why, and every source found."""
+    finding = detect(root, project_dir).get("current_python")
+    if finding is None:
+        return {"version": "", "why": "", "found": []}
+    return {"version": finding.value, "why": finding.why if finding.value else "", "found": list(finding.notes)}
+
+
+def detect_layout(root: Path, project_dir: str = ".") -> dict:
+    result = detect(root, project_dir)
+    names = {"layout": "dependency_layout", "requirements": "requirements_file",
+             "test_requirements": "test_requirements_file", "test_extra": "test_extra"}
+    return {key: result[question].value if question in result else "" for key, question in names.items()}
+
+
+def detect_app(root: Path, project_dir: str = ".") -> dict:
+    """{'value': {question: value}, 'why': {question: where}} of every question detected."""
+    result = detect(root, project_dir)
+    return {"value": {q: f.value for q, f in result.items()}, "why": {q: f.why for q, f in result.items()}}
 
 
 def repo(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -29,7 +57,7 @@ def test_production_sources_beat_support_ranges(tmp_path):
         "tox.ini": "[tox]\nenv_list = py38, py39, py310, py311, py312\n",
         ".github/workflows/ci.yml": "jobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.8', '3.12']\n",
     })
-    found = detect.detect_python(root, SUPPORTED)
+    found = detect_python(root)
     # The final FROM python: line is what production runs.
     assert found["version"] == "3.11"
     assert found["why"].startswith("3.11 from Dockerfile")
@@ -52,14 +80,14 @@ def test_production_sources_beat_support_ranges(tmp_path):
     ],
 )
 def test_each_source(tmp_path, files, version, source):
-    found = detect.detect_python(repo(tmp_path, files), SUPPORTED)
+    found = detect_python(repo(tmp_path, files))
     assert found["version"] == version
     assert source in found["why"]
 
 
 def test_versions_outside_the_range_are_shown_but_not_chosen(tmp_path):
     root = repo(tmp_path, {"Dockerfile": "FROM python:3.7-slim\n", ".python-version": "3.10\n"})
-    found = detect.detect_python(root, SUPPORTED)
+    found = detect_python(root)
     assert found["version"] == "3.10"
     assert f"3.7 from Dockerfile (FROM python:3.7-slim) (outside {SUPPORTED[0]}-{SUPPORTED[-1]}, not used)" in found["found"]
 
@@ -70,12 +98,12 @@ def test_our_own_files_and_venvs_are_ignored(tmp_path):
         ".github/workflows/python-upgrade.yml": "python: '3.12'\n",
         ".venv/Dockerfile": "FROM python:3.9\n",
     })
-    assert detect.detect_python(root, SUPPORTED) == {"version": "", "why": "", "found": []}
+    assert detect_python(root) == {"version": "", "why": "", "found": []}
 
 
 def test_missing_or_temporary_destination(tmp_path):
-    assert detect.detect_python(tmp_path / "nope", SUPPORTED)["version"] == ""
-    assert detect.detect_layout(tmp_path / "nope")["layout"] == ""
+    assert detect_python(tmp_path / "nope")["version"] == ""
+    assert detect_layout(tmp_path / "nope")["layout"] == ""
 
 
 @pytest.mark.parametrize(
@@ -94,13 +122,13 @@ def test_missing_or_temporary_destination(tmp_path):
     ],
 )
 def test_layout(tmp_path, files, expected):
-    found = detect.detect_layout(repo(tmp_path, files))
+    found = detect_layout(repo(tmp_path, files))
     assert {key: found[key] for key in expected} == expected
 
 
 # ------------------------------------------------------------------------------------ the application
 def app(tmp_path: Path, files: dict[str, str]) -> dict:
-    return detect.detect_app(repo(tmp_path, files))["value"]
+    return detect_app(repo(tmp_path, files))["value"]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +177,7 @@ def test_app_sources(tmp_path, files, expect):
 
 
 def test_every_detected_answer_says_where(tmp_path):
-    result = detect.detect_app(repo(tmp_path, {"Procfile": "web: gunicorn app:app\n", "requirements.txt": "flask\n"}))
+    result = detect_app(repo(tmp_path, {"Procfile": "web: gunicorn app:app\n", "requirements.txt": "flask\n"}))
     assert set(result["value"]) <= set(result["why"])
     assert result["why"]["app_command"].startswith("Procfile `web:`")
     assert "no health route found" in result["why"]["health_path"]
@@ -174,23 +202,23 @@ def test_django_health_path_and_test_setup(tmp_path):
     ],
 )
 def test_malformed_files_are_tolerated(tmp_path, files):
-    detect.detect_app(repo(tmp_path, files))
+    detect_app(repo(tmp_path, files))
 
 
 def test_the_newest_supported_version_is_not_chosen_as_current(tmp_path):
     newest = SUPPORTED[-1]
     root = repo(tmp_path, {".python-version": f"{newest}.0\n", "runtime.txt": "python-3.12.4\n"})
-    found = detect.detect_python(root, SUPPORTED)
+    found = detect_python(root)
     assert found["version"] == "3.12"
     assert any("nothing newer to migrate to" in line for line in found["found"])
 
 
 def test_new_and_missing_files(tmp_path):
-    assert detect.is_new(tmp_path / "nope") and detect.is_new(tmp_path)
+    assert is_new(tmp_path / "nope") and is_new(tmp_path)
     (tmp_path / ".git").mkdir()
-    assert detect.is_new(tmp_path) and detect.file_error(tmp_path, "requirements_file", "requirements.txt") == ""
+    assert is_new(tmp_path) and checks.repository_file_error(tmp_path, "requirements_file", "requirements.txt") == ""
     (tmp_path / "app.py").write_text("")
-    assert detect.file_error(tmp_path, "requirements_file", "requirements.txt") == (
+    assert checks.repository_file_error(tmp_path, "requirements_file", "requirements.txt") == (
         "requirements_file: requirements.txt does not exist in this repository")
 
 
@@ -219,7 +247,7 @@ def test_a_plain_wsgi_callable_with_a_server_is_a_web_app(tmp_path):
     ],
 )
 def test_every_server_listens_on_port(command, expected, port):
-    assert detect._listen_on_port(command) == (expected, port)
+    assert shell.listen_on_port(command) == (expected, port)
 
 
 @pytest.mark.parametrize(
@@ -233,7 +261,7 @@ def test_every_server_listens_on_port(command, expected, port):
     ],
 )
 def test_commands_as_the_image_runs_them(line, expected):
-    assert detect.clean_command(line) == expected
+    assert shell.clean_command(line) == expected
 
 
 def test_every_dockerfile_stage_args_and_an_entrypoint_that_runs_the_cmd(tmp_path):
@@ -254,10 +282,10 @@ def test_every_dockerfile_stage_args_and_an_entrypoint_that_runs_the_cmd(tmp_pat
     assert found["runtime_packages"] == "libxml2 libpq5"
     assert found["app_packages"] == "uwsgi"
     assert found["app_env"] == {"DJANGO_SETTINGS_MODULE": "site.settings.prod"}
-    result = detect.detect_app(tmp_path)
+    result = detect_app(tmp_path)
     assert "left out (release steps, run them once per deploy): python manage.py migrate" in result["why"]["app_command"]
-    assert detect.detect_python(tmp_path, SUPPORTED)["version"] == "3.12"
-    assert detect.detect_image(tmp_path)["suite"] == "bullseye"
+    assert detect_python(tmp_path)["version"] == "3.12"
+    assert finding_of(tmp_path, "debian_suite")["value"] == "bullseye"
 
 
 def test_health_routes_with_their_prefixes(tmp_path):
@@ -277,7 +305,7 @@ def test_django_include_prefix_and_the_dockerfile_healthcheck(tmp_path):
     assert app(tmp_path / "a", django)["health_path"] == "/api/v3/status/"
     with_check = dict(django, Dockerfile="FROM python:3.12\nCOPY check.sh /check.sh\nHEALTHCHECK CMD [\"/check.sh\"]\n"
                                          "CMD gunicorn site.wsgi\n", **{"check.sh": "curl -f http://localhost:8000/health/\n"})
-    found = detect.detect_app(repo(tmp_path / "b", with_check))
+    found = detect_app(repo(tmp_path / "b", with_check))
     assert found["value"]["health_path"] == "/health/" and "HEALTHCHECK" in found["why"]["health_path"]
 
 
@@ -285,15 +313,15 @@ def test_a_project_in_a_subdirectory(tmp_path):
     root = repo(tmp_path, {"backend/pyproject.toml": '[project]\nname = "x"\n', "backend/Pipfile": "[packages]\n",
                            "backend/Pipfile.lock": "{}", "backend/manage.py": "", "frontend/package.json": "{}",
                            "tests/fixtures/pyproject.toml": "", ".github/workflows/ci.yml": "on: push\n"})
-    assert detect.detect_project_dir(root)["value"] == "backend"
-    assert detect.detect_layout(root, "backend")["layout"] == "pipenv"
-    assert detect.dir_error(root, "project_dir", "nope") == "project_dir: nope/ does not exist in this repository"
-    assert detect.file_error(root, "requirements_file", "r.txt", "backend") == (
+    assert finding_of(root, "project_dir", empty=".")["value"] == "backend"
+    assert detect_layout(root, "backend")["layout"] == "pipenv"
+    assert checks.repository_dir_error(root, "project_dir", "nope") == "project_dir: nope/ does not exist in this repository"
+    assert checks.repository_file_error(root, "requirements_file", "r.txt", "backend") == (
         "requirements_file: backend/r.txt does not exist in this repository")
 
 
 @pytest.mark.parametrize(
-    ("files", "layout", "groups"),
+    ("files", "kind", "groups"),
     [
         ({"pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ntest = ["pytest"]\n', "pdm.lock": ""},
          "pdm", ["test"]),
@@ -302,12 +330,12 @@ def test_a_project_in_a_subdirectory(tmp_path):
         ({"pyproject.toml": '[project]\nname = "x"\n', "uv.lock": ""}, "uv", []),
     ],
 )
-def test_pdm_pipenv_and_groups_that_exist(tmp_path, files, layout, groups):
+def test_pdm_pipenv_and_groups_that_exist(tmp_path, files, kind, groups):
     root = repo(tmp_path, files)
-    found = detect.detect_layout(root)
-    assert found["layout"] == layout and detect.groups_of(root, ".", layout) == groups
-    assert found["test_extra"] == (groups[0] if groups else "")
-    error = detect.group_error(root, ".", layout, "test_extra", "nope")
+    result = detect_layout(root)
+    assert result["layout"] == kind and layout.groups_of(root, kind) == groups
+    assert result["test_extra"] == (groups[0] if groups else "")
+    error = checks.repository_group_error(root, ".", kind, "test_extra", "nope")
     assert error.startswith("test_extra: ") and "no group or extra named nope" in error
 
 
@@ -315,34 +343,34 @@ def test_the_newest_tested_below_the_newest_supported(tmp_path):
     newest, below = SUPPORTED[-1], SUPPORTED[-2]
     envs = f"py3{{10-{newest.split('.')[1]}}}-tests"
     root = repo(tmp_path, {"tox.ini": f"[tox]\nenv_list = {envs}\n", "pyproject.toml": '[project]\nrequires-python = ">=3.10"\n'})
-    found = detect.detect_python(root, SUPPORTED)
+    found = detect_python(root)
     assert found["version"] == below and f"{newest} too, the newest supported" in found["found"][0]
 
 
 def test_ci_branches(tmp_path):
     root = repo(tmp_path, {".git/HEAD": "ref: refs/heads/master\n"})
-    assert detect.detect_branches(root)["value"] == ["master"]
+    assert finding_of(root, "ci_branches")["value"] == ["master"]
     repo(tmp_path, {".github/workflows/ci.yml": "on:\n  push:\n    branches: [develop, main]\n"})
-    assert detect.detect_branches(root)["value"] == ["develop", "main"]
+    assert finding_of(root, "ci_branches")["value"] == ["develop", "main"]
     repo(tmp_path, {".git/refs/remotes/origin/HEAD": "ref: refs/remotes/origin/trunk\n"})
-    assert detect.detect_branches(root) == {"value": ["trunk"], "why": "the remote's default branch (origin/HEAD)"}
+    assert finding_of(root, "ci_branches") == {"value": ["trunk"], "why": "the remote's default branch (origin/HEAD)"}
 
 
 def test_what_the_production_image_leaves_out(tmp_path):
     # pytest's testpaths, when they are test directories; tests beside the code are not one.
     root = repo(tmp_path / "a", {"pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["src/py/tests"]\n',
                                  "src/py/tests/test_x.py": ""})
-    assert detect.detect_excludes(root)["value"] == ["src/py/tests"]
+    assert finding_of(root, "image_excludes", empty=[])["value"] == ["src/py/tests"]
     root = repo(tmp_path / "b", {"pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["app"]\n',
                                  "app/main.py": "", "app/test_main.py": ""})
-    assert detect.detect_excludes(root)["value"] == []
+    assert finding_of(root, "image_excludes", empty=[])["value"] == []
     root = repo(tmp_path / "c", {"setup.cfg": "[tool:pytest]\ntestpaths =\n    tests\n    missing\n", "tests/test_x.py": ""})
-    assert detect.detect_excludes(root) == {"value": ["tests"], "why": "setup.cfg [tool:pytest] testpaths"}
+    assert finding_of(root, "image_excludes", empty=[]) == {"value": ["tests"], "why": "setup.cfg [tool:pytest] testpaths"}
     # A top-level tests/ is a guess, and not made when the app imports from it.
     root = repo(tmp_path / "d", {"tests/__init__.py": "", "tests/test_x.py": "", "app.py": "import os\n"})
-    assert detect.detect_excludes(root)["value"] == ["tests"] and "a guess" in detect.detect_excludes(root)["why"]
+    assert finding_of(root, "image_excludes", empty=[])["value"] == ["tests"] and "a guess" in finding_of(root, "image_excludes", empty=[])["why"]
     root = repo(tmp_path / "e", {"tests/__init__.py": "", "tests/factories.py": "", "app.py": "from tests import factories\n"})
-    assert detect.detect_excludes(root)["value"] == []
+    assert finding_of(root, "image_excludes", empty=[])["value"] == []
 
 
 def test_directories_the_app_writes_to(tmp_path):
@@ -351,13 +379,13 @@ def test_directories_the_app_writes_to(tmp_path):
         "site_conf/settings/prod.py": 'MEDIA_ROOT = BASE_DIR / "uploads"\n',
         "Dockerfile": "FROM python:3.12-slim\nWORKDIR /srv/app\nRUN mkdir -p /srv/app/var/log /tmp/x\nVOLUME /srv/app/data\nCMD app\n",
     })
-    found = detect.detect_writable_dirs(root)
+    found = finding_of(root, "writable_dirs", empty=[])
     assert found["value"] == ["uploads", "data", "var/log"]
     assert "MEDIA_ROOT in site_conf/settings/prod.py" in found["why"] and "VOLUME under WORKDIR" in found["why"]
     root = repo(tmp_path / "b", {"settings.py": "MEDIA_ROOT = os.path.join(PROJECT_DIR, 'media')\n", "manage.py": ""})
-    assert detect.detect_writable_dirs(root)["value"] == ["media"]
+    assert finding_of(root, "writable_dirs", empty=[])["value"] == ["media"]
     root = repo(tmp_path / "c", {"settings.py": "MEDIA_ROOT = '/var/media'\n", "manage.py": ""})
-    assert detect.detect_writable_dirs(root)["value"] == []
+    assert finding_of(root, "writable_dirs", empty=[])["value"] == []
 
 
 @pytest.mark.parametrize(("files", "backend"), [
@@ -371,7 +399,7 @@ def test_directories_the_app_writes_to(tmp_path):
     ({"pyproject.toml": '[project]\nname = "x"\nversion = "1.0"\n'}, ""),
 ])
 def test_versions_read_from_git(tmp_path, files, backend):
-    found = detect.detect_scm_version(repo(tmp_path, files))
+    found = finding_of(repo(tmp_path, files), "scm_version", empty="")
     assert found["value"] == backend and bool(found["why"]) is bool(backend)
 
 
@@ -381,13 +409,13 @@ def test_image_paths_in_the_start_command_become_source_paths(tmp_path):
         "etc/uwsgi.ini": "[uwsgi]\nhttp-socket = :8000\nmodule = site.wsgi\n",
         "requirements.txt": "uwsgi\n",
     })
-    found = detect.detect_app(root)["value"]
+    found = detect_app(root)["value"]
     assert found["app_kind"] == "web"
     assert found["app_command"].startswith("uwsgi") and "etc/uwsgi.ini" in found["app_command"]
     assert "/code/" not in found["app_command"]
     # An ini file that already listens on $(PORT) (uWSGI's environment placeholder) is left alone.
     (root / "etc/uwsgi.ini").write_text("[uwsgi]\nhttp-socket = :$(PORT)\n")
-    assert detect.detect_app(root)["value"]["app_command"] == "uwsgi etc/uwsgi.ini"
+    assert detect_app(root)["value"]["app_command"] == "uwsgi etc/uwsgi.ini"
 
 
 def test_backing_services_of_the_test_job(tmp_path):
@@ -407,7 +435,7 @@ jobs:
         env:
           DATABASE_URL: 'postgres://postgres:postgres@localhost:${{ job.services.postgres.ports[5432] }}/app'
 """, "requirements.txt": "pytest\n"})
-    found = detect.detect_services(root)
+    found = finding_of(root, "test_services", empty={})
     assert found["value"] == {
         "postgres": {"image": "postgres:15", "env": {"POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "app"},
                      "port": 5433, "container_port": 5432, "health": "pg_isready -U postgres"},
@@ -415,7 +443,7 @@ jobs:
     }
     assert found["why"] == "the services: of the test job in .github/workflows/ci.yml"
     # The port Actions mapped, in the test step's env, is the service's port.
-    assert detect.detect_app(root)["value"]["test_env"] == {"DATABASE_URL": "postgres://postgres:postgres@localhost:5433/app"}
+    assert detect_app(root)["value"]["test_env"] == {"DATABASE_URL": "postgres://postgres:postgres@localhost:5433/app"}
 
 
 def test_backing_services_from_compose_only_without_a_test_job(tmp_path):
@@ -428,13 +456,13 @@ services:
     healthcheck: {test: ["CMD-SHELL", "pg_isready -U postgres"]}
   mail: {image: mailhog/mailhog}
 """, "requirements.txt": "pytest\n"}
-    found = detect.detect_services(repo(tmp_path / "a", compose))
+    found = finding_of(repo(tmp_path / "a", compose), "test_services", empty={})
     assert found["value"] == {"db": {"image": "postgres:16-alpine", "env": {"POSTGRES_PASSWORD": "secret"},
                                      "port": 5432, "health": "pg_isready -U postgres"}}
     assert "a guess" in found["why"]
     # A CI job that runs the tests without services says they need none.
     with_ci = repo(tmp_path / "b", compose | {".github/workflows/t.yml": "jobs:\n  t:\n    steps:\n      - run: pytest\n"})
-    assert detect.detect_services(with_ci) == {"value": {}, "why": "the test job in .github/workflows/t.yml has no services:"}
+    assert finding_of(with_ci, "test_services", empty={}) == {"value": {}, "why": "the test job in .github/workflows/t.yml has no services:"}
 
 
 COMPOSE_UP_REPO = {
@@ -472,7 +500,7 @@ services:
 
 def test_services_the_test_job_starts_with_docker_compose(tmp_path):
     root = repo(tmp_path / "a", COMPOSE_UP_REPO)
-    found = detect.detect_services(root, "backend")
+    found = finding_of(root, "test_services", "backend", empty={})
     assert found["value"] == {
         "db": {"image": "postgres:17", "env": {"POSTGRES_PASSWORD": "changethis", "POSTGRES_DB": "app",
                                                "PGDATA": "/var/lib/postgresql/data/pgdata"},
@@ -484,18 +512,18 @@ def test_services_the_test_job_starts_with_docker_compose(tmp_path):
     # No service named: the database-like ones; an image that needs an unset variable is left out.
     unnamed = repo(tmp_path / "b", COMPOSE_UP_REPO | {".github/workflows/test-backend.yml": COMPOSE_UP_REPO[
         ".github/workflows/test-backend.yml"].replace("up -d --wait db mailpit", "-f compose.yml up -d")})
-    assert set(detect.detect_services(unnamed, "backend")["value"]) == {"db"}
+    assert set(finding_of(unnamed, "test_services", "backend", empty={})["value"]) == {"db"}
     # Without the .env value the password is unknown: the database stays, its env without it.
     bare = repo(tmp_path / "c", {k: v for k, v in COMPOSE_UP_REPO.items() if k != ".env"})
-    assert "POSTGRES_PASSWORD" not in detect.detect_services(bare, "backend")["value"]["db"]["env"]
+    assert "POSTGRES_PASSWORD" not in finding_of(bare, "test_services", "backend", empty={})["value"]["db"]["env"]
 
 
 def test_compose_interpolation():
     env = {"A": "1", "EMPTY": ""}
-    assert detect._interpolate("x${A}y$A", env) == "x1y1"
-    assert detect._interpolate("${B:-dflt}", env) == "dflt" and detect._interpolate("${EMPTY:-d}", env) == "d"
-    assert detect._interpolate("${EMPTY-d}", env) == "" and detect._interpolate("$$HOME", env) == "$HOME"
-    assert detect._interpolate("${B:?set it}", env) is None and detect._interpolate("$B", env) is None
+    assert services.interpolate("x${A}y$A", env) == "x1y1"
+    assert services.interpolate("${B:-dflt}", env) == "dflt" and services.interpolate("${EMPTY:-d}", env) == "d"
+    assert services.interpolate("${EMPTY-d}", env) == "" and services.interpolate("$$HOME", env) == "$HOME"
+    assert services.interpolate("${B:?set it}", env) is None and services.interpolate("$B", env) is None
 
 
 @pytest.mark.parametrize(("hosts", "probe"), [
@@ -508,7 +536,7 @@ def test_compose_interpolation():
 ])
 def test_the_host_header_probes_send(tmp_path, hosts, probe):
     root = repo(tmp_path, {"manage.py": "", "site/settings.py": f"ALLOWED_HOSTS = {hosts}\n"})
-    found = detect.detect_probe_host(root)
+    found = finding_of(root, "probe_host", empty="localhost")
     assert found["value"] == probe
     assert bool(found["why"]) is hosts.startswith("[")
 
@@ -524,17 +552,18 @@ def test_a_member_of_a_virtual_uv_workspace(tmp_path):
         "libs/old/pyproject.toml": '[project]\nname = "old"\n',
         "frontend/package.json": "{}",
     })
-    assert detect.detect_project_dir(root)["value"] == "backend"
-    found = detect.detect_workspace(root, "backend")
-    assert found["value"] == {"root": "..", "package": "api"} and "uv.lock" in found["why"]
-    assert detect.detect_layout(root, "backend")["layout"] == "uv"
-    assert detect.detect_workspace(root, ".")["value"]["root"] == "."
-    assert detect.workspace_error(root, "backend", "workspace_root", "..") == ""
-    assert detect.workspace_error(root, "backend", "workspace_root", "../..") == (
+    assert finding_of(root, "project_dir", empty=".")["value"] == "backend"
+    workspace = finding_of(root, "workspace_root", "backend")
+    assert workspace["value"] == ".." and "uv.lock" in workspace["why"]
+    assert finding_of(root, "workspace_package", "backend")["value"] == "api"
+    assert detect_layout(root, "backend")["layout"] == "uv"
+    assert finding_of(root, "workspace_root", ".")["value"] is None  # the lock is project_dir's own: "."
+    assert checks.repository_workspace_error(root, "backend", "workspace_root", "..") == ""
+    assert checks.repository_workspace_error(root, "backend", "workspace_root", "../..") == (
         "workspace_root: ../.. from project_dir backend leaves the repository")
-    assert detect.workspace_error(root, "backend", "workspace_root", "libs").startswith("workspace_root: libs must be")
-    assert detect.workspace_package_error(root, "backend", "..", "workspace_package", "shared") == ""
-    assert detect.workspace_package_error(root, "backend", "..", "workspace_package", "app") == (
+    assert checks.repository_workspace_error(root, "backend", "workspace_root", "libs").startswith("workspace_root: libs must be")
+    assert checks.repository_member_error(root, "backend", "..", "workspace_package", "shared") == ""
+    assert checks.repository_member_error(root, "backend", "..", "workspace_package", "app") == (
         "workspace_package: app is not a member of the workspace in uv.lock (it has api, shared)")
 
 
@@ -552,30 +581,39 @@ def test_router_prefixes_through_includes_and_settings(tmp_path):
     }
     assert app(tmp_path / "a", files)["health_path"] == "/api/v1/utils/health-check/"
     files["app/core/config.py"] = "class Settings:\n    API_V1_STR: str = os.environ['PREFIX']\n"
-    found = detect.detect_app(repo(tmp_path / "b", files))
+    found = detect_app(repo(tmp_path / "b", files))
     assert found["value"]["health_path"] == "/utils/health-check/"
     assert "a guess: the prefix settings.API_V1_STR has no literal value" in found["why"]["health_path"]
 
 
-def test_every_app_rule_names_a_question_and_says_where_in_its_docstring():
-    """APP_RULES is the registry: each rule answers one question copier.yml asks, and its docstring's
-    first paragraph is the "where" shown (a rule without one could not tell the user anything)."""
+def test_every_rule_names_its_question_and_says_where_in_its_docstring():
+    """RULES is the registry: each rule answers the question it is listed under, one copier.yml asks;
+    its docstring's first paragraph is the "where" shown (a rule without one could not tell the user
+    anything); what it needs is decided before it, and no two rules need each other."""
     import yaml
 
     questions = yaml.safe_load((ROOT / "copier.yml").read_text())
-    for rule in detect.APP_RULES:
-        assert rule.fact in questions, f"{rule.__name__}.fact = {rule.fact!r} is no question"
-        assert (rule.__doc__ or "").strip(), f"{rule.__name__} has no docstring"
-    assert len({rule.__name__ for rule in detect.APP_RULES}) == len(detect.APP_RULES)
+    every = [rule for rules in RULES.values() for rule in rules]
+    for question, rules in RULES.items():
+        assert question in questions, f"RULES[{question!r}] is no question"
+        for rule in rules:
+            assert rule.question == question, f"{rule.__name__} answers {rule.question!r}, listed under {question!r}"
+            assert (rule.__doc__ or "").strip(), f"{rule.__name__} has no docstring"
+            assert set(rule.needs) <= set(RULES), rule.__name__
+    assert len({rule.__name__ for rule in every}) == len(every)
+    decided = order()
+    for question, rules in RULES.items():
+        for needed in (n for rule in rules for n in rule.needs):
+            assert decided.index(needed) < decided.index(question), (needed, question)
 
 
 def test_each_reason_is_the_docstring_of_the_rule_that_found_it(tmp_path):
     files = {"Dockerfile": "FROM python:3.12\nEXPOSE 5000\nRUN apt-get install -y libpq5\nCMD gunicorn app:app\n",
              "requirements.txt": "flask\ngunicorn\n", "app.py": "app = Flask(__name__)\n",
              "tests/test_x.py": "import unittest\n"}
-    found = detect.detect_app(repo(tmp_path, files))
-    assert found["why"]["app_port"] == detect.DockerfileExpose.where({"file": "Dockerfile"}) == "Dockerfile (EXPOSE)"
-    assert found["why"]["app_kind"] == "Dockerfile (CMD) starts a server"
+    found = detect_app(repo(tmp_path, files))
+    assert found["why"]["app_port"] == image.DockerfileExpose.where({"file": "Dockerfile"}) == "Dockerfile (EXPOSE)"
+    assert found["why"]["app_kind"] == "Dockerfile (CMD), which starts a server"
     assert found["why"]["runtime_packages"] == "Dockerfile (apt-get install of the final stage)"
     assert found["why"]["health_path"].startswith("a guess: no health route found; the root page")
 
@@ -590,11 +628,11 @@ def test_load_paths_are_the_plain_get_routes_with_their_prefixes(tmp_path):
                       "@router.get('/login')\ndef login(): ...\n@router.post('/orders')\ndef order(): ...\n"
                       "def other(data):\n    return data.get('/not-a-route')\n",
     })
-    found = detect.detect_load_paths(root)
+    found = finding_of(root, "load_paths")
     assert found["value"] == ["/api/v1/items"], found
     assert found["why"].startswith("a guess: routes without parameters in app/api.py")
     # Nothing visible: the root page, said to be a guess.
     empty = repo(tmp_path / "empty", {"app.py": "app = object()\n"})
-    assert detect.detect_load_paths(empty) == {
+    assert finding_of(empty, "load_paths") == {
         "value": ["/"], "why": "a guess: no route without parameters found in the code; the root page"}
-    assert detect.detect_load_paths(tmp_path / "missing")["value"] == ["/"]
+    assert finding_of(tmp_path / "missing", "load_paths")["value"] is None

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, load_extension
+from conftest import ROOT
+from python_upgrade import context as derived_values, versions
 from engine import tool_version
 from render import ANSWERS_FILE, load_yaml, rendered, rendered_files, versions_in
 
-PAIRS = list(load_extension("versions").PAIRS)  # every migration one minor at a time
+PAIRS = list(versions.PAIRS)  # every migration one minor at a time
 
 # One answer set per question path (app kinds x dependency layouts x runtimes, mirror, suite, lanes).
 PATHS = {
@@ -125,7 +126,7 @@ def check_project(project: Path, answers: dict) -> None:
     assert not dockerfile.startswith("# syntax=")
     # The installer: uv (a build-only tools stage; tox through tox-uv) or pip; uv never in production.
     layout = answers.get("dependency_layout", "requirements")
-    derived = load_extension("context").derived(saved)  # the values every template reads (extensions/context.py)
+    derived = derived_values.derived(saved)  # the values every template reads (python_upgrade/context.py)
     uv = derived["uv"]
     assert ("tools" in st) is uv
     for name, stage in st.items():

@@ -1,12 +1,11 @@
-"""Unit tests of extensions/versions.py: the version knowledge, called directly."""
+"""Unit tests of the version knowledge (python_upgrade/versions.py), the answers' checks (checks.py) and
+the helpers the templates call (filters.py), called directly."""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import load_extension
-
-versions = load_extension("versions")
+from python_upgrade import checks, filters, versions
 
 
 def test_every_supported_minor_has_dates_suites_and_removals():
@@ -75,20 +74,20 @@ def test_free_threading_and_dates():
     ],
 )
 def test_version_error_names_the_field(value, fragment):
-    message = versions.version_error("current_python", value)
+    message = checks.version_error("current_python", value)
     assert message.startswith("current_python: ") and fragment in message
 
 
 def test_valid_versions_have_no_error():
     for v in versions.SUPPORTED:
-        assert versions.version_error("current_python", v) == ""
+        assert checks.version_error("current_python", v) == ""
 
 
 def test_target_must_be_newer():
-    assert versions.target_error("3.11", "3.12") == ""
-    assert "must be newer" in versions.target_error("3.12", "3.12")
-    assert "must be newer" in versions.target_error("3.12", "3.10")
-    assert versions.target_error("3.12", "3.x").startswith("target_python: ")
+    assert checks.target_error("3.11", "3.12") == ""
+    assert "must be newer" in checks.target_error("3.12", "3.12")
+    assert "must be newer" in checks.target_error("3.12", "3.10")
+    assert checks.target_error("3.12", "3.x").startswith("target_python: ")
 
 
 @pytest.mark.parametrize(
@@ -105,25 +104,25 @@ def test_target_must_be_newer():
     ],
 )
 def test_experimental_errors(values, fragment):
-    message = versions.experimental_error(values, "3.11", "3.12")
+    message = checks.experimental_error(values, "3.11", "3.12")
     assert message.startswith("experimental_pythons: ") and fragment in message
 
 
 def test_experimental_accepts_lanes():
-    assert versions.experimental_error(["3.13", "3.13t", "3.15"], "3.11", "3.12") == ""
-    assert versions.experimental_error(["3.16", "3.14t", "3.15t"], "3.14", "3.15") == ""
-    assert versions.experimental_error([], "3.11", "3.12") == ""
+    assert checks.experimental_error(["3.13", "3.13t", "3.15"], "3.11", "3.12") == ""
+    assert checks.experimental_error(["3.16", "3.14t", "3.15t"], "3.14", "3.15") == ""
+    assert checks.experimental_error([], "3.11", "3.12") == ""
 
 
 @pytest.mark.parametrize(("value", "ok"), [(8000, True), (1, True), (65535, True), (0, False),
                                             (99999, False), ("http", False), (True, False)])
 def test_port_error(value, ok):
-    assert (versions.port_error("app_port", value) == "") is ok
+    assert (checks.port_error("app_port", value) == "") is ok
 
 
 def test_suite_error():
-    assert versions.suite_error("bookworm", ["3.8", "3.9"]) == ""
-    assert "python:3.8-slim-trixie" in versions.suite_error("trixie", ["3.8", "3.9"])
+    assert checks.suite_error("bookworm", ["3.8", "3.9"]) == ""
+    assert "python:3.8-slim-trixie" in checks.suite_error("trixie", ["3.8", "3.9"])
 
 
 def test_end_of_life_note_judges_against_the_day_given():
@@ -135,20 +134,20 @@ def test_end_of_life_note_judges_against_the_day_given():
 @pytest.mark.parametrize(
     ("check", "args", "fragment"),
     [
-        (versions.command_error, ("test_command", "a\nb"), "single line"),
-        (versions.command_error, ("test_command", " "), "must not be empty"),
-        (versions.path_error, ("requirements_file", "my file.txt"), "without spaces"),
-        (versions.path_error, ("requirements_file", "../x.txt"), "inside the project"),
-        (versions.path_error, ("test_requirements_file", "r.txt", False, "r.txt"), "must differ"),
-        (versions.packages_error, ("build_packages", "build-essential Libpq-dev"), "'Libpq-dev'"),
-        (versions.packages_error, ("build_packages", "gcc;rm"), "not a Debian package name"),
-        (versions.env_error, ("test_env", ["A=1"]), "expected a mapping"),
-        (versions.env_error, ("test_env", {"1A": "x"}), "not an environment variable name"),
-        (versions.env_error, ("test_env", {"A": "x\ny"}), "single-line"),
-        (versions.health_error, ("health_path", "healthz"), "must start with /"),
-        (versions.health_error, ("health_path", "/a b"), "plain URL path"),
-        (versions.image_error, ("base_image", "python:3.12"), "without a tag"),
-        (versions.name_error, ("test_extra", "a b"), "not an extra or group name"),
+        (checks.command_error, ("test_command", "a\nb"), "single line"),
+        (checks.command_error, ("test_command", " "), "must not be empty"),
+        (checks.path_error, ("requirements_file", "my file.txt"), "without spaces"),
+        (checks.path_error, ("requirements_file", "../x.txt"), "inside the project"),
+        (checks.path_error, ("test_requirements_file", "r.txt", False, "r.txt"), "must differ"),
+        (checks.packages_error, ("build_packages", "build-essential Libpq-dev"), "'Libpq-dev'"),
+        (checks.packages_error, ("build_packages", "gcc;rm"), "not a Debian package name"),
+        (checks.env_error, ("test_env", ["A=1"]), "expected a mapping"),
+        (checks.env_error, ("test_env", {"1A": "x"}), "not an environment variable name"),
+        (checks.env_error, ("test_env", {"A": "x\ny"}), "single-line"),
+        (checks.health_error, ("health_path", "healthz"), "must start with /"),
+        (checks.health_error, ("health_path", "/a b"), "plain URL path"),
+        (checks.image_error, ("base_image", "python:3.12"), "without a tag"),
+        (checks.name_error, ("test_extra", "a b"), "not an extra or group name"),
     ],
 )
 def test_answer_errors_name_the_field(check, args, fragment):
@@ -159,74 +158,61 @@ def test_answer_errors_name_the_field(check, args, fragment):
 @pytest.mark.parametrize(
     ("check", "args"),
     [
-        (versions.command_error, ("test_setup_command", "", False)),
-        (versions.command_error, ("test_command", "python manage.py collectstatic --noinput && python manage.py test")),
-        (versions.path_error, ("test_requirements_file", "", False, "requirements.txt")),
-        (versions.path_error, ("requirements_file", "requirements/production.txt")),
-        (versions.packages_error, ("build_packages", "")),
-        (versions.packages_error, ("build_packages", "build-essential libpq-dev g++")),
-        (versions.env_error, ("test_env", {"DJANGO_SETTINGS_MODULE": "app.settings", "N": 3})),
-        (versions.health_error, ("health_path", "/admin/login/")),
-        (versions.image_error, ("base_image", "registry.example.com:5000/library/python")),
+        (checks.command_error, ("test_setup_command", "", False)),
+        (checks.command_error, ("test_command", "python manage.py collectstatic --noinput && python manage.py test")),
+        (checks.path_error, ("test_requirements_file", "", False, "requirements.txt")),
+        (checks.path_error, ("requirements_file", "requirements/production.txt")),
+        (checks.packages_error, ("build_packages", "")),
+        (checks.packages_error, ("build_packages", "build-essential libpq-dev g++")),
+        (checks.env_error, ("test_env", {"DJANGO_SETTINGS_MODULE": "app.settings", "N": 3})),
+        (checks.health_error, ("health_path", "/admin/login/")),
+        (checks.image_error, ("base_image", "registry.example.com:5000/library/python")),
     ],
 )
 def test_valid_answers_have_no_error(check, args):
     assert check(*args) == ""
 
 
-def test_refuse_names_the_origin_and_the_fix():
-    checks = [["app_port", 8000, "", ""], ["target_python", "3.16", "target_python: 3.16 is outside", "the next minor"]]
-    with pytest.raises(versions.UserMessageError) as raised:
-        versions.refuse(checks, {})
-    message = str(raised.value)
-    assert "\n" not in message
-    assert message.startswith("target_python: 3.16 is outside")
-    assert "value from the template's default (the next minor)" in message and "-d target_python=..." in message
-    with pytest.raises(versions.UserMessageError, match="value from -d or --data-file: target_python=3.16"):
-        versions.refuse(checks, {"target_python": "3.16"})
-    assert versions.refuse(checks[:1], {}) == ""
-
-
 def test_shell_quote():
-    assert versions.shell_quote("python -m pytest") == "'python -m pytest'"
-    assert versions.shell_quote("echo it's") == """'echo it'"'"'s'"""
+    assert filters.shell_quote("python -m pytest") == "'python -m pytest'"
+    assert filters.shell_quote("echo it's") == """'echo it'"'"'s'"""
 
 
 def test_slug():
-    assert versions.slug("My App!") == "my-app"
-    assert versions.slug("___") == "app"
+    assert filters.slug("My App!") == "my-app"
+    assert filters.slug("___") == "app"
 
 
 def test_paths_error():
-    assert versions.paths_error("writable_dirs", ["media", "var/log"]) == ""
-    assert versions.paths_error("writable_dirs", []) == ""
-    assert "must be a list" in versions.paths_error("writable_dirs", "media")
+    assert checks.paths_error("writable_dirs", ["media", "var/log"]) == ""
+    assert checks.paths_error("writable_dirs", []) == ""
+    assert "must be a list" in checks.paths_error("writable_dirs", "media")
     for bad in ("/abs", "../up", "a/../b", "has space", ".", "a'b"):
-        assert versions.paths_error("image_excludes", [bad]).startswith(f"image_excludes: {bad!r} is not a path inside")
+        assert checks.paths_error("image_excludes", [bad]).startswith(f"image_excludes: {bad!r} is not a path inside")
 
 
 def test_services_error():
     ok = {"db": {"image": "postgres:16", "port": 5432, "env": {"POSTGRES_PASSWORD": "x"}, "health": "pg_isready"}}
-    assert versions.services_error("test_services", ok) == ""
-    assert versions.services_error("test_services", {}) == ""
-    assert "expected a mapping" in versions.services_error("test_services", ["db"])
-    assert versions.services_error("test_services", {"DB": {"image": "x", "port": 1}}).startswith("test_services: 'DB'")
-    assert "needs an image" in versions.services_error("test_services", {"db": {"port": 1}})
-    assert "needs the port" in versions.services_error("test_services", {"db": {"image": "x"}})
-    assert "is not a port" in versions.services_error("test_services", {"db": {"image": "x", "port": 70000}})
-    assert "test_services.db.env" in versions.services_error("test_services", {"db": {"image": "x", "port": 1, "env": [1]}})
+    assert checks.services_error("test_services", ok) == ""
+    assert checks.services_error("test_services", {}) == ""
+    assert "expected a mapping" in checks.services_error("test_services", ["db"])
+    assert checks.services_error("test_services", {"DB": {"image": "x", "port": 1}}).startswith("test_services: 'DB'")
+    assert "needs an image" in checks.services_error("test_services", {"db": {"port": 1}})
+    assert "needs the port" in checks.services_error("test_services", {"db": {"image": "x"}})
+    assert "is not a port" in checks.services_error("test_services", {"db": {"image": "x", "port": 70000}})
+    assert "test_services.db.env" in checks.services_error("test_services", {"db": {"image": "x", "port": 1, "env": [1]}})
 
 
 def test_data_json_reads_like_a_hand_written_file():
-    assert versions.data_json({"b": "it's <a>", "a": 1}) == '{\n  "a": 1,\n  "b": "it\'s <a>"\n}\n'
+    assert filters.data_json({"b": "it's <a>", "a": 1}) == '{\n  "a": 1,\n  "b": "it\'s <a>"\n}\n'
 
 
 def test_load_paths_error():
-    assert versions.load_paths_error("load_paths", ["/", "/api/items"]) == ""
-    assert versions.load_paths_error("load_paths", [{"path": "/cart", "weight": 3, "method": "post"}]) == ""
-    assert versions.load_paths_error("load_paths", "/") == (
+    assert checks.load_paths_error("load_paths", ["/", "/api/items"]) == ""
+    assert checks.load_paths_error("load_paths", [{"path": "/cart", "weight": 3, "method": "post"}]) == ""
+    assert checks.load_paths_error("load_paths", "/") == (
         "load_paths: '/' must be a list of paths, e.g. [/, /api/items] or [{path: /, weight: 3}]")
-    assert "is not a request path" in versions.load_paths_error("load_paths", ["api/items"])
-    assert "weight 0 of /x must be a whole number" in versions.load_paths_error("load_paths", [{"path": "/x", "weight": 0}])
-    assert "method 'FETCH' of /x is not one of GET" in versions.load_paths_error("load_paths", [{"path": "/x", "method": "fetch"}])
-    assert "has keys other than" in versions.load_paths_error("load_paths", [{"path": "/x", "users": 3}])
+    assert "is not a request path" in checks.load_paths_error("load_paths", ["api/items"])
+    assert "weight 0 of /x must be a whole number" in checks.load_paths_error("load_paths", [{"path": "/x", "weight": 0}])
+    assert "method 'FETCH' of /x is not one of GET" in checks.load_paths_error("load_paths", [{"path": "/x", "method": "fetch"}])
+    assert "has keys other than" in checks.load_paths_error("load_paths", [{"path": "/x", "users": 3}])

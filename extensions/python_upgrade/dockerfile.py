@@ -1,7 +1,7 @@
 """Reading an existing Dockerfile the way BuildKit does: every stage, `ARG` and `ENV` expanded, the
 final stage's instructions inherited from the stages it is built `FROM`.
 
-Pure functions over text; extensions/detect.py asks them what production runs (base image, Python
+Pure functions over text; detection (detect/) asks them what production runs (base image, Python
 version, Debian suite, start command, ports, packages, health check). Nothing here is rendered.
 """
 

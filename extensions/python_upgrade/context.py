@@ -1,4 +1,5 @@
-"""Values derived from the answers, computed once for every rendered file (a Copier context hook).
+"""Values derived from the answers, computed once for every rendered file (the context hook in
+extensions/jinja.py).
 
 The templates only test and print these; none of them computes its own copy. Add a derived value
 here (and to tests/test_context.py), not as a `{% set %}` at the top of a template.
@@ -12,34 +13,15 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
     dependency_files  the files that pin or declare the dependencies, relative to project_dir
     pip_cache_files   the files that key CI's pip cache, relative to the repository root (none for uv projects)
     here              project_dir as a prefix of repository paths ("" at the root, else "backend/")
-    ws                where Docker builds from (versions.workspace_paths): context, from_project, member
+    ws                where Docker builds from (filters.workspace_paths): context, from_project, member
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
-try:
-    from copier_template_extensions import ContextHook
-except ImportError:  # the unit tests import this module without the loader installed
-    ContextHook = object
-
-
-def _sibling(name: str):
-    """extensions/NAME.py, loaded by path (Copier loads this file by path, not as a package)."""
-    full = f"python_upgrade_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module
-        spec.loader.exec_module(module)
-    return sys.modules[full]
-
-
-versions = _sibling("versions")
+from .filters import workspace_paths
+from .versions import py_tag
 
 # The answers every derived value needs; while Copier is still asking (a question's default or help is
 # rendered before later answers exist), nothing is derived.
@@ -71,8 +53,8 @@ def derived(answers: dict) -> dict:
         files = [LOCKS.get(layout, f"{layout}.lock")]
     here = "" if project_dir == "." else f"{project_dir}/"
     return {
-        "cur": versions.py_tag(current),
-        "tgt": versions.py_tag(target),
+        "cur": py_tag(current),
+        "tgt": py_tag(target),
         "live": [["target", target]] if answers["phase"] == "finished" else [["current", current], ["target", target]],
         "runs": answers["app_kind"] != "library",
         "tox_uv": tox_uv,
@@ -81,12 +63,6 @@ def derived(answers: dict) -> dict:
         "dependency_files": files,
         "pip_cache_files": [] if layout == "uv" else [here + f for f in files],
         "here": here,
-        "ws": versions.workspace_paths(project_dir, workspace_root),
+        "ws": workspace_paths(project_dir, workspace_root),
     }
 
-
-class DerivedContext(ContextHook):
-    """Adds derived(answers) to the context of every rendered file."""
-
-    def hook(self, context: dict) -> None:
-        context.update(derived(context))

@@ -1,0 +1,263 @@
+"""The backing services the tests use (databases, caches, brokers): the `services:` of the CI job that
+runs them, the compose services that job starts, else the database-like services of a compose file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .ci import ci_jobs, job_steps, runs_tests
+from .files import files, read, yaml_file
+from .rule import Rule
+from .shell import clean_command
+
+# Images of the backing services tests use (databases, caches, brokers), by their registry names.
+_BACKING = re.compile(r"(?:^|/)(postgres|postgis|pgvector|timescaledb|mysql|mariadb|redis|valkey|memcached|mongo|"
+                      r"rabbitmq|elasticsearch|opensearch|minio)\b[^/]*$", re.I)
+# The port and readiness check of each kind of backing service, as its official image documents them.
+_SERVICE_DEFAULTS = {
+    "postgres": (5432, "pg_isready"), "postgis": (5432, "pg_isready"), "pgvector": (5432, "pg_isready"),
+    "timescaledb": (5432, "pg_isready"), "mysql": (3306, "mysqladmin ping -h 127.0.0.1"),
+    "mariadb": (3306, "mariadb-admin ping -h 127.0.0.1"), "redis": (6379, "redis-cli ping"),
+    "valkey": (6379, "valkey-cli ping"), "memcached": (11211, ""), "mongo": (27017, ""), "rabbitmq": (5672, ""),
+}
+COMPOSE_DEFAULTS = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+COMPOSE_OVERRIDES = ("compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
+                     "docker-compose.override.yml")
+_COMPOSE_UP = re.compile(r"^docker[ -]compose\b(?P<head>.*?)\s+up\b(?P<tail>.*)$")
+# `docker compose up` options that take a value (the rest are flags or --opt=value).
+_COMPOSE_UP_VALUES = {"--scale", "--timeout", "-t", "--wait-timeout", "--exit-code-from", "--pull", "--attach",
+                      "--no-attach"}
+
+
+def backing_kind(image: str) -> str:
+    """postgres for `postgres:16-alpine` or `docker.io/library/postgres@sha256:...`; "" for other images."""
+    kind = _BACKING.search(str(image).split("@")[0].rsplit(":", 1)[0])
+    return kind.group(1).lower() if kind else ""
+
+
+def _health_cmd(options: str) -> str:
+    """--health-cmd of a GitHub Actions service's `options` (quoted or one word)."""
+    m = re.search(r"""--health-cmd[= ](?:"([^"]*)"|'([^']*)'|(\S+))""", options or "")
+    return next((g for g in m.groups() if g), "") if m else ""
+
+
+def ports_of(entries) -> tuple[int | None, int | None]:
+    """(host port, container port) of the first `ports:` entry ("5432:5432", 5432, {published, target})."""
+    for entry in entries or []:
+        if isinstance(entry, dict):
+            target, published = entry.get("target"), entry.get("published", entry.get("target"))
+            if str(target).isdigit():
+                host = str(published).split("-")[0]
+                return int(host) if host.isdigit() else int(target), int(target)
+            continue
+        m = re.fullmatch(r"(?:\d+\.\d+\.\d+\.\d+:)?(?:(\d+):)?(\d+)(?:/tcp)?", str(entry).strip())
+        if m:
+            return int(m.group(1) or m.group(2)), int(m.group(2))
+    return None, None
+
+
+def service_spec(image, env, ports, health) -> dict:
+    host, container = ports_of(ports)
+    port, check = _SERVICE_DEFAULTS.get(backing_kind(image), (None, ""))
+    host, container, health = host or port, container or port, health or check
+    spec = {"image": str(image)}
+    if isinstance(env, list):
+        env = dict(str(e).split("=", 1) for e in env if "=" in str(e))
+    literal = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in (env or {}).items()
+               if isinstance(v, (str, int, float, bool)) and "${" not in str(v)} if isinstance(env, dict) else {}
+    if literal:
+        spec["env"] = literal
+    if host:
+        spec["port"] = host
+    if container and container != host:
+        spec["container_port"] = container
+    if health:
+        spec["health"] = health
+    return spec
+
+
+def job_services(job: dict) -> dict[str, dict]:
+    """A GitHub Actions job's `services:` with a literal image, as {name: {image, env, port, health}}."""
+    found = {}
+    services = job.get("services") if isinstance(job, dict) else None
+    for name, service in (services or {}).items() if isinstance(services, dict) else ():
+        if isinstance(service, dict) and isinstance(service.get("image"), str) and "${{" not in service["image"]:
+            found[str(name)] = service_spec(service["image"], service.get("env"), service.get("ports"),
+                                            _health_cmd(str(service.get("options") or "")))
+    return found
+
+
+def _compose_health(service: dict) -> str:
+    test = (service.get("healthcheck") or {}).get("test") if isinstance(service.get("healthcheck"), dict) else None
+    if isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL"):
+        return " ".join(map(str, test[1:])) if test[0] == "CMD" else str(test[1]) if len(test) > 1 else ""
+    return test if isinstance(test, str) else ""
+
+
+def dotenv(path: Path) -> dict[str, str]:
+    """KEY=value lines of a .env file (what compose reads for ${VAR} in the project directory)."""
+    values = {}
+    for line in read(path).splitlines():
+        m = re.match(r"\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$", line)
+        if m and not line.lstrip().startswith("#"):
+            values[m.group(1)] = m.group(2).strip("'\"")
+    return values
+
+
+def interpolate(value: object, env: dict[str, str]) -> str | None:
+    """Compose's ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error} and $VAR from env; None when a
+    variable has no value and no default (the service cannot be known from the repository)."""
+    text, missing = str(value), []
+
+    def one(m: re.Match) -> str:
+        name, op, default = m.group(1) or m.group(4), m.group(2) or "", m.group(3) or ""
+        if name in env and (env[name] or op not in (":-", ":?")):
+            return env[name]
+        if op in (":-", "-"):
+            return interpolate(default, env) or ""
+        missing.append(name)
+        return ""
+
+    text = re.sub(r"\$\{([A-Za-z_]\w*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_]\w*)", one, text.replace("$$", "\0"))
+    return None if missing else text.replace("\0", "$")
+
+
+def compose_files(directory: Path, names: list[str]) -> list[Path]:
+    """The files compose reads in `directory`: the -f ones, else the compose file and its override."""
+    if names:
+        return [directory / f for f in names]
+    base = [directory / f for f in COMPOSE_DEFAULTS if (directory / f).is_file()][:1]
+    return base + [directory / f for f in COMPOSE_OVERRIDES if (directory / f).is_file()][:1] if base else []
+
+
+def compose_services(paths: list[Path]) -> dict[str, dict]:
+    """The services of these compose files, merged as compose merges them: environment and ports
+    added to, other keys replaced."""
+    merged: dict[str, dict] = {}
+    for path in paths:
+        data = yaml_file(path) or {}
+        services = data.get("services") if isinstance(data, dict) else None
+        for name, service in (services or {}).items() if isinstance(services, dict) else ():
+            if not isinstance(service, dict):
+                continue
+            into = merged.setdefault(str(name), {})
+            for key, value in service.items():
+                if key == "environment" and isinstance(value, (dict, list)):
+                    env = value if isinstance(value, dict) else dict(
+                        str(e).split("=", 1) if "=" in str(e) else (str(e), None) for e in value)
+                    into["environment"] = {**into.get("environment", {}), **env}
+                elif key == "ports" and isinstance(value, list):
+                    into["ports"] = [*into.get("ports", []), *value]
+                else:
+                    into[key] = value
+    return merged
+
+
+def compose_up(line: str, directory: Path, repo: Path) -> tuple[dict[str, dict], str] | None:
+    """({name: spec}, where) of the services a `docker compose up [SERVICE...]` step starts: the named
+    ones (all those with a database, cache or broker image when none is named), with ${VAR} taken from
+    the project's .env; a service built from source, or whose image needs a variable nobody sets, is
+    left out."""
+    m = _COMPOSE_UP.match(line.strip())
+    if not m:
+        return None
+    head, tail = m.group("head").split(), m.group("tail").split()
+    names_f = [head[i + 1] for i, word in enumerate(head[:-1]) if word in ("-f", "--file")]
+    names_f += [word.split("=", 1)[1] for word in head if word.startswith("--file=")]
+    names, skip = [], False
+    for word in tail:
+        if word in ("&&", ";", "|", "||"):
+            break
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-"):
+            skip = word in _COMPOSE_UP_VALUES
+            continue
+        names.append(word)
+    paths = compose_files(directory, names_f)
+    services = compose_services(paths)
+    env = dotenv(directory / ".env")
+    wanted = names or [n for n, svc in services.items() if backing_kind(str(svc.get("image", "")))]
+    found = {}
+    for name in wanted:
+        service = services.get(name) or {}
+        image = interpolate(service.get("image", ""), env) if "build" not in service else None
+        if not image:
+            continue
+        environment = {k: interpolate(v, env) for k, v in (service.get("environment") or {}).items() if v is not None}
+        ports = [interpolate(port, env) if isinstance(port, str) else port for port in service.get("ports", [])]
+        found[name] = service_spec(image, {k: v for k, v in environment.items() if v is not None},
+                                   [p for p in ports if p], _compose_health(service))
+    read_from = " + ".join(str(path.relative_to(repo)) for path in paths)
+    return (found, f"`{line.strip()}` in the test job, from {read_from}") if found else None
+
+
+def test_job(repo: Path):
+    """(where, job, [(run line, directory)]) of the first CI job that runs the tests, or None."""
+    for where, _, job in ci_jobs(repo):
+        steps = job_steps(job, repo)
+        if any(runs_tests(clean_command(line), directory) for line, directory in steps):
+            return where, job, steps
+    return None
+
+
+# ------------------------------------------------------------------------------------------- rules
+class CiJobServices(Rule):
+    """the services: of the test job in {where}
+
+    The job that runs the tests says what they need, nothing included."""
+    question = "test_services"
+
+    def find(self, facts):
+        found = facts.test_job
+        if found is None:
+            return None
+        services = job_services(found[1])
+        return (services, {"where": found[0]}) if services else None
+
+
+class CiComposeUp(Rule):
+    """{started} in {where}
+
+    The compose services the test job starts (`docker compose up -d db`), as compose reads them."""
+    question = "test_services"
+
+    def find(self, facts):
+        if facts.test_job is None:
+            return None
+        where, _, steps = facts.test_job
+        for line, directory in steps:
+            started = compose_up(line, directory, facts.repo)
+            if started:
+                return started[0], {"started": started[1], "where": where}
+        return None
+
+
+class CiJobWithoutServices(Rule):
+    """the test job in {where} has no services:"""
+    question = "test_services"
+
+    def find(self, facts):
+        return ({}, {"where": facts.test_job[0]}) if facts.test_job is not None else None
+
+
+class ComposeBackingServices(Rule):
+    """the database/cache services of {file} (a guess: no CI job runs the tests)"""
+    question = "test_services"
+    guess = True
+
+    def find(self, facts):
+        for path in files(facts.root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
+                                       "docker-compose.dev.yml", "compose.dev.yml", "docker-compose.override.yml"),
+                          depth=1):
+            found = {name: service_spec(service["image"], service.get("environment"), service.get("ports"),
+                                        _compose_health(service))
+                     for name, service in compose_services([path]).items()
+                     if isinstance(service.get("image"), str)
+                     and "build" not in service and backing_kind(service["image"])
+                     and "${" not in service["image"]}
+            if found:
+                return found, {"file": path.relative_to(facts.repo)}
+        return None

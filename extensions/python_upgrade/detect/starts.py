@@ -1,0 +1,115 @@
+"""How the app starts today, from every place a project says so: its Dockerfile's ENTRYPOINT/CMD (and
+the script they run), the Procfile, Cloud Foundry manifests, compose files, and the code itself."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .. import dockerfile
+from .files import files, read, yaml_file
+from .image import image_path, source_paths
+from .shell import RELEASE_STEP, SERVES, script_lines, unwrap
+
+
+def script_command(project: Path, words: list[str], rest: list[str], dockerfile_path=None, stage=None):
+    """A start command whose first word is a script of the repository -> (command, release steps,
+    the script's path), following `exec "$@"` (an entrypoint that runs the CMD after its set-up)."""
+    if words and words[0] in ("sh", "bash", "/bin/sh", "/bin/bash") and len(words) > 1 and words[1] != "-c":
+        words = words[1:]
+    if not words:
+        return " ".join(rest), [], ""
+    script = image_path(project, dockerfile_path, stage, words[0])
+    if script is None or script.suffix == ".py":
+        return " ".join(words + rest), [], ""
+    lines = script_lines(read(script))
+    release = [line for line in lines if RELEASE_STEP.search(line) and not SERVES.search(line)]
+    if any(re.fullmatch(r"exec\s+\"?\$[@*]\"?", line) for line in lines):
+        return " ".join(rest), release, str(script.relative_to(project))
+    for line in reversed(lines):
+        if line.startswith("exec ") or SERVES.search(line):
+            return line, release, str(script.relative_to(project))
+    return " ".join(words + rest), [], ""
+
+
+def dockerfile_start(root: Path, repo: Path, path: Path, final) -> tuple[str, str, list[str]] | None:
+    """(command, where, release steps) of the app's Dockerfile: its ENTRYPOINT and CMD, followed into
+    the script they run."""
+    entry = unwrap(dockerfile.exec_form(final.last("ENTRYPOINT")))
+    cmd = unwrap(dockerfile.exec_form(final.last("CMD")))
+    if entry:
+        command, release, script = script_command(root, entry, cmd, path, final)
+        how = f"{script}, its ENTRYPOINT, then the CMD" if script and command == " ".join(cmd) else (
+            f"{script}, run by its ENTRYPOINT" if script else "ENTRYPOINT/CMD")
+    else:
+        command, release, script = script_command(root, cmd, [], path, final)
+        how = f"{script}, its CMD" if script else "CMD"
+    if not command.strip():
+        return None
+    return source_paths(root, path, final, command.strip()), f"{path.relative_to(repo)} ({how})", release
+
+
+def procfile(root: Path) -> dict[str, str]:
+    entries = {}
+    for line in read(root / "Procfile").splitlines():
+        name, sep, command = line.partition(":")
+        if sep and re.fullmatch(r"[\w-]+", name.strip()) and command.strip():
+            entries.setdefault(name.strip(), command.strip())
+    return entries
+
+
+def compose_builds(root: Path) -> list[tuple[str, str, int | None]]:
+    """(file, command, container port) of each compose service that builds this repository."""
+    found = []
+    for path in files(root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"), depth=1):
+        data = yaml_file(path) or {}
+        services = data.get("services") if isinstance(data, dict) else None
+        for service in (services or {}).values() if isinstance(services, dict) else ():
+            if not isinstance(service, dict) or "build" not in service:
+                continue
+            command = service.get("command") or ""
+            command = " ".join(map(str, command)) if isinstance(command, list) else str(command)
+            port = None
+            for entry in service.get("ports") or []:
+                m = re.search(r"(\d{2,5})(?:/tcp)?$", str(entry.get("target", "")) if isinstance(entry, dict) else str(entry))
+                if m:
+                    port = int(m.group(1))
+                    break
+            found.append((path.name, command, port))
+    return found
+
+
+def cloud_foundry(repo: Path) -> list[tuple[str, str]]:
+    """(command, where) of Cloud Foundry manifests' `applications[].command` (manifest*.yml)."""
+    for path in files(repo, ("manifest*.yml", "manifest*.yaml", "*/manifest*.yml", "*/*/manifest*.yaml",
+                             "*/*/manifest*.yml"), depth=3):
+        data = yaml_file(path) or {}
+        for app in (data.get("applications") or []) if isinstance(data, dict) else []:
+            if isinstance(app, dict) and isinstance(app.get("command"), str):
+                return [(app["command"], f"{path.relative_to(repo)} (Cloud Foundry command)")]
+    return []
+
+
+def entry_point(facts) -> tuple[str, str]:
+    """(a start command, where) for a web app found in the code, or ("", "")."""
+    root = facts.root
+    if (root / "manage.py").is_file():
+        for wsgi in sorted(root.glob("*/wsgi.py")) + sorted(root.glob("*/*/wsgi.py")):
+            module = ".".join(wsgi.relative_to(root).with_suffix("").parts)
+            return f"gunicorn {module}", f"manage.py and {wsgi.relative_to(root)} (Django)"
+    flask_app = re.search(r"(?m)^\s*FLASK_APP\s*=\s*(\S+)", read(root / ".flaskenv") + "\n" + read(root / ".env"))
+    if flask_app:
+        module = flask_app.group(1).strip("'\"").removesuffix(".py").replace("/", ".")
+        module, _, attr = module.partition(":")
+        return f"gunicorn {module}:{attr or 'app'}", f".flaskenv (FLASK_APP={flask_app.group(1)})"
+    for path in facts.python_sources(3):
+        text = read(path)
+        module = facts.module(path)
+        m = re.search(r"(?m)^(\w+)\s*=\s*(Flask|FastAPI|Starlette|Quart|Litestar|Sanic)\(", text)
+        if m:
+            server = "gunicorn" if m.group(2) == "Flask" else "uvicorn"
+            return f"{server} {module}:{m.group(1)}", f"{path.relative_to(root)} ({m.group(2)} app `{m.group(1)}`)"
+        m = re.search(r"(?m)^def (\w+)\(\s*environ\s*,\s*start_response\s*\)", text)
+        if m:
+            return f"gunicorn {module}:{m.group(1)}", f"{path.relative_to(root)} (WSGI callable `{m.group(1)}`)"
+    return "", ""

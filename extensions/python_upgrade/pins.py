@@ -1,0 +1,37 @@
+"""What the rendered files pin and judge by, one place each: tool versions, the cutover's gates, the
+Kubernetes resources, and the variables git-versioning build backends read. Bump a tool here."""
+
+from __future__ import annotations
+
+# Tools the rendered files pin (tox.ini, the Dockerfile's tools stage, the workflow, migration.json).
+TOOLS = {"tox": "4.67.15", "tox_uv": "1.37.1", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6", "locust": "2.47.0"}
+
+# The cutover's gates, one set for both engines: deploy/bluegreen/bluegreen.conf (nginx on one host)
+# and deploy/kubernetes/analysis.yaml (Argo Rollouts). The new version fails on more 5xx or a slower
+# p99, or on a resident memory above this share of the old version's (a newer interpreter can start
+# bigger); with fewer requests than min_requests the verdict is "no data", not a pass.
+GATES = {
+    "health_timeout_seconds": 60,
+    "min_requests": 50,
+    "max_5xx_percent": 1,
+    "max_p99_ms": 1000,
+    # The load comparison only: the target's p99 against the current one's, in percent, judged once
+    # the target is slower by more than min_p99_delta_ms (2 ms against 1 ms is noise to a user).
+    "max_p99_percent": 150,
+    "min_p99_delta_ms": 50,
+    "max_rss_percent": 150,
+    "keep_old_seconds": 3600,
+}
+
+# The Kubernetes Rollout's resources (deploy/kubernetes/rollout.yaml); load.py compares its memory
+# recommendation with them. The memory limit is max_rss_percent of the request.
+KUBERNETES_RESOURCES = {"cpu_request": "100m", "memory_request_mib": 256}
+
+# The variable each git-versioning build backend reads instead of asking git (a Docker build has no
+# .git): its documented override. hatch-vcs is setuptools-scm underneath.
+SCM_VERSION_ENV = {
+    "setuptools-scm": "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "hatch-vcs": "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "pdm-backend": "PDM_BUILD_SCM_VERSION",
+    "poetry-dynamic-versioning": "POETRY_DYNAMIC_VERSIONING_BYPASS",
+}
