@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -49,11 +51,22 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 sys.path.insert(0, str(ROOT / "extensions"))
 
 
+# The plain programs the template ships, copied under their plain names: their files in template/ carry a
+# Copier condition (`{% if app_kind == 'web' %}probe.py{% endif %}`), and they import each other
+# (facts, probe) by those plain names from their own folder, as they do in a rendered project (a link
+# would not do: Python puts the folder of the file a link points to on the path).
+PROGRAMS = Path(tempfile.mkdtemp(prefix="python-upgrade-programs-"))
+for _source in (ROOT / "template" / "{{ project_dir }}" / "python-upgrade").iterdir():
+    _plain = re.search(r"(\w+\.py)(?:\{%|$)", _source.name)
+    if _plain and not _source.name.endswith(".jinja"):
+        shutil.copyfile(_source, PROGRAMS / _plain.group(1))
+sys.path.append(str(PROGRAMS))
+
+
 def load_program(name: str):
     """A plain program the template ships (template/{{ project_dir }}/python-upgrade/), imported as a
-    module. Its file name is a Copier condition with no .py suffix: an explicit source loader."""
-    source = next((ROOT / "template" / "{{ project_dir }}" / "python-upgrade").glob(f"*{name}.py*"))
-    loader = importlib.machinery.SourceFileLoader(name, str(source))
+    module from its plain name (PROGRAMS)."""
+    loader = importlib.machinery.SourceFileLoader(name, str(PROGRAMS / f"{name}.py"))
     module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
     loader.exec_module(module)
     return module

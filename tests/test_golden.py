@@ -3,13 +3,17 @@ change shows up as a reviewable diff of what users get.
 
     PYTHON_UPGRADE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py   # accept the new renders
 
-The versions are chosen far from their end of life (the runbook's note depends on the day).
+The plain programs (template files without .jinja: audit.py, load.py, bluegreen.sh, ...) are copied
+as they are: the golden copy lists them in PLAIN.txt, and the test checks each rendered one is its
+template source byte for byte, instead of keeping a second copy of them. The versions are chosen far
+from their end of life (the runbook's note depends on the day).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -33,6 +37,17 @@ VARIANTS = {
 }
 
 
+def plain_sources() -> dict[str, Path]:
+    """{rendered path: template source} of every plain file: its path with the Copier conditions taken
+    out ({% if ... %}audit.py{% endif %} -> audit.py) and {{ project_dir }} as the root (as here)."""
+    sources = {}
+    for source in (ROOT / "template").rglob("*"):
+        if source.is_file() and source.suffix != ".jinja":
+            rendered_path = re.sub(r"\{%.*?%\}", "", str(source.relative_to(ROOT / "template")))
+            sources[rendered_path.replace("{{ project_dir }}/", "")] = source
+    return sources
+
+
 def contents(root: Path) -> dict[str, str]:
     """Every rendered file by path; the answers file without the lines naming this checkout."""
     files = {}
@@ -46,7 +61,14 @@ def contents(root: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_render_matches_the_golden_copy(copie, variant):
-    got = contents(rendered(copie, **BASE, **VARIANTS[variant]))
+    project = rendered(copie, **BASE, **VARIANTS[variant])
+    got = contents(project)
+    sources = plain_sources()
+    plain = sorted(name for name in got if name in sources)
+    for name in plain:  # copied as they are
+        assert (project / name).read_bytes() == sources[name].read_bytes(), f"{name} is not its template source"
+        del got[name]
+    got["PLAIN.txt"] = "".join(f"{name}\n" for name in plain)
     golden = GOLDEN / variant
     if UPDATE:
         shutil.rmtree(golden, ignore_errors=True)

@@ -184,13 +184,16 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
     smoke = metrics["smoke"]["provider"]["job"]
     (smoke_container,) = smoke["spec"]["template"]["spec"]["containers"]
     assert smoke_container["image"] == f"{repo}:{target}"
-    assert smoke_container["command"][:2] == ["python", "-c"]
-    assert smoke_container["command"][-3:] == ["{{args.rollout}}-preview", "/-/health", "shop.internal"]
-    assert "HTTPConnection(service, 8080" in smoke_container["command"][2]
+    # The image's own probe (python-upgrade/probe.py, copied there by the production stage) against the
+    # preview Service on app_port, with probe_host, for a minute.
+    assert smoke_container["command"] == ["python", "/opt/python-upgrade/probe.py", "--wait", "60", "--address",
+                                          "{{args.rollout}}-preview:8080", "--host", "shop.internal", "/-/health"]
     validate_core({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "smoke-check"},
                    "spec": smoke["spec"]})
     dockerfile = (project / "python-upgrade" / "Dockerfile").read_text()
     st = stages(dockerfile)
+    for color in ("current", "target") if phase == "dual" else ("target",):
+        assert "COPY python-upgrade/probe.py /opt/python-upgrade/probe.py" in st[f"production-{color}"]["lines"]
     colors = {"current": current, "target": target} if phase == "dual" else {"target": target}
     for color, version in colors.items():
         assert st[f"production-{color}"]["from"].endswith(f":{version}-slim-bookworm")
