@@ -54,3 +54,17 @@ def test_a_project_in_a_subdirectory_and_a_uv_workspace_member():
     assert member["ws"] == {"context": ".", "from_project": "../..", "member": "packages/api"}
     # workspace_root counts for uv projects only.
     assert context.derived({**BASE, "workspace_root": ".."})["ws"]["context"] == "."
+
+
+def test_names_memory_compiler_removals_and_tox_deps():
+    values = context.derived({**BASE, "project_name": "My Shop!", "build_packages": "libpq-dev gcc"})
+    assert values["name"] == "my-shop" and values["compiler"] is True
+    assert context.derived({**BASE, "build_packages": "libpq-dev"})["compiler"] is False
+    assert values["oldest"] == "3.11" and context.derived({**BASE, "phase": "finished"})["oldest"] == "3.12"
+    assert values["memory"] == {"request_mib": 256, "limit_mib": 384}
+    assert context.derived({**BASE, "current_python": "3.12", "target_python": "3.13"})["removed"]["cgi"][0] == "3.13"
+    assert set(values["removed"]) == {"distutils", "imp", "asynchat", "asyncore", "smtpd"}
+    assert values["testenv_deps"] == ["-r requirements.txt", "-r requirements-dev.txt"]
+    assert context.derived({**BASE, "dependency_layout": "pdm"})["testenv_deps"] == [
+        "uv==" + context.TOOLS["uv"], 'tomli; python_version < "3.11"']
+    assert context.derived({**BASE, "dependency_layout": "poetry"})["testenv_deps"] == []

@@ -14,14 +14,22 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
     pip_cache_files   the files that key CI's pip cache, relative to the repository root (none for uv projects)
     here              project_dir as a prefix of repository paths ("" at the root, else "backend/")
     ws                where Docker builds from (filters.workspace_paths): context, from_project, member
+    name              the project's name as images, containers and Kubernetes objects spell it (slug)
+    oldest            the oldest version the rendered files still build, which production runs: current in
+                      the dual phase, target once finished
+    memory            the Kubernetes memory request and limit (MiB): the limit is max_rss_percent of it
+    compiler          build_packages holds a compiler (build-essential, gcc, g++, clang)
+    testenv_deps      the [testenv] deps of tox-python-upgrade.ini, which the audit env extends
+    removed           the stdlib modules current has and target removed: {module: (removed in, instead)}
 """
 
 from __future__ import annotations
 
 import re
 
-from .filters import workspace_paths
-from .versions import py_tag
+from .filters import slug, workspace_paths
+from .pins import GATES, KUBERNETES_RESOURCES, TOOLS
+from .versions import py_tag, removed_modules
 
 # The answers every derived value needs; while Copier is still asking (a question's default or help is
 # rendered before later answers exist), nothing is derived.
@@ -29,6 +37,19 @@ NEEDS = ("current_python", "target_python", "phase", "app_kind", "dependency_lay
 EXPORTED = ("requirements", "pyproject", "pdm", "pipenv")  # layouts installed from requirements-style files
 LOCKS = {"pdm": "pdm.lock", "pipenv": "Pipfile.lock"}
 VERSION = re.compile(r"^3\.\d{1,2}$")
+COMPILERS = ("build-essential", "gcc", "g++", "clang")
+
+
+def testenv_deps(answers: dict, layout: str, tox_uv: bool) -> list[str]:
+    """The [testenv] deps lines: the requirement files, else what installs a lock (uv; tomli for pdm's
+    reader on old interpreters), else nothing (pyproject and poetry install themselves)."""
+    if layout == "requirements":
+        return [f"-r {f}" for f in (answers.get("requirements_file"), answers.get("test_requirements_file")) if f]
+    if layout in LOCKS:
+        return ([f"uv=={TOOLS['uv']}"] if tox_uv else []) + (['tomli; python_version < "3.11"'] if layout == "pdm" else [])
+    if layout == "uv":
+        return [f"uv=={TOOLS['uv']}"]
+    return []
 
 
 def derived(answers: dict) -> dict:
@@ -64,5 +85,12 @@ def derived(answers: dict) -> dict:
         "pip_cache_files": [] if layout == "uv" else [here + f for f in files],
         "here": here,
         "ws": workspace_paths(project_dir, workspace_root),
+        "name": slug(answers.get("project_name") or ""),
+        "oldest": target if answers["phase"] == "finished" else current,
+        "memory": {"request_mib": KUBERNETES_RESOURCES["memory_request_mib"],
+                   "limit_mib": KUBERNETES_RESOURCES["memory_request_mib"] * GATES["max_rss_percent"] // 100},
+        "compiler": any(p in COMPILERS for p in str(answers.get("build_packages") or "").split()),
+        "testenv_deps": testenv_deps(answers, layout, tox_uv),
+        "removed": removed_modules(current, target),
     }
 
