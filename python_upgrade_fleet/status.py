@@ -87,7 +87,6 @@ def audit_summary(repo: Path, project_dir: str) -> dict | None:
 
 
 BLUEGREEN_CONF = Path("deploy") / "bluegreen" / "bluegreen.conf"
-STATE_KEYS = ("LIVE", "CANDIDATE", "WEIGHT", "PREVIOUS", "PHASE", "GENERATION", "PROMOTED_AT")
 
 
 def state_file(repo: Path, project_dir: str, given: dict[str, Path]) -> Path | None:

@@ -58,11 +58,23 @@ def test_nginx_upstreams_follow_the_split(bash, tmp_path, live, candidate, weigh
     assert 'return 200 "3\\n"' in text  # the generation nginx answers
 
 
-def test_a_corrupt_state_file_stops_with_exit_6(bash, tmp_path):
-    (tmp_path / "state" / "state").write_text("LIVE=purple\n")
+@pytest.mark.parametrize(("state", "named"), [("LIVE=purple\n", "LIVE=purple"),
+                                              ("LIVE=blue\nPHASE=halfway\n", "PHASE=halfway"),
+                                              ("LIVE=blue\nWEIGHT=ten\n", "")])
+def test_a_corrupt_state_file_stops_with_exit_6(bash, tmp_path, state, named):
+    (tmp_path / "state" / "state").write_text(state)
     result = bash("load_state")
     assert result.returncode == 6
-    assert "corrupt state file" in result.stderr and "LIVE=purple" in result.stderr
+    assert "corrupt state file" in result.stderr and named in result.stderr
+
+
+def test_only_the_state_keys_are_read_and_all_are_written(bash, tmp_path):
+    (tmp_path / "state" / "state").write_text("LIVE=green\nPATH=/nowhere\nPHASE=promoted\n")
+    result = bash('load_state; echo "$LIVE $PHASE $PATH"; save_state')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["green", "promoted"] and "/nowhere" not in result.stdout
+    keys = [line.split("=")[0] for line in (tmp_path / "state" / "state").read_text().splitlines()]
+    assert keys == ["LIVE", "CANDIDATE", "WEIGHT", "PREVIOUS", "PHASE", "GENERATION", "PROMOTED_AT"]
 
 
 def test_state_round_trips(bash, tmp_path):

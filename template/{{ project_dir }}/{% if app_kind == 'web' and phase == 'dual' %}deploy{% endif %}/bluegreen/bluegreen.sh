@@ -66,26 +66,27 @@ image_of() { if [ "$1" = blue ]; then echo "$BG_BLUE_IMAGE"; else echo "$BG_GREE
 venv_of() { if [ "$1" = blue ]; then echo "$BG_BLUE_VENV"; else echo "$BG_GREEN_VENV"; fi; }
 
 # ------------------------------------------------------------------ state (key=value, atomic writes)
+# The keys of the state file, in the order save_state writes them; load_state reads these and no other.
+STATE_KEYS=(LIVE CANDIDATE WEIGHT PREVIOUS PHASE GENERATION PROMOTED_AT)
+PHASES="idle deployed shifting promoted rolled-back finalized"
 LIVE=blue CANDIDATE="" WEIGHT=0 PREVIOUS="" PHASE=idle GENERATION=0 PROMOTED_AT=0
 
 load_state() {
     [ -f "$state_file" ] || return 0
     local key value
     while IFS='=' read -r key value; do
-        case $key in
-        LIVE | CANDIDATE | PREVIOUS | PHASE | WEIGHT | GENERATION | PROMOTED_AT) printf -v "$key" '%s' "$value" ;;
-        esac
+        if [[ " ${STATE_KEYS[*]} " == *" $key "* ]]; then printf -v "$key" '%s' "$value"; fi
     done <"$state_file"
     case $LIVE in blue | green) ;; *) die "$EXIT_STATE" "corrupt state file $state_file (LIVE=$LIVE)" ;; esac
+    [[ " $PHASES " == *" $PHASE "* ]] || die "$EXIT_STATE" "corrupt state file $state_file (PHASE=$PHASE)"
     [[ $WEIGHT =~ ^[0-9]+$ && $GENERATION =~ ^[0-9]+$ && $PROMOTED_AT =~ ^[0-9]+$ ]] ||
         die "$EXIT_STATE" "corrupt state file $state_file"
 }
 
 save_state() {
-    local tmp
+    local tmp key
     tmp=$(mktemp "$state_file.tmp.XXXXXX")
-    printf 'LIVE=%s\nCANDIDATE=%s\nWEIGHT=%s\nPREVIOUS=%s\nPHASE=%s\nGENERATION=%s\nPROMOTED_AT=%s\n' \
-        "$LIVE" "$CANDIDATE" "$WEIGHT" "$PREVIOUS" "$PHASE" "$GENERATION" "$PROMOTED_AT" >"$tmp"
+    for key in "${STATE_KEYS[@]}"; do printf '%s=%s\n' "$key" "${!key}"; done >"$tmp"
     mv -fT "$tmp" "$state_file"
 }
 
