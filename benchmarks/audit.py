@@ -64,11 +64,20 @@ def median_run(project: Path, resolver: str, caches: list[Path]) -> tuple[float,
 
 
 def run(project: Path, resolver: str, caches: Path) -> tuple[float, dict | None, str]:
-    env = os.environ | {"PIP_CACHE_DIR": str(caches / "pip"), "UV_CACHE_DIR": str(caches / "uv"),
-                        "PYTHON_UPGRADE_CACHE": str(caches / "index")}
+    env = os.environ | {
+        "PIP_CACHE_DIR": str(caches / "pip"),
+        "UV_CACHE_DIR": str(caches / "uv"),
+        "PYTHON_UPGRADE_CACHE": str(caches / "index"),
+    }
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "python-upgrade/audit.py", "--no-tests", "--json", "--resolver", resolver],
-                            cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, "python-upgrade/audit.py", "--no-tests", "--json", "--resolver", resolver],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     seconds = time.perf_counter() - began
     try:
         return seconds, json.loads(result.stdout), ""
@@ -87,48 +96,78 @@ def direct_against_tox(work: Path, name: str, runs: int) -> list[str]:
     project = real(work, name)
     data = json.loads((project / "python-upgrade" / "migration.json").read_text())
     python = shutil.which(f"python{data['current']}")
-    assert python and subprocess.run([python, "-c", "import uv"], capture_output=True).returncode, \
+    assert python and subprocess.run([python, "-c", "import uv"], capture_output=True).returncode, (
         f"python{data['current']} must be here, without the uv package"
-    plain_path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "uv").exists())
+    )
+    plain_path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "uv").exists()
+    )
     seconds: dict[str, list[float]] = {"direct": [], "tox": []}
     for i in range(runs):
         for how in ("direct", "tox"):
             caches = work / f"caches-{how}-{i}"
-            env = os.environ | {"PIP_CACHE_DIR": str(caches / "pip"), "UV_CACHE_DIR": str(caches / "uv"),
-                                "PYTHON_UPGRADE_CACHE": str(caches / "audit")}
+            env = os.environ | {
+                "PIP_CACHE_DIR": str(caches / "pip"),
+                "UV_CACHE_DIR": str(caches / "uv"),
+                "PYTHON_UPGRADE_CACHE": str(caches / "audit"),
+            }
             if how == "direct":
                 command = [python, "python-upgrade/audit.py", "--no-tests", "--json"]
                 env["PATH"] = plain_path
             else:
                 shutil.rmtree(project / ".tox", ignore_errors=True)
-                command = [sys.executable, "-m", "tox", "-c", "tox-python-upgrade.ini", "run", "-e", "audit", "--",
-                           "--no-tests", "--json"]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "tox",
+                    "-c",
+                    "tox-python-upgrade.ini",
+                    "run",
+                    "-e",
+                    "audit",
+                    "--",
+                    "--no-tests",
+                    "--json",
+                ]
             began = time.perf_counter()
-            result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+            result = subprocess.run(
+                command, cwd=project, env=env, capture_output=True, text=True, timeout=1800
+            )
             seconds[how].append(time.perf_counter() - began)
             assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]
             if how == "direct":
                 assert re.search(r"fetched uv \S+ from", result.stderr), result.stderr[-2000:]
             print(f"{name} {how} run {i + 1}: {seconds[how][-1]:.1f} s", flush=True)
     direct, tox = statistics.median(seconds["direct"]), statistics.median(seconds["tox"])
-    return [f"## Run directly, without uv ({datetime.date.today().isoformat()})", "",
-            f"`python benchmarks/audit.py --direct {name} --runs {runs}`: {name} ({data['current']} → "
-            f"{data['target']}), `--no-tests`, each run from empty pip, uv and audit caches (and a new `.tox`), "
-            f"the median of {runs}. Directly: `python{data['current']} python-upgrade/audit.py` with no uv on PATH "
-            "or beside that interpreter, so the audit fetches the pinned uv wheel from the index first. Through "
-            "tox: `tox -c tox-python-upgrade.ini run -e audit`, whose env installs uv (and the requirements).", "",
-            "| path | runs (s) | median (s) |", "|---|---|---|",
-            f"| directly, uv fetched | {', '.join(f'{s:.1f}' for s in seconds['direct'])} | {direct:.1f} |",
-            f"| tox | {', '.join(f'{s:.1f}' for s in seconds['tox'])} | {tox:.1f} |", "",
-            f"Directly / tox: {direct / tox:.2f} (goal: at most 1.5).", ""]
+    return [
+        f"## Run directly, without uv ({datetime.date.today().isoformat()})",
+        "",
+        f"`python benchmarks/audit.py --direct {name} --runs {runs}`: {name} ({data['current']} → "
+        f"{data['target']}), `--no-tests`, each run from empty pip, uv and audit caches (and a new `.tox`), "
+        f"the median of {runs}. Directly: `python{data['current']} python-upgrade/audit.py` with no uv on "
+        "PATH "
+        "or beside that interpreter, so the audit fetches the pinned uv wheel from the index first. Through "
+        "tox: `tox -c tox-python-upgrade.ini run -e audit`, whose env installs uv (and the requirements).",
+        "",
+        "| path | runs (s) | median (s) |",
+        "|---|---|---|",
+        f"| directly, uv fetched | {', '.join(f'{s:.1f}' for s in seconds['direct'])} | {direct:.1f} |",
+        f"| tox | {', '.join(f'{s:.1f}' for s in seconds['tox'])} | {tox:.1f} |",
+        "",
+        f"Directly / tox: {direct / tox:.2f} (goal: at most 1.5).",
+        "",
+    ]
 
 
 def replace_section(path: Path, marker: str, lines: list[str]) -> None:
-    """The lines between `<!-- marker -->` and `<!-- /marker -->` of the file, replaced (appended the first time)."""
+    """The lines between `<!-- marker -->` and `<!-- /marker -->` of the file, replaced (appended the
+    first time)."""
     text = path.read_text() if path.exists() else ""
     block = f"<!-- {marker} -->\n" + "\n".join(lines) + f"\n<!-- /{marker} -->\n"
     pattern = re.compile(rf"<!-- {marker} -->\n.*?<!-- /{marker} -->\n", re.S)
-    path.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block)
+    path.write_text(
+        pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    )
 
 
 def main() -> int:
@@ -136,8 +175,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="case names (service-59 and the real projects)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-audit.md"))
     parser.add_argument("--runs", type=int, default=3, help="uv runs per temperature (median)")
-    parser.add_argument("--direct", metavar="NAME", help="a real project: the audit run directly without uv, "
-                                                         "against tox")
+    parser.add_argument(
+        "--direct", metavar="NAME", help="a real project: the audit run directly without uv, against tox"
+    )
     args = parser.parse_args()
     if args.direct:
         with tempfile.TemporaryDirectory(prefix="audit-direct-") as tmp:
@@ -163,17 +203,26 @@ def main() -> int:
             measured["uv", "cold"] = median_run(project, "uv", caches)
             measured["uv", "warm"] = median_run(project, "uv", caches)
             for (resolver, temperature), (seconds, report, error) in measured.items():
-                print(f"{name}: {resolver} {temperature} {seconds:.1f} s "
-                      f"{verdicts(report)[1]} packages, blockers {sorted(verdicts(report)[0])} {error}", flush=True)
+                print(
+                    f"{name}: {resolver} {temperature} {seconds:.1f} s "
+                    f"{verdicts(report)[1]} packages, blockers {sorted(verdicts(report)[0])} {error}",
+                    flush=True,
+                )
             rows.append((name, data, measured))
 
-    lines = [f"# Audit benchmark ({datetime.date.today().isoformat()})", "",
-             f"`python benchmarks/audit.py` on {os.cpu_count()} cores, Python {sys.version.split()[0]}, one run; "
-             "seconds of wall time of `audit.py --no-tests --json` (removed imports and the wheel matrix). "
-             f"pip: the audit as it was, one run; uv: the fast path, the median of {args.runs} runs. Cold: empty pip, "
-             "uv and index caches; warm: a second run with them.", "",
-             "| case | versions | layout | packages (pip / uv) | pip cold | pip warm | uv cold | uv warm | "
-             "cold speed-up | blockers (pip / uv) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Audit benchmark ({datetime.date.today().isoformat()})",
+        "",
+        f"`python benchmarks/audit.py` on {os.cpu_count()} cores, Python {sys.version.split()[0]}, one run; "
+        "seconds of wall time of `audit.py --no-tests --json` (removed imports and the wheel matrix). "
+        f"pip: the audit as it was, one run; uv: the fast path, the median of {args.runs} runs. "
+        "Cold: empty pip, "
+        "uv and index caches; warm: a second run with them.",
+        "",
+        "| case | versions | layout | packages (pip / uv) | pip cold | pip warm | uv cold | uv warm | "
+        "cold speed-up | blockers (pip / uv) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, data, measured in rows:
         pip_blockers, pip_count = verdicts(measured["pip", "cold"][1])
         uv_blockers, uv_count = verdicts(measured["uv", "cold"][1])
@@ -182,13 +231,22 @@ def main() -> int:
         blockers = ", ".join(sorted(uv_blockers)) or "none"
         if pip_blockers != uv_blockers:
             blockers = f"{', '.join(sorted(pip_blockers)) or 'none'} / {blockers}"
-        lines.append(f"| {name} | {data['current']} → {data['target']} | {data['dependency_layout']} | "
-                     f"{pip_count} / {uv_count} | " + " | ".join(f"{measured[key][0]:.1f}" if key in measured else "-"
-                                                                 for key in (("pip", "cold"), ("pip", "warm"),
-                                                                             ("uv", "cold"), ("uv", "warm")))
-                     + f" | {speed:.0f}× | {same}: {blockers} |")
-    notes = [f"- {name} ({resolver}): {note}" for name, _, measured in rows for resolver in ("pip", "uv")
-             for note in (measured[resolver, "cold"][1] or {}).get("resolution", []) if "resolved by" not in note]
+        lines.append(
+            f"| {name} | {data['current']} → {data['target']} | {data['dependency_layout']} | "
+            f"{pip_count} / {uv_count} | "
+            + " | ".join(
+                f"{measured[key][0]:.1f}" if key in measured else "-"
+                for key in (("pip", "cold"), ("pip", "warm"), ("uv", "cold"), ("uv", "warm"))
+            )
+            + f" | {speed:.0f}× | {same}: {blockers} |"
+        )
+    notes = [
+        f"- {name} ({resolver}): {note}"
+        for name, _, measured in rows
+        for resolver in ("pip", "uv")
+        for note in (measured[resolver, "cold"][1] or {}).get("resolution", [])
+        if "resolved by" not in note
+    ]
     if notes:
         lines += ["", "Resolutions that did not happen (where the package lists differ):", "", *notes]
     text = "\n".join(lines) + "\n"

@@ -47,8 +47,10 @@ python-dateutil==2.9.0.post0
 pyyaml==6.0.2
 """
 # A real service imports its dependencies when it starts; so does the benchmark's.
-EXTRA_IMPORTS = "".join(f"import {module}  # noqa: E402,F401\n"
-                        for module in ("dateutil", "flask", "pydantic", "requests", "sqlalchemy", "yaml"))
+EXTRA_IMPORTS = "".join(
+    f"import {module}  # noqa: E402,F401\n"
+    for module in ("dateutil", "flask", "pydantic", "requests", "sqlalchemy", "yaml")
+)
 BUMP = ("requests==2.32.2", "requests==2.32.3")
 
 NAIVE = """FROM python:{v}-{suite} AS test-{color}
@@ -79,8 +81,21 @@ GOALS = {
 
 def build(project: Path, dockerfile: str, target: str, tag: str) -> float:
     start = time.monotonic()
-    result = docker("build", "--progress=plain", "--network", "host", "-f", dockerfile, "--target", target,
-                    "-t", tag, ".", cwd=project, timeout=1800)
+    result = docker(
+        "build",
+        "--progress=plain",
+        "--network",
+        "host",
+        "-f",
+        dockerfile,
+        "--target",
+        target,
+        "-t",
+        tag,
+        ".",
+        cwd=project,
+        timeout=1800,
+    )
     elapsed = time.monotonic() - start
     if result.returncode != 0:
         sys.exit(f"build of {target} ({dockerfile}) failed:\n{result.stderr[-4000:]}")
@@ -104,8 +119,16 @@ class Layout:
         for _ in range(3):
             port = free_port()
             start = time.monotonic()
-            name = docker("run", "-d", "--network", "host", "-e", f"PORT={port}",
-                          f"bench-{self.name}:production-target", check=True).stdout.strip()
+            name = docker(
+                "run",
+                "-d",
+                "--network",
+                "host",
+                "-e",
+                f"PORT={port}",
+                f"bench-{self.name}:production-target",
+                check=True,
+            ).stdout.strip()
             try:
                 wait_http(f"http://127.0.0.1:{port}/healthz", seconds=60)
                 times.append(time.monotonic() - start)
@@ -124,8 +147,14 @@ def tox_from_scratch(project: Path, envs: str) -> float:
     caches = Path(tempfile.mkdtemp(prefix="bench-cache-"))
     env = os.environ | {"PIP_CACHE_DIR": str(caches / "pip"), "UV_CACHE_DIR": str(caches / "uv")}
     start = time.monotonic()
-    result = subprocess.run(["tox", "-c", "tox-python-upgrade.ini", "run", "-e", envs], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", envs],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     elapsed = time.monotonic() - start
     shutil.rmtree(caches, ignore_errors=True)
     if result.returncode != 0:
@@ -138,17 +167,24 @@ def chart(rows: list[tuple[str, float, float, float]], path: Path) -> None:
     bar, gap, left, width = 14, 14, 250, 420
     colors = {"ours-uv": "#2b8a3e", "ours-pip": "#1c7ed6", "naive": "#adb5bd"}
     height = 40 + len(rows) * (3 * bar + gap) + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 80}" height="{height}" '
-           'font-family="sans-serif" font-size="12">',
-           f'<text x="{left}" y="18" font-weight="bold">relative to naive (= 1.00); shorter is better</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 80}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<text x="{left}" y="18" font-weight="bold">relative to naive (= 1.00); shorter is better</text>',
+    ]
     y = 32
     for label, uv, pip, naive in rows:
         out.append(f'<text x="{left - 8}" y="{y + bar * 1.5 + 4}" text-anchor="end">{label}</text>')
         for name, value in (("ours-uv", uv), ("ours-pip", pip), ("naive", naive)):
             ratio = value / naive if naive else 0
-            out.append(f'<rect x="{left}" y="{y}" width="{max(1, ratio * width):.1f}" height="{bar - 2}" '
-                       f'fill="{colors[name]}"><title>{name}: {value:.1f}</title></rect>')
-            out.append(f'<text x="{left + max(1, ratio * width) + 4:.1f}" y="{y + bar - 4}">{name} {ratio:.3f}</text>')
+            out.append(
+                f'<rect x="{left}" y="{y}" width="{max(1, ratio * width):.1f}" height="{bar - 2}" '
+                f'fill="{colors[name]}"><title>{name}: {value:.1f}</title></rect>'
+            )
+            out.append(
+                f'<text x="{left + max(1, ratio * width) + 4:.1f}" y="{y + bar - 4}">'
+                f"{name} {ratio:.3f}</text>"
+            )
             y += bar
         y += gap
     out.append("</svg>")
@@ -170,20 +206,34 @@ def main() -> None:
     projects = {}
     for installer in ("uv", "pip"):
         project = projects[installer] = render_sample(
-            work / installer, current_python=args.current, target_python=args.target, debian_suite=args.suite,
-            installer=installer)
+            work / installer,
+            current_python=args.current,
+            target_python=args.target,
+            debian_suite=args.suite,
+            installer=installer,
+        )
         with open(project / "requirements.txt", "a") as handle:
             handle.write(EXTRA_REQUIREMENTS)
         with open(project / "app.py", "a") as handle:
             handle.write(EXTRA_IMPORTS)
-    (projects["pip"] / "naive.Dockerfile").write_text("\n".join(
-        NAIVE.format(v=v, suite=args.suite, color=c) for c, v in (("current", args.current), ("target", args.target))))
+    (projects["pip"] / "naive.Dockerfile").write_text(
+        "\n".join(
+            NAIVE.format(v=v, suite=args.suite, color=c)
+            for c, v in (("current", args.current), ("target", args.target))
+        )
+    )
 
     ours = ["all", "production-current", "production-target"]
-    layouts = [Layout("ours-uv", projects["uv"], "python-upgrade/Dockerfile", ours),
-               Layout("ours-pip", projects["pip"], "python-upgrade/Dockerfile", ours),
-               Layout("naive", projects["pip"], "naive.Dockerfile",
-                      ["test-current", "production-current", "test-target", "production-target"])]
+    layouts = [
+        Layout("ours-uv", projects["uv"], "python-upgrade/Dockerfile", ours),
+        Layout("ours-pip", projects["pip"], "python-upgrade/Dockerfile", ours),
+        Layout(
+            "naive",
+            projects["pip"],
+            "naive.Dockerfile",
+            ["test-current", "production-current", "test-target", "production-target"],
+        ),
+    ]
     results: dict[str, dict[str, float]] = {layout.name: {} for layout in layouts}
 
     colds: dict[str, list[float]] = {layout.name: [] for layout in layouts}
@@ -224,8 +274,17 @@ def main() -> None:
             rows.append((label, u[key], p[key], n[key], u[key] / u["cold"], of, goal))
         else:
             rows.append((label, u[key], p[key], n[key], u[key] / n[key], of, goal))
-    standin = "offline stand-in" in docker("image", "inspect", "-f", "{{json .Config.Labels}}",
-                                           f"python:{args.target}-slim-{args.suite}", check=True).stdout
+    standin = (
+        "offline stand-in"
+        in docker(
+            "image",
+            "inspect",
+            "-f",
+            "{{json .Config.Labels}}",
+            f"python:{args.target}-slim-{args.suite}",
+            check=True,
+        ).stdout
+    )
     lines = [
         "# Build benchmark",
         "",
@@ -246,16 +305,23 @@ def main() -> None:
     for label, uv, pip, naive, ratio, of, goal in rows:
         met = "–" if goal is None else "yes" if ratio <= goal else "**no**"
         naive_cell = "–" if naive is None else f"{naive:.1f}"
-        lines.append(f"| {label} | {uv:.1f} | {pip:.1f} | {naive_cell} | {ratio:.3f} | {of} | "
-                     f"{'–' if goal is None else f'≤ {goal:.2f}'} | {met} |")
+        lines.append(
+            f"| {label} | {uv:.1f} | {pip:.1f} | {naive_cell} | {ratio:.3f} | {of} | "
+            f"{'–' if goal is None else f'≤ {goal:.2f}'} | {met} |"
+        )
     lines += [
         "",
         "![each measure relative to naive](benchmarks.svg)",
         "",
-        "Base images: " + ("offline stand-ins built by `tests/engines/base_images.sh` (debootstrap'd"
-                           " Debian minbase + the local pyenv interpreter laid out as the official slim"
-                           " image; the full image is that plus the buildpack-deps packages), since no"
-                           " registry was reachable." if standin else "the official python images."),
+        "Base images: "
+        + (
+            "offline stand-ins built by `tests/engines/base_images.sh` (debootstrap'd"
+            " Debian minbase + the local pyenv interpreter laid out as the official slim"
+            " image; the full image is that plus the buildpack-deps packages), since no"
+            " registry was reachable."
+            if standin
+            else "the official python images."
+        ),
         "Cold builds prune the whole BuildKit cache (layers and cache mounts) first; base images stay.",
         "tox: `tox -c tox-python-upgrade.ini run -e " + envs + "` with no `.tox` and empty pip and uv",
         "caches, on this machine's interpreters (uv through tox-uv; pip through virtualenv).",
@@ -273,8 +339,10 @@ def main() -> None:
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
-    chart([(label, uv, pip, naive) for label, uv, pip, naive, *_ in rows if naive is not None],
-          args.out.parent / "benchmarks.svg")
+    chart(
+        [(label, uv, pip, naive) for label, uv, pip, naive, *_ in rows if naive is not None],
+        args.out.parent / "benchmarks.svg",
+    )
     print("\n".join(lines))
 
 

@@ -30,9 +30,25 @@ from test_real_repos import TABLE, real_repo  # noqa: E402
 def copy_seconds(template: Path, work: Path, name: str) -> tuple[float, dict]:
     repo = real_repo(work, name)
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
-                             "--vcs-ref", "HEAD", str(template), str(repo)], capture_output=True, text=True,
-                            env=os.environ | {"COPIER_SETTINGS_PATH": str(work / "settings.yml")}, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "HEAD",
+            str(template),
+            str(repo),
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"COPIER_SETTINGS_PATH": str(work / "settings.yml")},
+        timeout=600,
+    )
     seconds = time.perf_counter() - began
     assert result.returncode == 0, result.stderr[-2000:]
     return seconds, dict(load_yaml(repo / ANSWERS_FILE))
@@ -58,20 +74,38 @@ def main() -> int:
                     case.mkdir()
                     took, answers[label] = copy_seconds(template, case, name)
                     seconds[label].append(took)
-            same = "" if len(answers) < 2 else ("same answers" if answers["this"] == answers["other"] else "answers differ: " + ", ".join(
-                sorted(k for k in answers["this"].keys() | answers["other"].keys()
-                       if answers["this"].get(k) != answers["other"].get(k))))
+            same = (
+                ""
+                if len(answers) < 2
+                else (
+                    "same answers"
+                    if answers["this"] == answers["other"]
+                    else "answers differ: "
+                    + ", ".join(
+                        sorted(
+                            k
+                            for k in answers["this"].keys() | answers["other"].keys()
+                            if answers["this"].get(k) != answers["other"].get(k)
+                        )
+                    )
+                )
+            )
             medians = {label: statistics.median(values) for label, values in seconds.items()}
             print(name, {label: f"{m:.2f}" for label, m in medians.items()}, same, flush=True)
             rows.append((name, medians, same))
     labels = list(templates)
     head = " | ".join(f"{label} (s)" for label in labels)
-    lines = [f"# Copy benchmark ({datetime.date.today().isoformat()})", "",
-             f"`python benchmarks/copy.py{' --other ' + str(args.other) if args.other else ''} --runs {args.runs}` on "
-             f"{os.cpu_count()} cores: wall seconds of `python -m copier copy --trust --defaults` into each real project "
-             f"of ../shared/real-repos (a new process each, the median of {args.runs}, the templates alternating).", "",
-             f"| project | {head} |{' ratio | answers |' if len(labels) > 1 else ''}",
-             "|---|" + "---|" * len(labels) + ("---|---|" if len(labels) > 1 else "")]
+    lines = [
+        f"# Copy benchmark ({datetime.date.today().isoformat()})",
+        "",
+        f"`python benchmarks/copy.py{' --other ' + str(args.other) if args.other else ''} --runs {args.runs}`"
+        f" on {os.cpu_count()} cores: wall seconds of `python -m copier copy --trust --defaults` into each "
+        f"real project of ../shared/real-repos (a new process each, the median of {args.runs}, the "
+        "templates alternating).",
+        "",
+        f"| project | {head} |{' ratio | answers |' if len(labels) > 1 else ''}",
+        "|---|" + "---|" * len(labels) + ("---|---|" if len(labels) > 1 else ""),
+    ]
     for name, medians, same in rows:
         cells = " | ".join(f"{medians[label]:.2f}" for label in labels)
         extra = f" {medians['this'] / medians['other']:.2f} | {same} |" if len(labels) > 1 else ""

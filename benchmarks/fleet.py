@@ -1,6 +1,7 @@
 """Fleet benchmark: `python-upgrade-fleet status` over 100 rendered repositories and `apply` over 20.
 
-    python benchmarks/fleet.py [--status-repos 100] [--apply-repos 20] [--jobs 2] [--out docs/benchmarks-fleet.md]
+    python benchmarks/fleet.py [--status-repos 100] [--apply-repos 20] [--jobs 2]
+                               [--out docs/benchmarks-fleet.md]
 
 The repositories are git repositories of the sample app; the template is a tagged git copy of this
 working tree (v1, v2) as tests/test_fleet.py makes it. status: each repository rendered at v1 and
@@ -32,8 +33,13 @@ from test_update import tagged_template  # noqa: E402
 
 def fleet(*args: str) -> tuple[float, subprocess.CompletedProcess]:
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "python_upgrade_fleet.cli", *args], capture_output=True, text=True,
-                            cwd=ROOT, timeout=3600)
+    result = subprocess.run(
+        [sys.executable, "-m", "python_upgrade_fleet.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=3600,
+    )
     return time.perf_counter() - began, result
 
 
@@ -66,22 +72,43 @@ def main() -> int:
 
         for i in range(args.apply_repos):
             plain_repo(work / "apply", f"repo-{i:03d}")
-        apply_seconds, result = fleet("apply", "--template", str(template), "--vcs-ref", "v2", "-d", "current_python=3.11",
-                                      "-d", "target_python=3.12", "--jobs", str(args.jobs), "--json", str(work / "apply"))
+        apply_seconds, result = fleet(
+            "apply",
+            "--template",
+            str(template),
+            "--vcs-ref",
+            "v2",
+            "-d",
+            "current_python=3.11",
+            "-d",
+            "target_python=3.12",
+            "--jobs",
+            str(args.jobs),
+            "--json",
+            str(work / "apply"),
+        )
         applied = json.loads(result.stdout)["repos"]
         assert all(r["ok"] for r in applied), [r["reason"] for r in applied if not r["ok"]]
 
     rate = args.apply_repos / apply_seconds
-    lines = [f"# Fleet benchmark ({datetime.date.today().isoformat()})", "",
-             f"`python benchmarks/fleet.py` on {os.cpu_count()} cores, Python {sys.version.split()[0]}.", "",
-             "| measure | result | goal |", "|---|---|---|",
-             f"| `status --json` over {args.status_repos} rendered repositories (median of 3) | {status_seconds:.2f} s | ≤ 3 s |",
-             f"| `apply --jobs {args.jobs}` over {args.apply_repos} repositories (copier copy + commit each) | "
-             f"{apply_seconds:.1f} s, {rate:.2f} repositories/s | ≥ 1 repository/s |", "",
-             "`apply` runs copier's command line inside its worker processes (`run_copier` in",
-             "`python_upgrade_fleet/apply.py`): copier is imported once per run, not once per repository.",
-             "With a `python -m copier` subprocess per repository, an earlier run of this benchmark measured",
-             "0.94 repositories/s (21.3 s for 20); importing copier alone takes about 0.45 s of a 1.4 s copy.", ""]
+    lines = [
+        f"# Fleet benchmark ({datetime.date.today().isoformat()})",
+        "",
+        f"`python benchmarks/fleet.py` on {os.cpu_count()} cores, Python {sys.version.split()[0]}.",
+        "",
+        "| measure | result | goal |",
+        "|---|---|---|",
+        f"| `status --json` over {args.status_repos} rendered repositories (median of 3) | "
+        f"{status_seconds:.2f} s | ≤ 3 s |",
+        f"| `apply --jobs {args.jobs}` over {args.apply_repos} repositories (copier copy + commit each) | "
+        f"{apply_seconds:.1f} s, {rate:.2f} repositories/s | ≥ 1 repository/s |",
+        "",
+        "`apply` runs copier's command line inside its worker processes (`run_copier` in",
+        "`python_upgrade_fleet/apply.py`): copier is imported once per run, not once per repository.",
+        "With a `python -m copier` subprocess per repository, an earlier run of this benchmark measured",
+        "0.94 repositories/s (21.3 s for 20); importing copier alone takes about 0.45 s of a 1.4 s copy.",
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     Path(args.out).write_text(text)

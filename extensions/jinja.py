@@ -31,8 +31,9 @@ def _package() -> str:
     folder = Path(__file__).resolve().with_name("python_upgrade")
     name = "_python_upgrade_" + hashlib.sha256(str(folder).encode()).hexdigest()[:12]
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, folder / "__init__.py",
-                                                      submodule_search_locations=[str(folder)])
+        spec = importlib.util.spec_from_file_location(
+            name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -51,10 +52,22 @@ versions = importlib.import_module(f"{PACKAGE}.versions")
 EXPORTS = {
     f.__name__: f
     for f in (
-        versions.py_tag, versions.next_minor, versions.versions_between, versions.removed_modules,
-        versions.release_date, versions.end_of_life, versions.has_free_threading, versions.end_of_life_note,
-        filters.shell_quote, filters.slug, filters.data_json, filters.prefix, filters.looks_secret, filters.start_check,
-        filters.workspace_paths, checks.suite_error,
+        versions.py_tag,
+        versions.next_minor,
+        versions.versions_between,
+        versions.removed_modules,
+        versions.release_date,
+        versions.end_of_life,
+        versions.has_free_threading,
+        versions.end_of_life_note,
+        filters.shell_quote,
+        filters.slug,
+        filters.data_json,
+        filters.prefix,
+        filters.looks_secret,
+        filters.start_check,
+        filters.workspace_paths,
+        checks.suite_error,
     )
 }
 # What copier.yml's questions call with the answers so far: their when, default, check and help.
@@ -81,6 +94,7 @@ class Globals(Extension):
             @pass_context
             def call(render_context, *args):
                 return function(questions.Answers(render_context, detections), *args)
+
             return call
 
         environment.globals.update(EXPORTS)
@@ -88,9 +102,13 @@ class Globals(Extension):
         environment.tests["free_threaded"] = versions.free_threaded
         environment.globals.update({name: with_answers(f) for name, f in QUESTION_FUNCTIONS.items()})
         environment.globals.update({f"{tool}_version": version for tool, version in pins.TOOLS.items()})
-        environment.globals.update(SUPPORTED=list(versions.SUPPORTED), GATES=dict(pins.GATES),
-                                   KUBERNETES_RESOURCES=dict(pins.KUBERNETES_RESOURCES),
-                                   DEBIAN_GLIBC=dict(versions.DEBIAN_GLIBC), SCM_VERSION_ENV=dict(pins.SCM_VERSION_ENV))
+        environment.globals.update(
+            SUPPORTED=list(versions.SUPPORTED),
+            GATES=dict(pins.GATES),
+            KUBERNETES_RESOURCES=dict(pins.KUBERNETES_RESOURCES),
+            DEBIAN_GLIBC=dict(versions.DEBIAN_GLIBC),
+            SCM_VERSION_ENV=dict(pins.SCM_VERSION_ENV),
+        )
         # The one impure input, made here and passed to the pure functions: the day of the render.
         environment.globals["TODAY"] = datetime.date.today().isoformat()
 

@@ -26,8 +26,9 @@ def last_line(result: subprocess.CompletedProcess) -> str:
     return (errors or lines or [f"exit {result.returncode}"])[-1]
 
 
-def copier_command(repo: Path, action: str, template: str | None, data_file: str | None, data: list[str],
-                   vcs_ref: str | None) -> list[str]:
+def copier_command(
+    repo: Path, action: str, template: str | None, data_file: str | None, data: list[str], vcs_ref: str | None
+) -> list[str]:
     """copier's command-line arguments, after `copier`."""
     command = [action, "--trust", "--defaults", "--quiet"]
     if action == "update":
@@ -51,8 +52,13 @@ def run_copier(arguments: list[str]) -> subprocess.CompletedProcess:
     try:
         from copier.__main__ import CopierApp
     except ImportError:
-        return subprocess.run([sys.executable, "-m", "copier", *arguments], capture_output=True, text=True,
-                              check=False, timeout=1800)
+        return subprocess.run(
+            [sys.executable, "-m", "copier", *arguments],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=1800,
+        )
     out, err = io.StringIO(), io.StringIO()
     cwd = Path.cwd()
     with redirect_stdout(out), redirect_stderr(err):
@@ -68,11 +74,26 @@ def run_copier(arguments: list[str]) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(arguments, code or 0, out.getvalue(), err.getvalue())
 
 
-def apply_one(repo: Path, template: str | None, data_file: str | None, data: list[str], branch: str,
-              vcs_ref: str | None, dry_run: bool, push: bool) -> dict:
+def apply_one(
+    repo: Path,
+    template: str | None,
+    data_file: str | None,
+    data: list[str],
+    branch: str,
+    vcs_ref: str | None,
+    dry_run: bool,
+    push: bool,
+) -> dict:
     """{path, action, branch, versions, template_version, ok, reason} for one repository."""
-    result = {"path": str(repo), "action": None, "branch": None, "versions": None, "template_version": None,
-              "ok": False, "reason": ""}
+    result = {
+        "path": str(repo),
+        "action": None,
+        "branch": None,
+        "versions": None,
+        "template_version": None,
+        "ok": False,
+        "reason": "",
+    }
     if not (repo / ".git").exists():
         result["reason"] = "not a git repository"
         return result
@@ -87,7 +108,10 @@ def apply_one(repo: Path, template: str | None, data_file: str | None, data: lis
     if dry_run:
         result.update(ok=True, reason=f"would {result['action']} on a new branch")
         return result
-    start = git(repo, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip() or git(repo, "rev-parse", "HEAD").stdout.strip()
+    start = (
+        git(repo, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
+        or git(repo, "rev-parse", "HEAD").stdout.strip()
+    )
     work = f"python-upgrade/apply-{uuid.uuid4().hex[:8]}"
     made = git(repo, "checkout", "-q", "-b", work)
     if made.returncode != 0:
@@ -106,11 +130,16 @@ def apply_one(repo: Path, template: str | None, data_file: str | None, data: lis
     if ran.returncode != 0:
         return undo(f"copier {result['action']}: {last_line(ran)}")
     conflicted = git(repo, "grep", "-l", "--untracked", "-e", "^<<<<<<< ", "--", ".").stdout.split()
-    rejects = [line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
-               if line.endswith(".rej")]
+    rejects = [
+        line[3:]
+        for line in git(repo, "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
+        if line.endswith(".rej")
+    ]
     if conflicted or rejects:
-        return undo(f"conflict with the project's edits in {', '.join((conflicted + rejects)[:3])}: "
-                    "run copier update by hand there")
+        return undo(
+            f"conflict with the project's edits in {', '.join((conflicted + rejects)[:3])}: "
+            "run copier update by hand there"
+        )
     answers = yaml.safe_load((repo / ANSWERS).read_text()) or {}
     current, target = answers.get("current_python"), answers.get("target_python")
     phase = answers.get("phase", "dual")
@@ -123,8 +152,13 @@ def apply_one(repo: Path, template: str | None, data_file: str | None, data: lis
         return undo(f"branch {final} exists already: merge or delete it, or give --branch")
     git(repo, "add", "-A")
     what = f"Python {current} -> {target}" if phase == "dual" else f"Python {target} (finished)"
-    committed = git(repo, "commit", "-q", "-m", f"python-upgrade: {what} (copier-python-upgrade "
-                                                f"{result['template_version']}, {result['action']})")
+    committed = git(
+        repo,
+        "commit",
+        "-q",
+        "-m",
+        f"python-upgrade: {what} (copier-python-upgrade {result['template_version']}, {result['action']})",
+    )
     if committed.returncode != 0:
         return undo(f"git commit: {last_line(committed)}")
     git(repo, "branch", "-q", "-m", work, final)
@@ -139,9 +173,18 @@ def apply_one(repo: Path, template: str | None, data_file: str | None, data: lis
     return result
 
 
-def apply(paths: list[Path], template: str | None = None, data_file: str | None = None,
-          data: list[str] | None = None, branch: str = DEFAULT_BRANCH, jobs: int = 1, vcs_ref: str | None = None,
-          dry_run: bool = False, push: bool = False, progress=None) -> list[dict]:
+def apply(
+    paths: list[Path],
+    template: str | None = None,
+    data_file: str | None = None,
+    data: list[str] | None = None,
+    branch: str = DEFAULT_BRANCH,
+    jobs: int = 1,
+    vcs_ref: str | None = None,
+    dry_run: bool = False,
+    push: bool = False,
+    progress=None,
+) -> list[dict]:
     """One result per repository, in the order given; `progress(result)` as each one finishes.
     Repositories run in `jobs` worker processes (copier runs inside them, see run_copier)."""
     repos = repositories(paths)
@@ -150,8 +193,12 @@ def apply(paths: list[Path], template: str | None = None, data_file: str | None 
         import copier  # noqa: F401, PLC0415
     results: dict[Path, dict] = {}
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1))) as pool:
-        futures = {pool.submit(apply_one, repo, template, data_file, list(data or []), branch, vcs_ref, dry_run,
-                               push): repo for repo in repos}
+        futures = {
+            pool.submit(
+                apply_one, repo, template, data_file, list(data or []), branch, vcs_ref, dry_run, push
+            ): repo
+            for repo in repos
+        }
         for future in as_completed(futures):
             results[futures[future]] = result = future.result()
             if progress:

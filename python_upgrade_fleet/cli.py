@@ -29,29 +29,49 @@ from python_upgrade_fleet.status import status
 
 def main(argv: list[str] | None = None) -> int:
     # The whole docstring: the usage of both verbs and their exit codes, as written.
-    parser = argparse.ArgumentParser(prog="python-upgrade-fleet", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python-upgrade-fleet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     verbs = parser.add_subparsers(dest="verb", required=True)
     show = verbs.add_parser("status", help="where each repository stands")
     formats = show.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true", help="the documented JSON (README: Fleet)")
     formats.add_argument("--markdown", action="store_true", help="a Markdown table")
     formats.add_argument("--html", metavar="FILE", help="one self-contained page with the table and charts")
-    show.add_argument("--template", help="the template's repository (path or URL) whose tags count as releases; "
-                                         "default: each repository's _src_path")
+    show.add_argument(
+        "--template",
+        help="the template's repository (path or URL) whose tags count as releases; "
+        "default: each repository's _src_path",
+    )
     show.add_argument("--audit", action="store_true", help="run each repository's audit now (no tests)")
-    show.add_argument("--bluegreen-state", action="append", default=[], metavar="NAME=FILE",
-                      help="the blue-green state file of a repository (NAME: its folder name or path), e.g. "
-                           "copied from its host; default: the state dir its bluegreen.conf names, if on this host")
+    show.add_argument(
+        "--bluegreen-state",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="the blue-green state file of a repository (NAME: its folder name or path), e.g. "
+        "copied from its host; default: the state dir its bluegreen.conf names, if on this host",
+    )
     show.add_argument("--today", help=argparse.SUPPRESS)  # tests: judge deadlines against a fixed day
     show.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     roll = verbs.add_parser("apply", help="copy or update the template in each repository, on a branch")
-    roll.add_argument("--template", help="the template (path or URL); default: each rendered repository's _src_path")
-    roll.add_argument("--data-file", help="answers every repository gets (the organisation's file, as copier's --data-file)")
-    roll.add_argument("-d", "--data", action="append", default=[], metavar="KEY=VALUE", help="an answer, as copier's -d")
-    roll.add_argument("--vcs-ref", help="the template release (a tag) to copy or update to; default: its newest")
-    roll.add_argument("--branch", default=DEFAULT_BRANCH, help="the new branch ({current}, {target} and {phase} "
-                                                               "are filled in; default %(default)s)")
+    roll.add_argument(
+        "--template", help="the template (path or URL); default: each rendered repository's _src_path"
+    )
+    roll.add_argument(
+        "--data-file", help="answers every repository gets (the organisation's file, as copier's --data-file)"
+    )
+    roll.add_argument(
+        "-d", "--data", action="append", default=[], metavar="KEY=VALUE", help="an answer, as copier's -d"
+    )
+    roll.add_argument(
+        "--vcs-ref", help="the template release (a tag) to copy or update to; default: its newest"
+    )
+    roll.add_argument(
+        "--branch",
+        default=DEFAULT_BRANCH,
+        help="the new branch ({current}, {target} and {phase} are filled in; default %(default)s)",
+    )
     roll.add_argument("--jobs", type=int, default=1, help="repositories at once")
     roll.add_argument("--dry-run", action="store_true", help="say what would happen, change nothing")
     roll.add_argument("--json", action="store_true", help="the results as JSON")
@@ -96,8 +116,18 @@ def run_apply(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             mark = "ok  " if result["ok"] else "FAIL"
             print(f"{mark} {result['path']}: {result['reason']}", flush=True)
 
-    results = apply(args.paths, template=args.template, data_file=args.data_file, data=args.data, branch=args.branch,
-                    jobs=args.jobs, vcs_ref=args.vcs_ref, dry_run=args.dry_run, push=args.push, progress=progress)
+    results = apply(
+        args.paths,
+        template=args.template,
+        data_file=args.data_file,
+        data=args.data,
+        branch=args.branch,
+        jobs=args.jobs,
+        vcs_ref=args.vcs_ref,
+        dry_run=args.dry_run,
+        push=args.push,
+        progress=progress,
+    )
     if args.json:
         print(json.dumps({"repos": results}, indent=2))
     else:
@@ -105,8 +135,11 @@ def run_apply(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print("| repository | action | versions | template | branch | result |")
         print("|---|---|---|---|---|---|")
         for r in results:
-            print(f"| {r['path']} | {r['action'] or ''} | {r['versions'] or ''} | {r['template_version'] or ''} | "
-                  f"{r['branch'] or ''} | {'ok' if r['ok'] else 'FAILED: ' + r['reason']} |")
+            print(
+                f"| {r['path']} | {r['action'] or ''} | {r['versions'] or ''} | "
+                f"{r['template_version'] or ''} | {r['branch'] or ''} | "
+                f"{'ok' if r['ok'] else 'FAILED: ' + r['reason']} |"
+            )
     return 0 if all(r["ok"] for r in results) else 1
 
 

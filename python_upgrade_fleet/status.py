@@ -35,7 +35,9 @@ def repositories(paths: list[Path]) -> list[Path]:
         if (path / ".git").exists() or (path / ANSWERS).is_file():
             found.append(path)
         elif path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.is_dir() and ((p / ".git").exists() or (p / ANSWERS).is_file()))
+            found += sorted(
+                p for p in path.iterdir() if p.is_dir() and ((p / ".git").exists() or (p / ANSWERS).is_file())
+            )
     return found
 
 
@@ -47,8 +49,13 @@ def version_key(ref: str) -> tuple[int, ...]:
 
 def latest_tag(source: str) -> tuple[str | None, str | None]:
     """(the newest version tag of a template repository, problem)."""
-    listed = subprocess.run(["git", "ls-remote", "--tags", "--refs", source], capture_output=True, text=True,
-                            check=False, timeout=120)
+    listed = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", source],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     if listed.returncode != 0:
         return None, f"template {source} not reachable: {(listed.stderr.strip().splitlines() or ['?'])[-1]}"
     tags = [line.split("refs/tags/", 1)[1] for line in listed.stdout.splitlines() if "refs/tags/" in line]
@@ -65,7 +72,9 @@ def dual_since(repo: Path) -> str | None:
         commit, day = line.split()
         shown = git(repo, "show", f"{commit}:{ANSWERS}")
         try:
-            phase = (yaml.safe_load(shown.stdout) or {}).get("phase", "dual") if shown.returncode == 0 else None
+            phase = (
+                (yaml.safe_load(shown.stdout) or {}).get("phase", "dual") if shown.returncode == 0 else None
+            )
         except yaml.YAMLError:
             phase = None
         if phase != "dual":
@@ -81,9 +90,18 @@ def audit_summary(repo: Path, project_dir: str) -> dict | None:
     try:
         report = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        return {"ready": None, "blockers": None, "source": str(AUDIT_REPORT), "problem": f"unreadable: {error}"}
-    return {"ready": report.get("ready"), "blockers": report.get("blockers"), "source": str(AUDIT_REPORT),
-            "target": report.get("target")}
+        return {
+            "ready": None,
+            "blockers": None,
+            "source": str(AUDIT_REPORT),
+            "problem": f"unreadable: {error}",
+        }
+    return {
+        "ready": report.get("ready"),
+        "blockers": report.get("blockers"),
+        "source": str(AUDIT_REPORT),
+        "target": report.get("target"),
+    }
 
 
 BLUEGREEN_CONF = Path("deploy") / "bluegreen" / "bluegreen.conf"
@@ -109,9 +127,19 @@ def state_file(repo: Path, project_dir: str, given: dict[str, Path]) -> Path | N
 def bluegreen_summary(path: Path, current: str | None, target: str | None) -> dict:
     """The cutover as bluegreen.sh recorded it: phase, the live color and its Python, the candidate and
     its weight, the share of traffic on the target version (green), and when green was promoted."""
-    summary = {"source": str(path), "phase": None, "live": None, "live_python": None, "candidate": None,
-               "weight": None, "target_share": None, "promoted_at": None, "finalize_due": None,
-               "finalize_overdue": None, "problem": None}
+    summary = {
+        "source": str(path),
+        "phase": None,
+        "live": None,
+        "live_python": None,
+        "candidate": None,
+        "weight": None,
+        "target_share": None,
+        "promoted_at": None,
+        "finalize_due": None,
+        "finalize_overdue": None,
+        "problem": None,
+    }
     try:
         values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
         live, candidate = values["LIVE"], values.get("CANDIDATE", "")
@@ -122,11 +150,22 @@ def bluegreen_summary(path: Path, current: str | None, target: str | None) -> di
         summary["problem"] = f"blue-green state {path} unreadable: {error}"
         return summary
     python = {"blue": current, "green": target}
-    green = (weight if candidate == "green" else 0) if live == "blue" else (100 - weight if candidate == "blue" else 100)
-    summary.update(phase=values.get("PHASE") or "idle", live=live, live_python=python[live], candidate=candidate or None,
-                   weight=weight if candidate else None, target_share=green,
-                   promoted_at=datetime.datetime.fromtimestamp(promoted, datetime.timezone.utc).date().isoformat()
-                   if promoted else None)
+    green = (
+        (weight if candidate == "green" else 0)
+        if live == "blue"
+        else (100 - weight if candidate == "blue" else 100)
+    )
+    summary.update(
+        phase=values.get("PHASE") or "idle",
+        live=live,
+        live_python=python[live],
+        candidate=candidate or None,
+        weight=weight if candidate else None,
+        target_share=green,
+        promoted_at=datetime.datetime.fromtimestamp(promoted, datetime.timezone.utc).date().isoformat()
+        if promoted
+        else None,
+    )
     return summary
 
 
@@ -135,23 +174,60 @@ def run_audit(repo: Path, project_dir: str) -> dict | None:
     where = repo / project_dir
     if not (where / "python-upgrade" / "audit.py").is_file():
         return None
-    result = subprocess.run(["python3", "python-upgrade/audit.py", "--json", "--no-tests"], cwd=where,
-                            capture_output=True, text=True, check=False, timeout=900)
+    result = subprocess.run(
+        ["python3", "python-upgrade/audit.py", "--json", "--no-tests"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
     try:
         report = json.loads(result.stdout)
     except ValueError:
-        return {"ready": None, "blockers": None, "source": "--audit",
-                "problem": (result.stderr.strip().splitlines() or ["no report"])[-1]}
-    return {"ready": report["ready"], "blockers": report["blockers"], "source": "--audit", "target": report["target"]}
+        return {
+            "ready": None,
+            "blockers": None,
+            "source": "--audit",
+            "problem": (result.stderr.strip().splitlines() or ["no report"])[-1],
+        }
+    return {
+        "ready": report["ready"],
+        "blockers": report["blockers"],
+        "source": "--audit",
+        "target": report["target"],
+    }
 
 
-def status_of(repo: Path, today: datetime.date, template: str | None = None, audit: bool = False,
-              tags: dict | None = None, states: dict[str, Path] | None = None) -> dict:
+def status_of(
+    repo: Path,
+    today: datetime.date,
+    template: str | None = None,
+    audit: bool = False,
+    tags: dict | None = None,
+    states: dict[str, Path] | None = None,
+) -> dict:
     """One repository's row: the documented JSON fields (README: Fleet)."""
-    row = {"path": str(repo), "rendered": False, "template_version": None, "latest_template_version": None,
-           "behind": None, "phase": None, "current_python": None, "target_python": None, "end_of_life": None,
-           "past_eol": None, "dual_since": None, "retire_after_days": None, "retire_due": None,
-           "retire_overdue": None, "audit": None, "bluegreen": None, "problems": [], "needs_action": []}
+    row = {
+        "path": str(repo),
+        "rendered": False,
+        "template_version": None,
+        "latest_template_version": None,
+        "behind": None,
+        "phase": None,
+        "current_python": None,
+        "target_python": None,
+        "end_of_life": None,
+        "past_eol": None,
+        "dual_since": None,
+        "retire_after_days": None,
+        "retire_due": None,
+        "retire_overdue": None,
+        "audit": None,
+        "bluegreen": None,
+        "problems": [],
+        "needs_action": [],
+    }
     if not (repo / ".git").exists():
         row["problems"].append("not a git repository")
     answers_path = repo / ANSWERS
@@ -223,23 +299,35 @@ def status_of(repo: Path, today: datetime.date, template: str | None = None, aud
 def finish(row: dict) -> dict:
     """The reasons a platform lead acts on this repository."""
     if row["behind"]:
-        row["needs_action"].append(f"behind the template ({row['template_version']} < {row['latest_template_version']})")
+        row["needs_action"].append(
+            f"behind the template ({row['template_version']} < {row['latest_template_version']})"
+        )
     if row["past_eol"]:
-        row["needs_action"].append(f"Python {row['current_python']} past its end of life ({row['end_of_life']})")
+        row["needs_action"].append(
+            f"Python {row['current_python']} past its end of life ({row['end_of_life']})"
+        )
     if row["retire_overdue"]:
-        row["needs_action"].append(f"dual since {row['dual_since']}: retire {row['current_python']} "
-                                   f"(due {row['retire_due']})")
+        row["needs_action"].append(
+            f"dual since {row['dual_since']}: retire {row['current_python']} (due {row['retire_due']})"
+        )
     if row["bluegreen"] and row["bluegreen"].get("finalize_overdue"):
-        row["needs_action"].append(f"green (Python {row['target_python']}) serves all traffic since "
-                                   f"{row['bluegreen']['promoted_at']}: run bluegreen.sh finalize")
+        row["needs_action"].append(
+            f"green (Python {row['target_python']}) serves all traffic since "
+            f"{row['bluegreen']['promoted_at']}: run bluegreen.sh finalize"
+        )
     if row["audit"] and row["audit"].get("ready") is False:
         row["needs_action"].append(f"audit: {row['audit']['blockers']} blocker(s)")
     row["needs_action"] += [f"problem: {p}" for p in row["problems"]]
     return row
 
 
-def status(paths: list[Path], today: datetime.date | None = None, template: str | None = None,
-           audit: bool = False, states: dict[str, Path] | None = None) -> dict:
+def status(
+    paths: list[Path],
+    today: datetime.date | None = None,
+    template: str | None = None,
+    audit: bool = False,
+    states: dict[str, Path] | None = None,
+) -> dict:
     today = today or datetime.date.today()
     tags: dict = {}
     repos = [status_of(repo, today, template, audit, tags, states) for repo in repositories(paths)]

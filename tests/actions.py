@@ -46,8 +46,10 @@ def releases() -> tuple[Release, ...]:
     table = SNAPSHOTS / "refs.tsv"
     require(table.is_file(), f"{table} is missing (../shared/actions)")
     with table.open() as handle:
-        return tuple(Release(r["action"], r["tag"], r["sha"], r["released"], r["runs"], r["archive"])
-                     for r in csv.DictReader(handle, delimiter="\t"))
+        return tuple(
+            Release(r["action"], r["tag"], r["sha"], r["released"], r["runs"], r["archive"])
+            for r in csv.DictReader(handle, delimiter="\t")
+        )
 
 
 def newest(action: str) -> Release:
@@ -98,8 +100,12 @@ def _tool_cache(home: Path, versions: list[str]) -> None:
     for version in versions:
         python = shutil.which(f"python{version}")
         require(python, f"python{version} is not on PATH (export PYENV_VERSION, see .ci/run)")
-        found = subprocess.run([python, "-c", "import sys; print(sys.prefix); print('%d.%d.%d' % sys.version_info[:3])"],
-                               capture_output=True, text=True, check=True).stdout.split()
+        found = subprocess.run(
+            [python, "-c", "import sys; print(sys.prefix); print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         prefix, full = found
         folder = home / ".cache" / "act" / "tool_cache" / "Python" / full
         folder.mkdir(parents=True, exist_ok=True)
@@ -123,10 +129,17 @@ def run_act(project: Path, job: str, versions: list[str], home: Path, timeout: i
         if release and release[0].file.endswith(".tar.gz"):
             served += ["--local-repository", f"{action}@{sha}={_extracted(sha)}"]
     (home / ".local" / "bin").mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"HOME": str(home), "PATH": f"{home / '.local' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env = os.environ | {
+        "HOME": str(home),
+        "PATH": f"{home / '.local' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
     result = subprocess.run(
         [act, "--json", "-P", "ubuntu-24.04=-self-hosted", "-j", job, "--action-offline-mode", *served],
-        cwd=project, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     lanes: dict[str, Lane] = {}
     for line in result.stdout.splitlines():

@@ -39,7 +39,9 @@ class Record:
 class Load:
     """Keep-alive clients on loopback, bounded in time; every request is recorded."""
 
-    def __init__(self, port: int, threads: int = 3, max_seconds: float = 240.0, path: str = "/", identify=None):
+    def __init__(
+        self, port: int, threads: int = 3, max_seconds: float = 240.0, path: str = "/", identify=None
+    ):
         """`identify(response, body)` names what answered (default: the sample app's JSON "python")."""
         self.port, self.threads, self.max_seconds = port, threads, max_seconds
         self.path, self.identify = path, identify
@@ -130,14 +132,28 @@ class Site:
     def script(self) -> Path:
         return self.project / "deploy" / "bluegreen" / "bluegreen.sh"
 
-    def run(self, *args: str, extra_env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, extra_env: dict | None = None, timeout: float = 180
+    ) -> subprocess.CompletedProcess:
         env = self.env | (extra_env or {})
-        return subprocess.run(["bash", str(self.script), *args], env=env, capture_output=True, text=True,
-                              timeout=timeout, cwd=self.project)
+        return subprocess.run(
+            ["bash", str(self.script), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.project,
+        )
 
     def popen(self, *args: str, extra_env: dict | None = None) -> subprocess.Popen:
-        return subprocess.Popen(["bash", str(self.script), *args], env=self.env | (extra_env or {}),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.project)
+        return subprocess.Popen(
+            ["bash", str(self.script), *args],
+            env=self.env | (extra_env or {}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.project,
+        )
 
     @contextmanager
     def under_load(self):
@@ -198,7 +214,9 @@ class Site:
                 except (ProcessLookupError, ValueError, PermissionError):
                     pass
             if self.runtime == "docker":
-                subprocess.run([self.env["BG_DOCKER"], "rm", "-f", f"{self.name_prefix}-{color}"], capture_output=True)
+                subprocess.run(
+                    [self.env["BG_DOCKER"], "rm", "-f", f"{self.name_prefix}-{color}"], capture_output=True
+                )
 
 
 def require_nginx() -> str:
@@ -210,15 +228,24 @@ def require_nginx() -> str:
 
 def make_venv(python: str, path: Path, requirements: Path) -> Path:
     subprocess.run([f"python{python}", "-m", "venv", str(path)], check=True, capture_output=True)
-    subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [str(path / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     return path
 
 
 def render_site(root: Path, runtime: str) -> Path:
     require_interpreters(BLUE, GREEN)
-    return render_sample(root / "project", current_python=BLUE, target_python=GREEN,
-                         bluegreen_runtime=runtime, app_command=APP_COMMAND)
+    return render_sample(
+        root / "project",
+        current_python=BLUE,
+        target_python=GREEN,
+        bluegreen_runtime=runtime,
+        app_command=APP_COMMAND,
+    )
 
 
 def site(project: Path, state: Path, runtime: str, colors: dict, name_prefix: str = "sample") -> Site:

@@ -31,7 +31,9 @@ NEWEST_PAIRS = [pair for pair in _PAIRS if not set(pair) <= PYENV_MINORS]
 
 def image_versions() -> list[str]:
     """The versions whose base images the engine tests build on (.ci/run makes them first)."""
-    return sorted({v for pair in ENGINE_PAIRS + NEWEST_PAIRS for v in pair}, key=lambda v: tuple(map(int, v.split("."))))
+    return sorted(
+        {v for pair in ENGINE_PAIRS + NEWEST_PAIRS for v in pair}, key=lambda v: tuple(map(int, v.split(".")))
+    )
 
 
 def render_sample(dst: Path, **answers) -> Path:
@@ -48,12 +50,25 @@ def require_interpreters(*versions: str) -> None:
         require(shutil.which(f"python{v}"), f"python{v} is not on PATH (export PYENV_VERSION, see .ci/run)")
 
 
-def tox(project: Path, *envs: str, posargs: tuple[str, ...] = (), timeout: int = 900) -> subprocess.CompletedProcess:
+def tox(
+    project: Path, *envs: str, posargs: tuple[str, ...] = (), timeout: int = 900
+) -> subprocess.CompletedProcess:
     """`tox -c tox-python-upgrade.ini run -e ENVS [-- POSARGS]` in the rendered project."""
     require(shutil.which("tox"), "tox is not installed")
     return subprocess.run(
-        ["tox", "-c", "tox-python-upgrade.ini", "run", "-e", ",".join(envs), *(("--", *posargs) if posargs else ())],
-        cwd=project, capture_output=True, text=True, timeout=timeout,
+        [
+            "tox",
+            "-c",
+            "tox-python-upgrade.ini",
+            "run",
+            "-e",
+            ",".join(envs),
+            *(("--", *posargs) if posargs else ()),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -62,17 +77,46 @@ def tool_version(tool: str = "tox") -> str:
     return pins.TOOLS[tool]
 
 
-def tox_in_sid(project: Path, *envs: str, versions: tuple[str, ...], timeout: int = 1500) -> subprocess.CompletedProcess:
+def tox_in_sid(
+    project: Path, *envs: str, versions: tuple[str, ...], timeout: int = 1500
+) -> subprocess.CompletedProcess:
     """tox for versions this machine has no interpreter for: in a container of Debian sid with its
     real python3.X for each of `versions` (tests/engines/base_images.sh tox-runner), the project
     mounted at its own path, as the same command a user runs."""
     docker_cli()
-    made = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), "tox-runner", tool_version("tox"),
-                           tool_version("tox_uv"), *versions], capture_output=True, text=True, timeout=900)
+    made = subprocess.run(
+        [
+            "bash",
+            str(ROOT / "tests" / "engines" / "base_images.sh"),
+            "tox-runner",
+            tool_version("tox"),
+            tool_version("tox_uv"),
+            *versions,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert made.returncode == 0, made.stderr[-3000:]
     image = made.stdout.split()[-1]
-    return docker("run", "--rm", "--network", "host", "-v", f"{project}:{project}", "-w", str(project), image,
-                  "tox", "-c", "tox-python-upgrade.ini", "run", "-e", ",".join(envs), timeout=timeout)
+    return docker(
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "-v",
+        f"{project}:{project}",
+        "-w",
+        str(project),
+        image,
+        "tox",
+        "-c",
+        "tox-python-upgrade.ini",
+        "run",
+        "-e",
+        ",".join(envs),
+        timeout=timeout,
+    )
 
 
 def tox_results(output: str) -> dict[str, str]:
@@ -93,32 +137,55 @@ def docker_cli() -> list[str]:
     client = os.environ.get("DOCKER") or ("/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker")
     require(shutil.which(client), f"no docker client ({client})")
     info = subprocess.run([client, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
-    require(info.returncode == 0, f"no Docker engine answers ({info.stderr.strip()[:200]}); .ci/run starts one")
+    require(
+        info.returncode == 0, f"no Docker engine answers ({info.stderr.strip()[:200]}); .ci/run starts one"
+    )
     return [client]
 
 
-def docker(*args: str, timeout: int = 900, check: bool = False, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def docker(
+    *args: str, timeout: int = 900, check: bool = False, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     env = os.environ | {"DOCKER_BUILDKIT": "1"}
-    result = subprocess.run([*docker_cli(), *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+    result = subprocess.run(
+        [*docker_cli(), *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
+    )
     if check:
-        assert result.returncode == 0, f"docker {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
+        assert result.returncode == 0, (
+            f"docker {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
+        )
     return result
 
 
 def ensure_base_images(*versions: str, suite: str = "bookworm") -> None:
     """python:<v>-slim-<suite>: present, pulled, or an offline stand-in (the script logs which)."""
     docker_cli()
-    result = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), suite, *versions],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        ["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), suite, *versions],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     print(result.stderr)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def build(project: Path, target: str, tag: str | None = None, context: str = ".") -> subprocess.CompletedProcess:
+def build(
+    project: Path, target: str, tag: str | None = None, context: str = "."
+) -> subprocess.CompletedProcess:
     """BuildKit build of one stage of the rendered Dockerfile, run from the project root as the
     Dockerfile's header says (context: `..` for a uv workspace member); output (stderr) is the plain
     progress log."""
-    args = ["build", "--progress=plain", "--network", "host", "-f", "python-upgrade/Dockerfile", "--target", target]
+    args = [
+        "build",
+        "--progress=plain",
+        "--network",
+        "host",
+        "-f",
+        "python-upgrade/Dockerfile",
+        "--target",
+        target,
+    ]
     if tag:
         args += ["-t", tag]
     return docker(*args, context, cwd=project)

@@ -7,13 +7,13 @@ the Docker tests build the same targets with the same Dockerfile instead."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from actions import messages, run_act
 from engine import render_sample
+from gitrepo import commit, git
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
 
@@ -24,14 +24,9 @@ TARGET_ONLY_FAILURE = "import sys\n\ndef test_breaks_from_3_12():\n    assert sy
 def project(tmp_path: Path, **answers) -> Path:
     """The sample rendered and committed, as in a repository that pushes this workflow."""
     dst = render_sample(tmp_path / "sample", **answers)
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "python-upgrade"]):
-        subprocess.run(["git", *args], cwd=dst, check=True, capture_output=True)
+    git(dst, "init", "-q", "-b", "main")
+    commit(dst, "python-upgrade")
     return dst
-
-
-def commit(dst: Path, message: str) -> None:
-    subprocess.run(["git", "add", "-A"], cwd=dst, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", message], cwd=dst, check=True)
 
 
 def tox_steps(run) -> dict[str, str]:
@@ -54,10 +49,16 @@ def test_the_samples_lanes_and_audit_pass(tmp_path):
     audit_run = "        run: tox -c tox-python-upgrade.ini run -e audit\n"
     assert audit_run in text
     copy = tmp_path / "summary.md"
-    workflow.write_text(text.replace(audit_run, (
-        "        run: |\n"
-        f"          trap 'cp \"$GITHUB_STEP_SUMMARY\" {copy}' EXIT\n"
-        "          tox -c tox-python-upgrade.ini run -e audit\n")))
+    workflow.write_text(
+        text.replace(
+            audit_run,
+            (
+                "        run: |\n"
+                f"          trap 'cp \"$GITHUB_STEP_SUMMARY\" {copy}' EXIT\n"
+                "          tox -c tox-python-upgrade.ini run -e audit\n"
+            ),
+        )
+    )
     commit(dst, "keep the audit's step summary")
     audit = run_act(dst, "audit", ["3.11"], tmp_path / "home")
     assert audit.returncode == 0, audit.log[-4000:]
@@ -76,16 +77,21 @@ def test_a_target_only_failure_fails_only_the_target_lane(tmp_path):
     run = run_act(dst, "tox", ["3.11", "3.12"], tmp_path / "home")
     assert tox_steps(run) == {"py311,deprecations,lint": "success", "py312": "failure"}, run.log[-4000:]
     assert run.returncode != 0
-    assert "assert sys.version_info < (3, 12)" in messages(run, next(lane.job for lane in run.lanes if lane.matrix["toxenv"] == "py312"))
+    assert "assert sys.version_info < (3, 12)" in messages(
+        run, next(lane.job for lane in run.lanes if lane.matrix["toxenv"] == "py312")
+    )
 
 
 def test_a_failing_experimental_lane_fails_only_itself_and_is_the_one_allowed_to(tmp_path):
     dst = project(tmp_path, current_python="3.11", target_python="3.12", experimental_pythons=["3.13"])
     (dst / "tests" / "test_experimental.py").write_text(
-        "import sys\n\ndef test_breaks_from_3_13():\n    assert sys.version_info < (3, 13)\n")
+        "import sys\n\ndef test_breaks_from_3_13():\n    assert sys.version_info < (3, 13)\n"
+    )
     commit(dst, "a test that breaks on 3.13")
     run = run_act(dst, "tox", ["3.11", "3.12", "3.13"], tmp_path / "home")
-    assert tox_steps(run) == {"py311,deprecations,lint": "success", "py312": "success", "py313": "failure"}, run.log[-4000:]
+    assert tox_steps(run) == {"py311,deprecations,lint": "success", "py312": "success", "py313": "failure"}, (
+        run.log[-4000:]
+    )
     failed = [lane.matrix for lane in run.lanes if "failure" in lane.steps.values()]
     assert failed == [{"python": "3.13", "toxenv": "py313", "experimental": True}]
     allowed = [lane.matrix["toxenv"] for lane in run.lanes if lane.matrix["experimental"]]

@@ -19,7 +19,7 @@ from copier import run_copy
 from conftest import ROOT
 from engine import render_sample, require_interpreters, tool_version, tox, tox_results
 
-LEGACY = '''\
+LEGACY = """\
 import os
 import distutils.core
 from distutils.version import LooseVersion
@@ -37,13 +37,21 @@ class Server:
 
 
 from tkinter import ttk  # still in 3.12: not reported
-'''
+"""
 
 
-def audit(project: Path, *args: str, python: str = sys.executable, env: dict | None = None) -> subprocess.CompletedProcess:
+def audit(
+    project: Path, *args: str, python: str = sys.executable, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """The rendered audit, run as users run it; `env` adds variables to this process's environment."""
-    return subprocess.run([python, "python-upgrade/audit.py", *args], cwd=project, capture_output=True,
-                          text=True, timeout=600, env=os.environ | (env or {}))
+    return subprocess.run(
+        [python, "python-upgrade/audit.py", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | (env or {}),
+    )
 
 
 @pytest.fixture
@@ -72,8 +80,9 @@ def test_removed_imports_are_reported_with_path_line_and_replacement(legacy_proj
     by_module = {f["module"]: f for f in report["removed_imports"]}
     assert by_module["imp"]["replacement"] == "importlib" and by_module["imp"]["removed_in"] == "3.12"
     assert "packaging" in by_module["distutils"]["replacement"]
-    assert report["unparsable"] == [{"path": "legacy/broken.py", "line": 3,
-                                     "error": report["unparsable"][0]["error"]}]
+    assert report["unparsable"] == [
+        {"path": "legacy/broken.py", "line": 3, "error": report["unparsable"][0]["error"]}
+    ]
     assert report["unparsable"][0]["error"].startswith("syntax error")
     assert report["blockers"] == 5 and report["ready"] is False
     text = audit(legacy_project, "--no-wheels", "--no-tests").stdout
@@ -99,15 +108,25 @@ def test_wheel_matrix_flags_numpy_without_a_312_wheel(legacy_project, tmp_path, 
     """The same truth from uv (resolution + the index's file lists) and from pip (the fallback)."""
     (legacy_project / "requirements.txt").write_text("numpy==1.25.2\nmarkupsafe==3.0.2\nrequests>=2\n")
     summary = tmp_path / "summary.md"
-    result = audit(legacy_project, "--json", "--no-tests", "--exclude", "legacy", "--resolver", resolver,
-                   env={"GITHUB_STEP_SUMMARY": str(summary), "PYTHON_UPGRADE_CACHE": str(tmp_path / "cache")})
+    result = audit(
+        legacy_project,
+        "--json",
+        "--no-tests",
+        "--exclude",
+        "legacy",
+        "--resolver",
+        resolver,
+        env={"GITHUB_STEP_SUMMARY": str(summary), "PYTHON_UPGRADE_CACHE": str(tmp_path / "cache")},
+    )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["resolver"] == resolver
     # pip needs numpy's metadata from its sdist on 3.12 (no wheel), and that build needs distutils:
     # its 3.12 resolution fails, and the rows come from 3.11's. uv reads the metadata from any wheel.
     assert report["resolution"][0].startswith(f"3.11: resolved by {resolver}"), report["resolution"]
-    assert report["resolution"][1].startswith("3.12: resolved by uv" if resolver == "uv" else "3.12: pip could not")
+    assert report["resolution"][1].startswith(
+        "3.12: resolved by uv" if resolver == "uv" else "3.12: pip could not"
+    )
     rows = {row["name"]: row for row in report["wheels"]}
     numpy = rows["numpy"]
     assert numpy["current"]["wheel"].startswith("numpy-1.25.2-cp311-cp311-manylinux")
@@ -119,7 +138,10 @@ def test_wheel_matrix_flags_numpy_without_a_312_wheel(legacy_project, tmp_path, 
     assert {"requests", "urllib3", "idna", "certifi"} <= set(rows)
     assert report["blockers"] == 1
     written = summary.read_text()
-    assert "| numpy | 1.25.2 | wheel | no wheel | **blocker**: no wheel, while 3.11 has one: must compile" in written
+    assert (
+        "| numpy | 1.25.2 | wheel | no wheel | **blocker**: no wheel, while 3.11 has one: must compile"
+        in written
+    )
 
 
 def test_a_target_without_its_interpreter_here(tmp_path):
@@ -132,13 +154,18 @@ def test_a_target_without_its_interpreter_here(tmp_path):
     result = audit(project, "--json", "--no-tests", env=env)
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["resolution"] == ["3.14: resolved by uv for 3.14 on x86_64-manylinux_2_36",
-                                    "3.15: resolved by uv for 3.15 on x86_64-manylinux_2_36"]
+    assert report["resolution"] == [
+        "3.14: resolved by uv for 3.14 on x86_64-manylinux_2_36",
+        "3.15: resolved by uv for 3.15 on x86_64-manylinux_2_36",
+    ]
     rows = {row["name"]: row for row in report["wheels"]}
     # msgpack 1.2.1 has cp314 wheels and none for cp315; 1.2.2 is the first that has.
     assert rows["msgpack"]["blocker"] is True and rows["msgpack"]["target"]["first"] == "1.2.2"
     assert rows["msgpack"]["current"]["wheel"].startswith("msgpack-1.2.1-cp314-cp314-manylinux")
-    assert rows["markupsafe"]["blocker"] is False and "-cp315-cp315-manylinux" in rows["markupsafe"]["target"]["wheel"]
+    assert (
+        rows["markupsafe"]["blocker"] is False
+        and "-cp315-cp315-manylinux" in rows["markupsafe"]["target"]["wheel"]
+    )
     assert {"requests", "urllib3", "idna", "certifi", "charset-normalizer"} <= set(rows)
     assert report["blockers"] == 1
     # A second run answers from the caches (uv's and the index lists'): the same report.
@@ -170,27 +197,48 @@ def test_wheel_tags_as_the_images_install_them(tmp_path):
     assert not fits("x-1.0-cp312-cp312-musllinux_1_2_x86_64.whl", "3.12")
     assert not fits("x-1.0-cp312-cp312-manylinux_2_17_aarch64.whl", "3.12")
     assert not fits("x-1.0-cp312-cp312t-manylinux_2_17_x86_64.whl", "3.12")  # free-threaded only
-    files = [("numpy-1.26.0-cp312-cp312-manylinux_2_17_x86_64.whl", False, None, None),
-             ("numpy-1.26.1-cp312-cp312-manylinux_2_17_x86_64.whl", True, None, None),  # yanked
-             ("numpy-2.0.0rc1-cp312-cp312-manylinux_2_17_x86_64.whl", False, None, None),
-             ("numpy-1.25.2-cp311-cp311-manylinux_2_17_x86_64.whl", False, None, None)]
-    assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.12") == {"wheel": None, "first": "1.26.0", "error": None,
-                                                                     "sdist": False}
+    files = [
+        ("numpy-1.26.0-cp312-cp312-manylinux_2_17_x86_64.whl", False, None, None),
+        ("numpy-1.26.1-cp312-cp312-manylinux_2_17_x86_64.whl", True, None, None),  # yanked
+        ("numpy-2.0.0rc1-cp312-cp312-manylinux_2_17_x86_64.whl", False, None, None),
+        ("numpy-1.25.2-cp311-cp311-manylinux_2_17_x86_64.whl", False, None, None),
+    ]
+    assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.12") == {
+        "wheel": None,
+        "first": "1.26.0",
+        "error": None,
+        "sdist": False,
+    }
     with_sdist = [*files, ("numpy-1.25.2.tar.gz", False, None, "https://example.invalid/numpy-1.25.2.tar.gz")]
     assert audit_py.wheel_answer(with_sdist, "numpy", "1.25.2", "3.12")["sdist"] is True
     assert audit_py.wheel_answer(files, "numpy", "1.25.2", "3.11")["wheel"].startswith("numpy-1.25.2-cp311")
     # A wheel whose Requires-Python leaves the version out installs nowhere there (imagesize 2.0.0).
-    imagesize = [("imagesize-2.0.0-py2.py3-none-any.whl", False, "<3.15,>=3.10", None),
-                 ("imagesize-2.0.1-py3-none-any.whl", False, ">=3.10", None)]
+    imagesize = [
+        ("imagesize-2.0.0-py2.py3-none-any.whl", False, "<3.15,>=3.10", None),
+        ("imagesize-2.0.1-py3-none-any.whl", False, ">=3.10", None),
+    ]
     assert audit_py.wheel_answer(imagesize, "imagesize", "2.0.0", "3.14")["wheel"] == imagesize[0][0]
-    assert audit_py.wheel_answer(imagesize, "imagesize", "2.0.0", "3.15") == {"wheel": None, "first": "2.0.1",
-                                                                            "error": None, "sdist": False}
+    assert audit_py.wheel_answer(imagesize, "imagesize", "2.0.0", "3.15") == {
+        "wheel": None,
+        "first": "2.0.1",
+        "error": None,
+        "sdist": False,
+    }
     allowed = audit_py.python_allowed
     assert allowed(">=2.7,!=3.0.*,!=3.1.*", "3.12") and not allowed("!=3.12.*", "3.12")
     assert allowed("~=3.10", "3.13") and not allowed("~=3.10.0", "3.11") and allowed(None, "3.15")
-    page = '<a href="../../packages/zope_interface-6.0.tar.gz#sha256=1" data-yanked="">zope_interface-6.0.tar.gz</a>'
+    page = (
+        '<a href="../../packages/zope_interface-6.0.tar.gz#sha256=1" data-yanked="">'
+        "zope_interface-6.0.tar.gz</a>"
+    )
     assert audit_py.parse_simple_html(page, "https://example.invalid/simple/zope-interface/") == [
-        ("zope_interface-6.0.tar.gz", True, None, "https://example.invalid/packages/zope_interface-6.0.tar.gz#sha256=1")]
+        (
+            "zope_interface-6.0.tar.gz",
+            True,
+            None,
+            "https://example.invalid/packages/zope_interface-6.0.tar.gz#sha256=1",
+        )
+    ]
 
 
 def test_a_clean_project_is_ready_through_tox(tmp_path):
@@ -207,11 +255,29 @@ def test_a_clean_project_is_ready_through_tox(tmp_path):
 def test_deprecations_are_a_blocker(tmp_path):
     project = render_sample(tmp_path / "deprecated", current_python="3.11", target_python="3.12")
     (project / "tests" / "test_old_api.py").write_text(
-        "import warnings\n\ndef test_old():\n    warnings.warn('old api', DeprecationWarning)\n")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(project / "_deps"),
-                    "-r", str(project / "requirements.txt"), "-r", str(project / "requirements-dev.txt")],
-                   check=True, capture_output=True, timeout=600)
-    result = audit(project, "--json", "--no-wheels", "--exclude", "_deps", env={"PYTHONPATH": str(project / "_deps")})
+        "import warnings\n\ndef test_old():\n    warnings.warn('old api', DeprecationWarning)\n"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--target",
+            str(project / "_deps"),
+            "-r",
+            str(project / "requirements.txt"),
+            "-r",
+            str(project / "requirements-dev.txt"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    result = audit(
+        project, "--json", "--no-wheels", "--exclude", "_deps", env={"PYTHONPATH": str(project / "_deps")}
+    )
     report = json.loads(result.stdout)
     assert result.returncode == 1
     assert report["deprecations"]["blocker"] is True
@@ -228,7 +294,11 @@ def test_compare_measures_both_interpreters(tmp_path):
     assert tox_results(result.stdout) == {"compare": "OK"}
     table = (project / "python-upgrade" / "compare" / "compare.md").read_text()
     assert "| | 3.11 | 3.12 | 3.12 / 3.11 |" in table
-    rows = {line.split("|")[1].strip(): line.split("|")[2:5] for line in table.splitlines() if line.startswith("| ")}
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2:5]
+        for line in table.splitlines()
+        if line.startswith("| ")
+    }
     for name in ("median time (s)", "best time (s)", "peak RSS (MiB)"):
         current, target, ratio = (float(cell) for cell in rows[name])
         assert current > 0 and target > 0
@@ -240,19 +310,41 @@ def test_compare_measures_both_interpreters(tmp_path):
 def test_a_pipfile_lock_is_audited_as_locked(tmp_path):
     """The pipenv layout: Pipfile.lock's pins (default and develop) as they are, no resolution."""
     project = tmp_path / "pipenv"
-    shutil.copytree(Path(__file__).parent / "sample_app", project, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(__file__).parent / "sample_app", project, ignore=shutil.ignore_patterns("__pycache__")
+    )
     (project / "Pipfile").write_text('[packages]\nmarkupsafe = "==3.0.2"\n\n[dev-packages]\npytest = "*"\n')
-    (project / "Pipfile.lock").write_text(json.dumps({
-        "_meta": {"requires": {"python_version": "3.11"}},
-        "default": {"markupsafe": {"version": "==3.0.2"}, "numpy": {"version": "==1.25.2"}},
-        "develop": {"pytest": {"version": "==8.3.5"}}}))
-    run_copy(str(ROOT), project, data={"project_name": "pipenv", "current_python": "3.11", "target_python": "3.12",
-                                       "dependency_layout": "pipenv", "app_command": "gunicorn app:app"},
-             defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    (project / "Pipfile.lock").write_text(
+        json.dumps(
+            {
+                "_meta": {"requires": {"python_version": "3.11"}},
+                "default": {"markupsafe": {"version": "==3.0.2"}, "numpy": {"version": "==1.25.2"}},
+                "develop": {"pytest": {"version": "==8.3.5"}},
+            }
+        )
+    )
+    run_copy(
+        str(ROOT),
+        project,
+        data={
+            "project_name": "pipenv",
+            "current_python": "3.11",
+            "target_python": "3.12",
+            "dependency_layout": "pipenv",
+            "app_command": "gunicorn app:app",
+        },
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
     result = audit(project, "--json", "--no-tests", env={"PYTHON_UPGRADE_CACHE": str(tmp_path / "cache")})
     report = json.loads(result.stdout)
-    assert {row["name"]: row["blocker"] for row in report["wheels"]} == {"markupsafe": False, "numpy": True,
-                                                                         "pytest": False}
+    assert {row["name"]: row["blocker"] for row in report["wheels"]} == {
+        "markupsafe": False,
+        "numpy": True,
+        "pytest": False,
+    }
     assert result.returncode == 1
 
 
@@ -266,16 +358,23 @@ def test_the_audit_run_directly_fetches_the_pinned_uv_once(tmp_path):
     require_interpreters("3.11")
     python = shutil.which("python3.11")
     assert subprocess.run([python, "-c", "import uv"], capture_output=True).returncode != 0
-    env = {"PYTHON_UPGRADE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/local/bin:/usr/bin:/bin",
-           "PYENV_VERSION": os.environ["PYENV_VERSION"]}
+    env = {
+        "PYTHON_UPGRADE_CACHE": str(tmp_path / "cache"),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PYENV_VERSION": os.environ["PYENV_VERSION"],
+    }
     result = audit(project, "--json", "--no-tests", python=python, env=env)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["resolver"] == "uv" and {"markupsafe", "requests", "urllib3"} <= {r["name"] for r in report["wheels"]}
+    assert report["resolver"] == "uv" and {"markupsafe", "requests", "urllib3"} <= {
+        r["name"] for r in report["wheels"]
+    }
     version = tool_version("uv")
     fetched = [line for line in result.stderr.splitlines() if "fetched uv" in line]
-    assert fetched == [f"audit: no uv on PATH: fetched uv {version} from https://pypi.org/simple into "
-                       f"{tmp_path / 'cache' / f'uv-{version}' / 'uv'} (kept for the next runs)"], result.stderr
+    assert fetched == [
+        f"audit: no uv on PATH: fetched uv {version} from https://pypi.org/simple into "
+        f"{tmp_path / 'cache' / f'uv-{version}' / 'uv'} (kept for the next runs)"
+    ], result.stderr
     assert "audit: packages looked up on the index:" in result.stderr
     again = audit(project, "--json", "--no-tests", python=python, env=env)
     assert again.returncode == 0 and "fetched uv" not in again.stderr

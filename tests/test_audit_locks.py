@@ -10,7 +10,7 @@ import pytest
 
 from conftest import load_program
 
-UV_LOCK = '''version = 1
+UV_LOCK = """version = 1
 [[package]]
 name = "app"
 version = "0.1.0"
@@ -45,9 +45,9 @@ source = { registry = "https://pypi.org/simple" }
 name = "requests"
 version = "2.32.3"
 source = { registry = "https://pypi.org/simple" }
-'''
+"""
 
-POETRY_LOCK = '''[[package]]
+POETRY_LOCK = """[[package]]
 name = "click"
 version = "8.1.8"
 [package.dependencies]
@@ -62,10 +62,13 @@ version = "2.2.0"
 name = "scipy"
 version = "1.15.0"
 [package.dependencies]
-numpy = [{version = ">=1.23", markers = "python_version < \\"3.12\\""}, {version = ">=1.26", markers = "python_version >= \\"3.12\\""}]
-'''
+numpy = [
+    {version = ">=1.23", markers = "python_version < \\"3.12\\""},
+    {version = ">=1.26", markers = "python_version >= \\"3.12\\""},
+]
+"""
 
-PDM_LOCK = '''[[package]]
+PDM_LOCK = """[[package]]
 name = "pywin32"
 version = "311"
 marker = "sys_platform == \\"win32\\""
@@ -86,7 +89,7 @@ version = "0.2.3"
 [[package]]
 name = "jaraco-classes"
 version = "3.4.0"
-'''
+"""
 
 
 @pytest.fixture
@@ -111,30 +114,59 @@ def test_uv_lock_keeps_what_linux_installs(audit, tmp_path):
 
 
 def test_poetry_lock_markers_on_dependency_tables_and_lists(audit, tmp_path):
-    assert audit(tmp_path, "poetry.lock", POETRY_LOCK) == {"click": "8.1.8", "numpy": "2.2.0", "scipy": "1.15.0"}
+    assert audit(tmp_path, "poetry.lock", POETRY_LOCK) == {
+        "click": "8.1.8",
+        "numpy": "2.2.0",
+        "scipy": "1.15.0",
+    }
 
 
 def test_pdm_lock_marker_on_the_package(audit, tmp_path):
     # Older locks: PEP 508 strings in the requiring package's dependencies.
-    assert audit(tmp_path, "pdm.lock", PDM_LOCK) == {"anyio": "4.8.0", "keyring": "25.6.0", "jaraco-classes": "3.4.0"}
+    assert audit(tmp_path, "pdm.lock", PDM_LOCK) == {
+        "anyio": "4.8.0",
+        "keyring": "25.6.0",
+        "jaraco-classes": "3.4.0",
+    }
 
 
 def test_pipfile_lock_markers(audit, tmp_path):
-    lock = {"default": {"pywin32": {"version": "==311", "markers": "sys_platform == 'win32'"},
-                        "gunicorn": {"version": "==23.0.0"}},
-            "develop": {"pytest": {"version": "==8.3.5", "markers": "python_version >= '3.8'"}}}
+    lock = {
+        "default": {
+            "pywin32": {"version": "==311", "markers": "sys_platform == 'win32'"},
+            "gunicorn": {"version": "==23.0.0"},
+        },
+        "develop": {"pytest": {"version": "==8.3.5", "markers": "python_version >= '3.8'"}},
+    }
     assert audit(tmp_path, "Pipfile.lock", json.dumps(lock)) == {"gunicorn": "23.0.0", "pytest": "8.3.5"}
 
 
-@pytest.mark.parametrize(("target", "compiler", "blocker", "words"), [
-    ({"wheel": None, "first": "3.2.4", "error": None, "sdist": False}, True, True,
-     "no 3.12 wheel and no source distribution to compile (binary only): move to 3.2.4, the first version with one"),
-    ({"wheel": None, "first": None, "error": None, "sdist": False}, False, True, "no version has a 3.12 wheel yet"),
-    ({"wheel": None, "first": "2.0.1", "error": None, "sdist": True}, False, True,
-     "must compile, and build_packages has no compiler (add build-essential, or move to 2.0.1)"),
-    ({"wheel": None, "first": None, "error": None, "sdist": True}, True, False, "compiles from source"),
-    ({"wheel": "x.whl", "first": None, "error": None}, False, False, "wheel"),
-])
+@pytest.mark.parametrize(
+    ("target", "compiler", "blocker", "words"),
+    [
+        (
+            {"wheel": None, "first": "3.2.4", "error": None, "sdist": False},
+            True,
+            True,
+            "no 3.12 wheel and no source distribution to compile (binary only): move to 3.2.4, the first "
+            "version with one",
+        ),
+        (
+            {"wheel": None, "first": None, "error": None, "sdist": False},
+            False,
+            True,
+            "no version has a 3.12 wheel yet",
+        ),
+        (
+            {"wheel": None, "first": "2.0.1", "error": None, "sdist": True},
+            False,
+            True,
+            "must compile, and build_packages has no compiler (add build-essential, or move to 2.0.1)",
+        ),
+        ({"wheel": None, "first": None, "error": None, "sdist": True}, True, False, "compiles from source"),
+        ({"wheel": "x.whl", "first": None, "error": None}, False, False, "wheel"),
+    ],
+)
 def test_verdicts_name_what_to_do(monkeypatch, target, compiler, blocker, words):
     module = load_program("audit")
     monkeypatch.setattr(module, "DATA", {**module.DATA, "compiler": compiler})

@@ -61,9 +61,21 @@ def ok(result) -> None:
 
 def fleet_view(s) -> dict:
     """What `python-upgrade-fleet status` reads from this installation's state file."""
-    result = subprocess.run([sys.executable, "-m", "python_upgrade_fleet.cli", "status", "--json", "--bluegreen-state",
-                             f"{s.project.name}={s.state / 'state'}", str(s.project)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "python_upgrade_fleet.cli",
+            "status",
+            "--json",
+            "--bluegreen-state",
+            f"{s.project.name}={s.state / 'state'}",
+            str(s.project),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     (row,) = json.loads(result.stdout)["repos"]
     return row["bluegreen"]
 
@@ -78,7 +90,12 @@ def lifecycle(s) -> None:
         share = 100 * sum(r.python == GREEN for r in window) / len(window)
         assert 7 <= share <= 13, f"green got {share:.1f}% at the 10% step"
         seen = fleet_view(s)
-        assert (seen["phase"], seen["live"], seen["candidate"], seen["target_share"]) == ("shifting", "blue", "green", 10)
+        assert (seen["phase"], seen["live"], seen["candidate"], seen["target_share"]) == (
+            "shifting",
+            "blue",
+            "green",
+            10,
+        )
 
         ok(s.run("promote"))
         assert s.state_values()["LIVE"] == "green"
@@ -103,8 +120,10 @@ def lifecycle(s) -> None:
     assert state["LIVE"] == "green" and state["PREVIOUS"] == "" and state["PHASE"] == "finalized"
     assert load.failures() == [], load.failures()[:5]
     assert len(load.records) > 3000
-    print(f"{len(load.records)} requests, 0 failed, {load.retries} retried on a reload-closed keep-alive connection;"
-          f" green {share:.1f}% at 10%; rollback switched in {switched:.2f}s")
+    print(
+        f"{len(load.records)} requests, 0 failed, {load.retries} retried on a reload-closed keep-alive "
+        f"connection; green {share:.1f}% at 10%; rollback switched in {switched:.2f}s"
+    )
     audit = (s.state / "audit.log").read_text()
     for action in ("deploy", "shift", "promote", "rollback", "finalize"):
         assert f"\t{action}\t" in audit
@@ -130,7 +149,9 @@ def test_green_never_healthy(venv_site):
     ok(s.run("start"))
     result = s.run("deploy", extra_env={"BG_APP_COMMAND": "sleep 600", "BG_HEALTH_TIMEOUT": "3"})
     assert result.returncode == 4
-    assert "green never answered 2xx on /healthz (Host: localhost) within 3s (last: no answer)" in result.stderr
+    assert (
+        "green never answered 2xx on /healthz (Host: localhost) within 3s (last: no answer)" in result.stderr
+    )
     assert "no traffic moved" in result.stderr
     state = s.assert_consistent()
     assert state["LIVE"] == "blue" and state["PHASE"] == "idle"
@@ -142,12 +163,19 @@ def test_a_redirect_or_a_refused_host_is_not_healthy(venv_site):
     host fails the deploy, and the message says which it was."""
     s = venv_site
     ok(s.run("start"))
-    redirected = s.run("deploy", extra_env={"SAMPLE_HEALTH_REDIRECT": "https://shop.example.com/healthz",
-                                            "BG_HEALTH_TIMEOUT": "3"})
+    redirected = s.run(
+        "deploy",
+        extra_env={"SAMPLE_HEALTH_REDIRECT": "https://shop.example.com/healthz", "BG_HEALTH_TIMEOUT": "3"},
+    )
     assert redirected.returncode == 4
-    assert "(last: HTTP 301, a redirect to https://shop.example.com/healthz (not followed))" in redirected.stderr
+    assert (
+        "(last: HTTP 301, a redirect to https://shop.example.com/healthz (not followed))" in redirected.stderr
+    )
     refused = s.run("deploy", extra_env={"SAMPLE_ALLOWED_HOST": "shop.internal", "BG_HEALTH_TIMEOUT": "3"})
-    assert refused.returncode == 4 and "(last: HTTP 400 (a refused Host header? BG_HEALTH_HOST=localhost" in refused.stderr
+    assert (
+        refused.returncode == 4
+        and "(last: HTTP 400 (a refused Host header? BG_HEALTH_HOST=localhost" in refused.stderr
+    )
     # With the Host the app accepts, the same app is healthy.
     ok(s.run("deploy", extra_env={"SAMPLE_ALLOWED_HOST": "shop.internal", "BG_HEALTH_HOST": "shop.internal"}))
     assert s.state_values()["PHASE"] == "deployed" and s.state_values()["CANDIDATE"] == "green"
@@ -160,8 +188,10 @@ def test_the_env_file_and_the_release_command(venv_colors, tmp_path):
     env_file = tmp_path / "app.env"
     env_file.write_text("APP_COLOR=from-the-env-file\n")
     marker = tmp_path / "released"
-    release = (f"python -c \"import os, platform; open('{marker}', 'a').write("
-               f"os.environ['APP_COLOR'] + ' ' + platform.python_version() + chr(10))\"")
+    release = (
+        f"python -c \"import os, platform; open('{marker}', 'a').write("
+        f"os.environ['APP_COLOR'] + ' ' + platform.python_version() + chr(10))\""
+    )
     settings = {"BG_ENV_FILE": str(env_file), "BG_RELEASE_COMMAND": release}
     s = site(project, tmp_path / "state", "venv", colors)
     try:
@@ -184,7 +214,10 @@ def test_the_env_file_and_the_release_command(venv_colors, tmp_path):
         assert failing.returncode == 4 and "the release command failed for green" in failing.stderr
         assert not (other.state / "green.pid").exists()
         missing = other.run("deploy", extra_env={"BG_ENV_FILE": str(tmp_path / "nowhere.env")})
-        assert missing.returncode == 6 and "nowhere.env is not readable (the app_env_file answer" in missing.stderr
+        assert (
+            missing.returncode == 6
+            and "nowhere.env is not readable (the app_env_file answer" in missing.stderr
+        )
     finally:
         other.cleanup()
 
@@ -311,7 +344,10 @@ def test_staging_canary_traffic_from_the_locustfile(venv_site):
     canary = {"BG_BAKE_LOAD": "1", "BG_LOCUST": locust, "BG_BAKE_SECONDS": "8", "BG_STEPS": "10 100"}
     ok(s.run("start"))
     missing = s.run("promote", extra_env=canary | {"BG_LOCUST": "no-such-locust"})
-    assert missing.returncode == 2 and "BG_BAKE_LOAD=1 but BG_LOCUST (no-such-locust) is not installed" in missing.stderr
+    assert (
+        missing.returncode == 2
+        and "BG_BAKE_LOAD=1 but BG_LOCUST (no-such-locust) is not installed" in missing.stderr
+    )
     ok(s.run("deploy"))
     promoted = s.run("promote", extra_env=canary)
     ok(promoted)
@@ -319,8 +355,11 @@ def test_staging_canary_traffic_from_the_locustfile(venv_site):
     state = s.assert_consistent()
     assert state["LIVE"] == "green"
     # Nothing outlives its bake.
-    assert not [line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
-                if "locust" in line and f"127.0.0.1:{s.listen_port}" in line]
+    assert not [
+        line
+        for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+        if "locust" in line and f"127.0.0.1:{s.listen_port}" in line
+    ]
 
     ok(s.run("finalize"))
     ok(s.run("deploy", extra_env={"SAMPLE_FAIL_PERCENT": "5"}))  # blue again, now failing 5%

@@ -12,8 +12,14 @@ import pytest
 
 from conftest import ROOT, require
 
-SCRIPT = ROOT / "template" / "{{ project_dir }}" / "{% if app_kind == 'web' and phase == 'dual' %}deploy{% endif %}" \
-    / "bluegreen" / "bluegreen.sh"
+SCRIPT = (
+    ROOT
+    / "template"
+    / "{{ project_dir }}"
+    / "{% if app_kind == 'web' and phase == 'dual' %}deploy{% endif %}"
+    / "bluegreen"
+    / "bluegreen.sh"
+)
 CONF = ROOT / "tests" / "golden" / "web-requirements" / "deploy" / "bluegreen" / "bluegreen.conf"
 
 
@@ -23,10 +29,16 @@ def bash(tmp_path):
 
     def run(body: str) -> subprocess.CompletedProcess:
         script = f'set -euo pipefail\nsource "{SCRIPT}"\n{body}\n'
-        env = {"PATH": "/usr/bin:/bin", "BG_CONFIG": str(CONF), "BG_STATE_DIR": str(tmp_path / "state"),
-               "BG_BLUE_PORT": "8001", "BG_GREEN_PORT": "8002"}
-        return subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60,
-                              cwd=tmp_path)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "BG_CONFIG": str(CONF),
+            "BG_STATE_DIR": str(tmp_path / "state"),
+            "BG_BLUE_PORT": "8001",
+            "BG_GREEN_PORT": "8002",
+        }
+        return subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path
+        )
 
     (tmp_path / "state").mkdir()
     return run
@@ -43,24 +55,40 @@ def test_the_container_prefix_comes_from_the_conf(bash):
     assert result.stdout.strip() == "shop-green"  # the golden render's project name, slugged
 
 
-@pytest.mark.parametrize(("live", "candidate", "weight", "servers"), [
-    ("blue", "", 0, ["127.0.0.1:8001 max_fails=0"]),
-    ("blue", "green", 10, ["127.0.0.1:8001 weight=90 max_fails=0", "127.0.0.1:8002 weight=10 max_fails=0"]),
-    ("blue", "green", 100, ["127.0.0.1:8002 max_fails=0"]),
-    ("green", "blue", 0, ["127.0.0.1:8002 max_fails=0"]),
-])
+@pytest.mark.parametrize(
+    ("live", "candidate", "weight", "servers"),
+    [
+        ("blue", "", 0, ["127.0.0.1:8001 max_fails=0"]),
+        (
+            "blue",
+            "green",
+            10,
+            ["127.0.0.1:8001 weight=90 max_fails=0", "127.0.0.1:8002 weight=10 max_fails=0"],
+        ),
+        ("blue", "green", 100, ["127.0.0.1:8002 max_fails=0"]),
+        ("green", "blue", 0, ["127.0.0.1:8002 max_fails=0"]),
+    ],
+)
 def test_nginx_upstreams_follow_the_split(bash, tmp_path, live, candidate, weight, servers):
     result = bash(f"LIVE={live} CANDIDATE={candidate} WEIGHT={weight} GENERATION=3; render_nginx nginx.conf")
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "nginx.conf").read_text()
-    assert [line.strip().removeprefix("server ").rstrip(";") for line in text.splitlines()
-            if line.strip().startswith("server 127.")] == servers
+    assert [
+        line.strip().removeprefix("server ").rstrip(";")
+        for line in text.splitlines()
+        if line.strip().startswith("server 127.")
+    ] == servers
     assert 'return 200 "3\\n"' in text  # the generation nginx answers
 
 
-@pytest.mark.parametrize(("state", "named"), [("LIVE=purple\n", "LIVE=purple"),
-                                              ("LIVE=blue\nPHASE=halfway\n", "PHASE=halfway"),
-                                              ("LIVE=blue\nWEIGHT=ten\n", "")])
+@pytest.mark.parametrize(
+    ("state", "named"),
+    [
+        ("LIVE=purple\n", "LIVE=purple"),
+        ("LIVE=blue\nPHASE=halfway\n", "PHASE=halfway"),
+        ("LIVE=blue\nWEIGHT=ten\n", ""),
+    ],
+)
 def test_a_corrupt_state_file_stops_with_exit_6(bash, tmp_path, state, named):
     (tmp_path / "state" / "state").write_text(state)
     result = bash("load_state")
@@ -78,8 +106,10 @@ def test_only_the_state_keys_are_read_and_all_are_written(bash, tmp_path):
 
 
 def test_state_round_trips(bash, tmp_path):
-    result = bash("LIVE=green CANDIDATE=blue WEIGHT=25 PREVIOUS=blue PHASE=shifting GENERATION=7 PROMOTED_AT=0; "
-                  "save_state; LIVE=blue WEIGHT=0; load_state; echo \"$LIVE $CANDIDATE $WEIGHT $(split)\"")
+    result = bash(
+        "LIVE=green CANDIDATE=blue WEIGHT=25 PREVIOUS=blue PHASE=shifting GENERATION=7 PROMOTED_AT=0; "
+        'save_state; LIVE=blue WEIGHT=0; load_state; echo "$LIVE $CANDIDATE $WEIGHT $(split)"'
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("green blue 25 ")
     assert (tmp_path / "state" / "state").read_text().splitlines()[0] == "LIVE=green"
@@ -97,9 +127,11 @@ def analyse(bash, tmp_path, green, rss=("100000", "100000"), **limits) -> tuple[
     access_log(tmp_path / "state" / "nginx" / "logs" / "access.log", green, blue=50)
     settings = " ".join(f"BG_{k.upper()}={v}" for k, v in limits.items())
     # Memory comes from /proc of the running colors: stubbed here, one value per color.
-    result = bash(f"{settings}; LIVE=blue CANDIDATE=green WEIGHT=10; "
-                  f"rss_kib() {{ if [ \"$1\" = green ]; then echo {rss[0]}; else echo {rss[1]}; fi; }}; "
-                  "set +e; analyse 0; echo \"rc=$?\"")
+    result = bash(
+        f"{settings}; LIVE=blue CANDIDATE=green WEIGHT=10; "
+        f'rss_kib() {{ if [ "$1" = green ]; then echo {rss[0]}; else echo {rss[1]}; fi; }}; '
+        'set +e; analyse 0; echo "rc=$?"'
+    )
     verdict, code = result.stdout.strip().rsplit("\n", 1)
     return int(code.removeprefix("rc=")), verdict
 
@@ -121,6 +153,14 @@ def test_analysis_passes_fails_and_pauses_on_the_numbers(bash, tmp_path):
     code, verdict = analyse(bash, tmp_path, fine[:10], min_requests=20, max_p99_ms=500, max_5xx_percent=1)
     assert code == 2 and verdict.startswith("inconclusive, too few requests (min 20)"), verdict
 
-    code, verdict = analyse(bash, tmp_path, fine, rss=("300000", "100000"), min_requests=20, max_p99_ms=500,
-                            max_5xx_percent=1, max_rss_percent=150)
+    code, verdict = analyse(
+        bash,
+        tmp_path,
+        fine,
+        rss=("300000", "100000"),
+        min_requests=20,
+        max_p99_ms=500,
+        max_5xx_percent=1,
+        max_rss_percent=150,
+    )
     assert code == 1 and "(300%, max 150%)" in verdict, verdict

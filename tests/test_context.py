@@ -7,9 +7,18 @@ import pytest
 from python_upgrade import context
 
 
-BASE = {"current_python": "3.11", "target_python": "3.12", "phase": "dual", "app_kind": "web", "project_dir": ".",
-        "dependency_layout": "requirements", "installer": "uv", "requirements_file": "requirements.txt",
-        "test_requirements_file": "requirements-dev.txt", "workspace_root": "."}
+BASE = {
+    "current_python": "3.11",
+    "target_python": "3.12",
+    "phase": "dual",
+    "app_kind": "web",
+    "project_dir": ".",
+    "dependency_layout": "requirements",
+    "installer": "uv",
+    "requirements_file": "requirements.txt",
+    "test_requirements_file": "requirements-dev.txt",
+    "workspace_root": ".",
+}
 
 
 def test_nothing_is_derived_while_copier_is_still_asking():
@@ -28,17 +37,34 @@ def test_versions_and_what_runs():
     assert values["runs"] and not context.derived({**BASE, "app_kind": "library"})["runs"]
 
 
-@pytest.mark.parametrize(("layout", "installer", "tox_uv", "uv", "lock", "files", "cache"), [
-    ("requirements", "uv", True, True, "", ["requirements.txt", "requirements-dev.txt"],
-     ["requirements.txt", "requirements-dev.txt"]),
-    ("requirements", "pip", False, False, "", ["requirements.txt", "requirements-dev.txt"],
-     ["requirements.txt", "requirements-dev.txt"]),
-    ("pyproject", "uv", True, True, "", ["pyproject.toml"], ["pyproject.toml"]),
-    ("pdm", "uv", True, True, "pdm.lock", ["pdm.lock"], ["pdm.lock"]),
-    ("pipenv", "pip", False, False, "Pipfile.lock", ["Pipfile.lock"], ["Pipfile.lock"]),
-    ("poetry", "uv", False, False, "", ["poetry.lock"], ["poetry.lock"]),
-    ("uv", "uv", False, True, "", ["uv.lock"], []),  # uv keeps its own cache: nothing keys pip's
-])
+@pytest.mark.parametrize(
+    ("layout", "installer", "tox_uv", "uv", "lock", "files", "cache"),
+    [
+        (
+            "requirements",
+            "uv",
+            True,
+            True,
+            "",
+            ["requirements.txt", "requirements-dev.txt"],
+            ["requirements.txt", "requirements-dev.txt"],
+        ),
+        (
+            "requirements",
+            "pip",
+            False,
+            False,
+            "",
+            ["requirements.txt", "requirements-dev.txt"],
+            ["requirements.txt", "requirements-dev.txt"],
+        ),
+        ("pyproject", "uv", True, True, "", ["pyproject.toml"], ["pyproject.toml"]),
+        ("pdm", "uv", True, True, "pdm.lock", ["pdm.lock"], ["pdm.lock"]),
+        ("pipenv", "pip", False, False, "Pipfile.lock", ["Pipfile.lock"], ["Pipfile.lock"]),
+        ("poetry", "uv", False, False, "", ["poetry.lock"], ["poetry.lock"]),
+        ("uv", "uv", False, True, "", ["uv.lock"], []),  # uv keeps its own cache: nothing keys pip's
+    ],
+)
 def test_installers_and_dependency_files(layout, installer, tox_uv, uv, lock, files, cache):
     values = context.derived({**BASE, "dependency_layout": layout, "installer": installer})
     assert (values["tox_uv"], values["uv"], values["lock"]) == (tox_uv, uv, lock)
@@ -49,7 +75,9 @@ def test_a_project_in_a_subdirectory_and_a_uv_workspace_member():
     values = context.derived({**BASE, "project_dir": "backend", "test_requirements_file": ""})
     assert values["here"] == "backend/" and values["pip_cache_files"] == ["backend/requirements.txt"]
     assert values["ws"] == {"context": "backend", "from_project": ".", "member": ""}
-    member = context.derived({**BASE, "project_dir": "packages/api", "dependency_layout": "uv", "workspace_root": "../.."})
+    member = context.derived(
+        {**BASE, "project_dir": "packages/api", "dependency_layout": "uv", "workspace_root": "../.."}
+    )
     assert member["dependency_files"] == ["../../uv.lock"] and member["pip_cache_files"] == []
     assert member["ws"] == {"context": ".", "from_project": "../..", "member": "packages/api"}
     # workspace_root counts for uv projects only.
@@ -62,9 +90,14 @@ def test_names_memory_compiler_removals_and_tox_deps():
     assert context.derived({**BASE, "build_packages": "libpq-dev"})["compiler"] is False
     assert values["oldest"] == "3.11" and context.derived({**BASE, "phase": "finished"})["oldest"] == "3.12"
     assert values["memory"] == {"request_mib": 256, "limit_mib": 384}
-    assert context.derived({**BASE, "current_python": "3.12", "target_python": "3.13"})["removed"]["cgi"][0] == "3.13"
+    assert (
+        context.derived({**BASE, "current_python": "3.12", "target_python": "3.13"})["removed"]["cgi"][0]
+        == "3.13"
+    )
     assert set(values["removed"]) == {"distutils", "imp", "asynchat", "asyncore", "smtpd"}
     assert values["testenv_deps"] == ["-r requirements.txt", "-r requirements-dev.txt"]
     assert context.derived({**BASE, "dependency_layout": "pdm"})["testenv_deps"] == [
-        "uv==" + context.TOOLS["uv"], 'tomli; python_version < "3.11"']
+        "uv==" + context.TOOLS["uv"],
+        'tomli; python_version < "3.11"',
+    ]
     assert context.derived({**BASE, "dependency_layout": "poetry"})["testenv_deps"] == []

@@ -25,13 +25,21 @@ def detect_python(root: Path, project_dir: str = ".") -> dict:
     finding = detect(root, project_dir).get("current_python")
     if finding is None:
         return {"version": "", "why": "", "found": []}
-    return {"version": finding.value, "why": finding.why if finding.value else "", "found": list(finding.notes)}
+    return {
+        "version": finding.value,
+        "why": finding.why if finding.value else "",
+        "found": list(finding.notes),
+    }
 
 
 def detect_layout(root: Path, project_dir: str = ".") -> dict:
     result = detect(root, project_dir)
-    names = {"layout": "dependency_layout", "requirements": "requirements_file",
-             "test_requirements": "test_requirements_file", "test_extra": "test_extra"}
+    names = {
+        "layout": "dependency_layout",
+        "requirements": "requirements_file",
+        "test_requirements": "test_requirements_file",
+        "test_extra": "test_extra",
+    }
     return {key: result[question].value if question in result else "" for key, question in names.items()}
 
 
@@ -50,13 +58,19 @@ def repo(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_production_sources_beat_support_ranges(tmp_path):
-    root = repo(tmp_path, {
-        "Dockerfile": "FROM python:3.10-slim AS build\nRUN true\nFROM python:3.11-slim-bookworm\nCMD app\n",
-        ".python-version": "3.9.18\n",
-        "pyproject.toml": '[project]\nrequires-python = ">=3.8"\nclassifiers = ["Programming Language :: Python :: 3.12"]\n',
-        "tox.ini": "[tox]\nenv_list = py38, py39, py310, py311, py312\n",
-        ".github/workflows/ci.yml": "jobs:\n  t:\n    strategy:\n      matrix:\n        python-version: ['3.8', '3.12']\n",
-    })
+    root = repo(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.10-slim AS build\nRUN true\nFROM python:3.11-slim-bookworm\nCMD "
+            "app\n",
+            ".python-version": "3.9.18\n",
+            "pyproject.toml": '[project]\nrequires-python = ">=3.8"\nclassifiers = ["Programming Language :: '
+            'Python :: 3.12"]\n',
+            "tox.ini": "[tox]\nenv_list = py38, py39, py310, py311, py312\n",
+            ".github/workflows/ci.yml": "jobs:\n  t:\n    strategy:\n      matrix:\n        python-version: "
+            "['3.8', '3.12']\n",
+        },
+    )
     found = detect_python(root)
     # The final FROM python: line is what production runs.
     assert found["version"] == "3.11"
@@ -73,8 +87,14 @@ def test_production_sources_beat_support_ranges(tmp_path):
         ({"runtime.txt": "python-3.9.18\n"}, "3.9", "runtime.txt"),
         ({"tox.ini": "[tox]\nenvlist = py39,py310,py311\n"}, "3.11", "tox.ini"),
         ({"setup.cfg": "[options]\npython_requires = >=3.10\n"}, "3.10", "setup.cfg"),
-        ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\n[project]\nrequires-python = ">=3.12"\n'},
-         "3.12", "pyproject.toml"),
+        (
+            {
+                "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\n[project]\nrequires-python '
+                '= ">=3.12"\n'
+            },
+            "3.12",
+            "pyproject.toml",
+        ),
         ({"docker/Dockerfile": "FROM docker.io/library/python:3.13-slim\n"}, "3.13", "docker/Dockerfile"),
         ({".gitlab-ci.yml": "test:\n  image: python:3.12\n"}, "3.12", ".gitlab-ci.yml"),
     ],
@@ -89,15 +109,21 @@ def test_versions_outside_the_range_are_shown_but_not_chosen(tmp_path):
     root = repo(tmp_path, {"Dockerfile": "FROM python:3.7-slim\n", ".python-version": "3.10\n"})
     found = detect_python(root)
     assert found["version"] == "3.10"
-    assert f"3.7 from Dockerfile (FROM python:3.7-slim) (outside {SUPPORTED[0]}-{SUPPORTED[-1]}, not used)" in found["found"]
+    assert (
+        f"3.7 from Dockerfile (FROM python:3.7-slim) (outside {SUPPORTED[0]}-{SUPPORTED[-1]}, not used)"
+        in found["found"]
+    )
 
 
 def test_our_own_files_and_venvs_are_ignored(tmp_path):
-    root = repo(tmp_path, {
-        "python-upgrade/Dockerfile": "FROM python:3.12-slim-bookworm AS deps-target\n",
-        ".github/workflows/python-upgrade.yml": "python: '3.12'\n",
-        ".venv/Dockerfile": "FROM python:3.9\n",
-    })
+    root = repo(
+        tmp_path,
+        {
+            "python-upgrade/Dockerfile": "FROM python:3.12-slim-bookworm AS deps-target\n",
+            ".github/workflows/python-upgrade.yml": "python: '3.12'\n",
+            ".venv/Dockerfile": "FROM python:3.9\n",
+        },
+    )
     assert detect_python(root) == {"version": "", "why": "", "found": []}
 
 
@@ -109,16 +135,44 @@ def test_missing_or_temporary_destination(tmp_path):
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({"requirements.txt": "", "requirements-test.txt": ""},
-         {"layout": "requirements", "requirements": "requirements.txt", "test_requirements": "requirements-test.txt"}),
-        ({"requirements/base.txt": "", "requirements/dev.txt": ""},
-         {"layout": "requirements", "requirements": "requirements/base.txt", "test_requirements": "requirements/dev.txt"}),
-        ({"pyproject.toml": '[project]\nname = "x"\n[project.optional-dependencies]\ntests = ["pytest"]\n'},
-         {"layout": "pyproject", "test_extra": "tests"}),
-        ({"pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ndev = ["pytest"]\n', "uv.lock": ""},
-         {"layout": "uv", "test_extra": "dev"}),
-        ({"pyproject.toml": '[tool.poetry]\nname = "x"\n[tool.poetry.group.test.dependencies]\npytest = "*"\n',
-          "poetry.lock": ""}, {"layout": "poetry", "test_extra": "test"}),
+        (
+            {"requirements.txt": "", "requirements-test.txt": ""},
+            {
+                "layout": "requirements",
+                "requirements": "requirements.txt",
+                "test_requirements": "requirements-test.txt",
+            },
+        ),
+        (
+            {"requirements/base.txt": "", "requirements/dev.txt": ""},
+            {
+                "layout": "requirements",
+                "requirements": "requirements/base.txt",
+                "test_requirements": "requirements/dev.txt",
+            },
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "x"\n[project.optional-dependencies]\ntests = '
+                '["pytest"]\n'
+            },
+            {"layout": "pyproject", "test_extra": "tests"},
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ndev = ["pytest"]\n',
+                "uv.lock": "",
+            },
+            {"layout": "uv", "test_extra": "dev"},
+        ),
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "x"\n[tool.poetry.group.test.dependencies]\npytest '
+                '= "*"\n',
+                "poetry.lock": "",
+            },
+            {"layout": "poetry", "test_extra": "test"},
+        ),
     ],
 )
 def test_layout(tmp_path, files, expected):
@@ -135,40 +189,98 @@ def app(tmp_path: Path, files: dict[str, str]) -> dict:
     ("files", "expect"),
     [
         # Procfile: the server is the last step; build steps kept, release steps (migrate) left out.
-        ({"Procfile": "web: python manage.py migrate && python manage.py collectstatic --no-input && gunicorn site.wsgi\n",
-          "manage.py": "", "requirements.txt": "django==5.1\ngunicorn\n"},
-         {"app_kind": "web", "app_command": "gunicorn --bind 0.0.0.0:$PORT site.wsgi",
-          "build_command": "python manage.py collectstatic --no-input", "test_command": "python manage.py test"}),
+        (
+            {
+                "Procfile": "web: python manage.py migrate && python manage.py collectstatic --no-input && "
+                "gunicorn site.wsgi\n",
+                "manage.py": "",
+                "requirements.txt": "django==5.1\ngunicorn\n",
+            },
+            {
+                "app_kind": "web",
+                "app_command": "gunicorn --bind 0.0.0.0:$PORT site.wsgi",
+                "build_command": "python manage.py collectstatic --no-input",
+                "test_command": "python manage.py test",
+            },
+        ),
         # An existing Dockerfile's exec-form CMD, its EXPOSE and its apt-get packages.
-        ({"Dockerfile": 'FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends '
-                        'gcc libpq-dev libpq5 \\\n    curl\nEXPOSE 9000\n'
-                        'CMD ["uvicorn", "svc.main:app", "--host", "127.0.0.1", "--port", "9000"]\n'},
-         {"app_kind": "web", "app_command": "uvicorn --host 0.0.0.0 --port $PORT svc.main:app", "app_port": 9000,
-          "build_packages": "gcc libpq-dev", "runtime_packages": "libpq5"}),
+        (
+            {
+                "Dockerfile": "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y "
+                "--no-install-recommends "
+                "gcc libpq-dev libpq5 \\\n    curl\nEXPOSE 9000\n"
+                'CMD ["uvicorn", "svc.main:app", "--host", "127.0.0.1", "--port", "9000"]\n'
+            },
+            {
+                "app_kind": "web",
+                "app_command": "uvicorn --host 0.0.0.0 --port $PORT svc.main:app",
+                "app_port": 9000,
+                "build_packages": "gcc libpq-dev",
+                "runtime_packages": "libpq5",
+            },
+        ),
         # An ENTRYPOINT script that execs the server.
-        ({"Dockerfile": "FROM python:slim\nENTRYPOINT [\"./boot.sh\"]\n",
-          "boot.sh": "#!/bin/sh\nflask db upgrade\nexec gunicorn -b :5000 --access-logfile - app:app\n"},
-         {"app_kind": "web", "app_command": "gunicorn --bind 0.0.0.0:$PORT --access-logfile - app:app", "app_port": 5000}),
+        (
+            {
+                "Dockerfile": 'FROM python:slim\nENTRYPOINT ["./boot.sh"]\n',
+                "boot.sh": "#!/bin/sh\nflask db upgrade\nexec gunicorn -b :5000 --access-logfile - app:app\n",
+            },
+            {
+                "app_kind": "web",
+                "app_command": "gunicorn --bind 0.0.0.0:$PORT --access-logfile - app:app",
+                "app_port": 5000,
+            },
+        ),
         # compose: command and ports of the service that builds this repository.
-        ({"compose.yaml": "services:\n  web:\n    build: .\n    command: waitress-serve --port=8080 app:app\n"
-                          "    ports: ['80:8080']\n  db:\n    image: postgres\n"},
-         {"app_kind": "web", "app_command": "waitress-serve --listen=0.0.0.0:$PORT app:app", "app_port": 8080}),
+        (
+            {
+                "compose.yaml": "services:\n  web:\n    build: .\n    command: waitress-serve --port=8080 "
+                "app:app\n"
+                "    ports: ['80:8080']\n  db:\n    image: postgres\n"
+            },
+            {
+                "app_kind": "web",
+                "app_command": "waitress-serve --listen=0.0.0.0:$PORT app:app",
+                "app_port": 8080,
+            },
+        ),
         # The code: a FastAPI app and uvicorn in the dependencies, with a health route.
-        ({"requirements.txt": "fastapi==0.115.0\nuvicorn==0.30.0\n",
-          "api.py": "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/health')\ndef health():\n    return {}\n"},
-         {"app_kind": "web", "app_command": "uvicorn --host 0.0.0.0 --port $PORT api:app", "health_path": "/health"}),
+        (
+            {
+                "requirements.txt": "fastapi==0.115.0\nuvicorn==0.30.0\n",
+                "api.py": "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/health')\ndef "
+                "health():\n    return {}\n",
+            },
+            {
+                "app_kind": "web",
+                "app_command": "uvicorn --host 0.0.0.0 --port $PORT api:app",
+                "health_path": "/health",
+            },
+        ),
         # A worker: Procfile worker: and no web process.
-        ({"Procfile": "worker: celery -A proj worker\n", "requirements.txt": "celery==5.4\n"},
-         {"app_kind": "worker", "app_command": "celery -A proj worker"}),
+        (
+            {"Procfile": "worker: celery -A proj worker\n", "requirements.txt": "celery==5.4\n"},
+            {"app_kind": "worker", "app_command": "celery -A proj worker"},
+        ),
         # A library: a package with no server; tests from CI with their env, runner prefix dropped.
-        ({"pyproject.toml": '[project]\nname = "lib"\n',
-          ".github/workflows/tests.yml": "env:\n  PYTHONDEVMODE: '1'\n  TOKEN: ${{ secrets.T }}\njobs:\n  t:\n"
-                                         "    steps:\n      - run: uv run pytest -x\n"},
-         {"app_kind": "library", "test_command": "pytest -x", "test_env": {"PYTHONDEVMODE": "1"}}),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "lib"\n',
+                ".github/workflows/tests.yml": "env:\n  PYTHONDEVMODE: '1'\n  TOKEN: ${{ secrets.T }}\n"
+                "jobs:\n  t:\n"
+                "    steps:\n      - run: uv run pytest -x\n",
+            },
+            {"app_kind": "library", "test_command": "pytest -x", "test_env": {"PYTHONDEVMODE": "1"}},
+        ),
         # unittest layout, no pytest anywhere; tox commands win over it.
-        ({"tests.py": "import unittest\n", "setup.py": ""}, {"app_kind": "library", "test_command": "python -m unittest"}),
-        ({"tox.ini": "[testenv]\ncommands =\n    pytest -q {posargs}\n", "setup.py": ""},
-         {"test_command": "pytest -q"}),
+        (
+            {"tests.py": "import unittest\n", "setup.py": ""},
+            {"app_kind": "library", "test_command": "python -m unittest"},
+        ),
+        (
+            {"tox.ini": "[testenv]\ncommands =\n    pytest -q {posargs}\n", "setup.py": ""},
+            {"test_command": "pytest -q"},
+        ),
     ],
 )
 def test_app_sources(tmp_path, files, expect):
@@ -177,16 +289,25 @@ def test_app_sources(tmp_path, files, expect):
 
 
 def test_every_detected_answer_says_where(tmp_path):
-    result = detect_app(repo(tmp_path, {"Procfile": "web: gunicorn app:app\n", "requirements.txt": "flask\n"}))
+    result = detect_app(
+        repo(tmp_path, {"Procfile": "web: gunicorn app:app\n", "requirements.txt": "flask\n"})
+    )
     assert set(result["value"]) <= set(result["why"])
     assert result["why"]["app_command"].startswith("Procfile `web:`")
     assert "no health route found" in result["why"]["health_path"]
 
 
 def test_django_health_path_and_test_setup(tmp_path):
-    found = app(tmp_path, {"manage.py": "", "requirements.txt": "Django==5.1\n", "site/wsgi.py": "",
-                           "site/settings.py": "STATIC_ROOT = 'static'\n",
-                           "site/urls.py": "urlpatterns = [path('admin/', admin.site.urls)]\n"})
+    found = app(
+        tmp_path,
+        {
+            "manage.py": "",
+            "requirements.txt": "Django==5.1\n",
+            "site/wsgi.py": "",
+            "site/settings.py": "STATIC_ROOT = 'static'\n",
+            "site/urls.py": "urlpatterns = [path('admin/', admin.site.urls)]\n",
+        },
+    )
     assert found["health_path"] == "/admin/login/"
     assert found["test_setup_command"] == "python manage.py collectstatic --noinput"
     assert found["app_command"] == "gunicorn --bind 0.0.0.0:$PORT site.wsgi"
@@ -195,10 +316,10 @@ def test_django_health_path_and_test_setup(tmp_path):
 @pytest.mark.parametrize(
     "files",
     [
-        {"Procfile": "\x00\x01garbage", "Dockerfile": "FROM\nCMD [\"unterminated\n"},
+        {"Procfile": "\x00\x01garbage", "Dockerfile": 'FROM\nCMD ["unterminated\n'},
         {"compose.yaml": "services: [1, 2", ".github/workflows/x.yml": "jobs: {t: {steps: oops}}"},
         {".github/workflows/x.yml": "- just\n- a list\n", "compose.yml": "services:\n  web: 3\n"},
-        {"Dockerfile": "FROM python:3.12\nENTRYPOINT [\"./missing.sh\"]\n"},
+        {"Dockerfile": 'FROM python:3.12\nENTRYPOINT ["./missing.sh"]\n'},
     ],
 )
 def test_malformed_files_are_tolerated(tmp_path, files):
@@ -216,16 +337,25 @@ def test_the_newest_supported_version_is_not_chosen_as_current(tmp_path):
 def test_new_and_missing_files(tmp_path):
     assert is_new(tmp_path / "nope") and is_new(tmp_path)
     (tmp_path / ".git").mkdir()
-    assert is_new(tmp_path) and checks.repository_file_error(tmp_path, "requirements_file", "requirements.txt") == ""
+    assert (
+        is_new(tmp_path)
+        and checks.repository_file_error(tmp_path, "requirements_file", "requirements.txt") == ""
+    )
     (tmp_path / "app.py").write_text("")
     assert checks.repository_file_error(tmp_path, "requirements_file", "requirements.txt") == (
-        "requirements_file: requirements.txt does not exist in this repository")
+        "requirements_file: requirements.txt does not exist in this repository"
+    )
 
 
 def test_a_plain_wsgi_callable_with_a_server_is_a_web_app(tmp_path):
-    found = app(tmp_path, {"requirements.txt": "gunicorn==23.0.0\n",
-                           "app.py": "def app(environ, start_response):\n    if environ['PATH_INFO'] == '/healthz':\n"
-                                     "        pass\n"})
+    found = app(
+        tmp_path,
+        {
+            "requirements.txt": "gunicorn==23.0.0\n",
+            "app.py": "def app(environ, start_response):\n    if environ['PATH_INFO'] == '/healthz':\n"
+            "        pass\n",
+        },
+    )
     assert found["app_kind"] == "web"
     assert found["app_command"] == "gunicorn --bind 0.0.0.0:$PORT app:app"
     assert found["health_path"] == "/healthz"
@@ -235,14 +365,33 @@ def test_a_plain_wsgi_callable_with_a_server_is_a_web_app(tmp_path):
 @pytest.mark.parametrize(
     ("command", "expected", "port"),
     [
-        ("uwsgi --http :8000 --module wsgi:application --master", "uwsgi --http 0.0.0.0:$PORT --module wsgi:application --master", 8000),
-        ("uwsgi --http-socket=0.0.0.0:9000 --ini uwsgi.ini", "uwsgi --http-socket 0.0.0.0:$PORT --ini uwsgi.ini", 9000),
+        (
+            "uwsgi --http :8000 --module wsgi:application --master",
+            "uwsgi --http 0.0.0.0:$PORT --module wsgi:application --master",
+            8000,
+        ),
+        (
+            "uwsgi --http-socket=0.0.0.0:9000 --ini uwsgi.ini",
+            "uwsgi --http-socket 0.0.0.0:$PORT --ini uwsgi.ini",
+            9000,
+        ),
         ("fastapi run app/main.py --port 80", "fastapi run --host 0.0.0.0 --port $PORT app/main.py", 80),
-        ("litestar --app app:create_app run --host 127.0.0.1 --port 8001",
-         "litestar --app app:create_app run --host 0.0.0.0 --port $PORT", 8001),
+        (
+            "litestar --app app:create_app run --host 127.0.0.1 --port 8001",
+            "litestar --app app:create_app run --host 0.0.0.0 --port $PORT",
+            8001,
+        ),
         ("hypercorn --bind 0.0.0.0:5000 app:app", "hypercorn --bind 0.0.0.0:$PORT app:app", 5000),
-        ("daphne -b 0.0.0.0 -p 8001 proj.asgi:application", "daphne -b 0.0.0.0 --port $PORT proj.asgi:application", 8001),
-        ("granian --interface asgi --port 8000 app:app", "granian --host 0.0.0.0 --port $PORT --interface asgi app:app", 8000),
+        (
+            "daphne -b 0.0.0.0 -p 8001 proj.asgi:application",
+            "daphne -b 0.0.0.0 --port $PORT proj.asgi:application",
+            8001,
+        ),
+        (
+            "granian --interface asgi --port 8000 app:app",
+            "granian --host 0.0.0.0 --port $PORT --interface asgi app:app",
+            8000,
+        ),
         ("python manage.py runserver 0.0.0.0:8000", "python manage.py runserver 0.0.0.0:$PORT", 8000),
     ],
 )
@@ -257,7 +406,10 @@ def test_every_server_listens_on_port(command, expected, port):
         ("uv run --with x pytest", "pytest"),
         ("exec /venv/bin/uvicorn app:app", "uvicorn app:app"),
         ("./manage.py test", "python manage.py test"),
-        ("DATABASE_URL=sqlite://:memory: poetry run python manage.py compress", "DATABASE_URL=sqlite://:memory: python manage.py compress"),
+        (
+            "DATABASE_URL=sqlite://:memory: poetry run python manage.py compress",
+            "DATABASE_URL=sqlite://:memory: python manage.py compress",
+        ),
     ],
 )
 def test_commands_as_the_image_runs_them(line, expected):
@@ -265,17 +417,24 @@ def test_commands_as_the_image_runs_them(line, expected):
 
 
 def test_every_dockerfile_stage_args_and_an_entrypoint_that_runs_the_cmd(tmp_path):
-    found = app(tmp_path, {
-        "deploy/docker/Dockerfile": (
-            "ARG PYTHON_VERSION=3.12\nARG BASE=python:${PYTHON_VERSION}-slim-bullseye\n"
-            "FROM ${BASE} AS build\nARG DEPS=\"libpq-dev gcc\"\nRUN apt-get install -y $DEPS\n"
-            "FROM build AS runtime\nENV DJANGO_SETTINGS_MODULE=site.settings.prod PATH=/venv/bin:$PATH\n"
-            "RUN BUILD=\"libxml2\" && apt-get install -y $BUILD libpq5 && pip install -r requirements.txt uwsgi\n"
-            "COPY docker/entry.sh /entry.sh\nENTRYPOINT [\"/usr/bin/tini\", \"--\", \"/entry.sh\"]\n"
-            "CMD [\"/venv/bin/uwsgi\", \"--http\", \":8000\", \"--module\", \"site.wsgi\"]\n"),
-        "docker/entry.sh": "#!/bin/sh\nset -e\nuntil pg_isready; do sleep 1; done\npython manage.py migrate\nexec \"$@\"\n",
-        "requirements.txt": "django\n", "manage.py": "",
-    })
+    found = app(
+        tmp_path,
+        {
+            "deploy/docker/Dockerfile": (
+                "ARG PYTHON_VERSION=3.12\nARG BASE=python:${PYTHON_VERSION}-slim-bullseye\n"
+                'FROM ${BASE} AS build\nARG DEPS="libpq-dev gcc"\nRUN apt-get install -y $DEPS\n'
+                "FROM build AS runtime\nENV DJANGO_SETTINGS_MODULE=site.settings.prod PATH=/venv/bin:$PATH\n"
+                'RUN BUILD="libxml2" && apt-get install -y $BUILD libpq5 && pip install -r requirements.txt '
+                "uwsgi\n"
+                'COPY docker/entry.sh /entry.sh\nENTRYPOINT ["/usr/bin/tini", "--", "/entry.sh"]\n'
+                'CMD ["/venv/bin/uwsgi", "--http", ":8000", "--module", "site.wsgi"]\n'
+            ),
+            "docker/entry.sh": "#!/bin/sh\nset -e\nuntil pg_isready; do sleep 1; done\npython manage.py "
+            'migrate\nexec "$@"\n',
+            "requirements.txt": "django\n",
+            "manage.py": "",
+        },
+    )
     assert found["app_command"] == "uwsgi --http 0.0.0.0:$PORT --module site.wsgi"
     assert found["app_port"] == 8000
     assert found["build_packages"] == "libpq-dev gcc"
@@ -283,7 +442,10 @@ def test_every_dockerfile_stage_args_and_an_entrypoint_that_runs_the_cmd(tmp_pat
     assert found["app_packages"] == "uwsgi"
     assert found["app_env"] == {"DJANGO_SETTINGS_MODULE": "site.settings.prod"}
     result = detect_app(tmp_path)
-    assert "left out (release steps, run them once per deploy): python manage.py migrate" in result["why"]["app_command"]
+    assert (
+        "left out (release steps, run them once per deploy): python manage.py migrate"
+        in result["why"]["app_command"]
+    )
     assert detect_python(tmp_path)["version"] == "3.12"
     assert finding_of(tmp_path, "debian_suite")["value"] == "bullseye"
 
@@ -291,42 +453,74 @@ def test_every_dockerfile_stage_args_and_an_entrypoint_that_runs_the_cmd(tmp_pat
 def test_health_routes_with_their_prefixes(tmp_path):
     files = {
         "requirements.txt": "fastapi\nuvicorn\n",
-        "app/main.py": "from fastapi import FastAPI\nfrom app.probe.views import router as probe_router\napp = FastAPI()\n"
-                       "app.include_router(probe_router, prefix='/probe')\n",
-        "app/probe/views.py": "router = APIRouter()\n@router.get('/health')\ndef h(): ...\n@router.get('/live')\ndef l(): ...\n",
+        "app/main.py": "from fastapi import FastAPI\nfrom app.probe.views import router as probe_router\napp "
+        "= FastAPI()\n"
+        "app.include_router(probe_router, prefix='/probe')\n",
+        "app/probe/views.py": "router = APIRouter()\n@router.get('/health')\ndef h(): ...\n"
+        "@router.get('/live')\ndef l(): ...\n",
     }
     assert app(tmp_path, files)["health_path"] == "/probe/live"
 
 
 def test_django_include_prefix_and_the_dockerfile_healthcheck(tmp_path):
-    django = {"manage.py": "", "requirements.txt": "django\n", "site/wsgi.py": "",
-              "site/urls.py": "urlpatterns = [path('api/v3/', include('apiv3.urls'))]\n",
-              "apiv3/urls.py": "urlpatterns = [path('status/', views.status)]\n"}
+    django = {
+        "manage.py": "",
+        "requirements.txt": "django\n",
+        "site/wsgi.py": "",
+        "site/urls.py": "urlpatterns = [path('api/v3/', include('apiv3.urls'))]\n",
+        "apiv3/urls.py": "urlpatterns = [path('status/', views.status)]\n",
+    }
     assert app(tmp_path / "a", django)["health_path"] == "/api/v3/status/"
-    with_check = dict(django, Dockerfile="FROM python:3.12\nCOPY check.sh /check.sh\nHEALTHCHECK CMD [\"/check.sh\"]\n"
-                                         "CMD gunicorn site.wsgi\n", **{"check.sh": "curl -f http://localhost:8000/health/\n"})
+    with_check = dict(
+        django,
+        Dockerfile='FROM python:3.12\nCOPY check.sh /check.sh\nHEALTHCHECK CMD ["/check.sh"]\n'
+        "CMD gunicorn site.wsgi\n",
+        **{"check.sh": "curl -f http://localhost:8000/health/\n"},
+    )
     found = detect_app(repo(tmp_path / "b", with_check))
     assert found["value"]["health_path"] == "/health/" and "HEALTHCHECK" in found["why"]["health_path"]
 
 
 def test_a_project_in_a_subdirectory(tmp_path):
-    root = repo(tmp_path, {"backend/pyproject.toml": '[project]\nname = "x"\n', "backend/Pipfile": "[packages]\n",
-                           "backend/Pipfile.lock": "{}", "backend/manage.py": "", "frontend/package.json": "{}",
-                           "tests/fixtures/pyproject.toml": "", ".github/workflows/ci.yml": "on: push\n"})
+    root = repo(
+        tmp_path,
+        {
+            "backend/pyproject.toml": '[project]\nname = "x"\n',
+            "backend/Pipfile": "[packages]\n",
+            "backend/Pipfile.lock": "{}",
+            "backend/manage.py": "",
+            "frontend/package.json": "{}",
+            "tests/fixtures/pyproject.toml": "",
+            ".github/workflows/ci.yml": "on: push\n",
+        },
+    )
     assert finding_of(root, "project_dir", empty=".")["value"] == "backend"
     assert detect_layout(root, "backend")["layout"] == "pipenv"
-    assert checks.repository_dir_error(root, "project_dir", "nope") == "project_dir: nope/ does not exist in this repository"
+    assert (
+        checks.repository_dir_error(root, "project_dir", "nope")
+        == "project_dir: nope/ does not exist in this repository"
+    )
     assert checks.repository_file_error(root, "requirements_file", "r.txt", "backend") == (
-        "requirements_file: backend/r.txt does not exist in this repository")
+        "requirements_file: backend/r.txt does not exist in this repository"
+    )
 
 
 @pytest.mark.parametrize(
     ("files", "kind", "groups"),
     [
-        ({"pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ntest = ["pytest"]\n', "pdm.lock": ""},
-         "pdm", ["test"]),
-        ({"Pipfile": "[packages]\nx = '*'\n[dev-packages]\npytest = '*'\n", "Pipfile.lock": "{}"},
-         "pipenv", ["dev-packages"]),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "x"\n[dependency-groups]\ntest = ["pytest"]\n',
+                "pdm.lock": "",
+            },
+            "pdm",
+            ["test"],
+        ),
+        (
+            {"Pipfile": "[packages]\nx = '*'\n[dev-packages]\npytest = '*'\n", "Pipfile.lock": "{}"},
+            "pipenv",
+            ["dev-packages"],
+        ),
         ({"pyproject.toml": '[project]\nname = "x"\n', "uv.lock": ""}, "uv", []),
     ],
 )
@@ -342,7 +536,13 @@ def test_pdm_pipenv_and_groups_that_exist(tmp_path, files, kind, groups):
 def test_the_newest_tested_below_the_newest_supported(tmp_path):
     newest, below = SUPPORTED[-1], SUPPORTED[-2]
     envs = f"py3{{10-{newest.split('.')[1]}}}-tests"
-    root = repo(tmp_path, {"tox.ini": f"[tox]\nenv_list = {envs}\n", "pyproject.toml": '[project]\nrequires-python = ">=3.10"\n'})
+    root = repo(
+        tmp_path,
+        {
+            "tox.ini": f"[tox]\nenv_list = {envs}\n",
+            "pyproject.toml": '[project]\nrequires-python = ">=3.10"\n',
+        },
+    )
     found = detect_python(root)
     assert found["version"] == below and f"{newest} too, the newest supported" in found["found"][0]
 
@@ -353,62 +553,115 @@ def test_ci_branches(tmp_path):
     repo(tmp_path, {".github/workflows/ci.yml": "on:\n  push:\n    branches: [develop, main]\n"})
     assert finding_of(root, "ci_branches")["value"] == ["develop", "main"]
     repo(tmp_path, {".git/refs/remotes/origin/HEAD": "ref: refs/remotes/origin/trunk\n"})
-    assert finding_of(root, "ci_branches") == {"value": ["trunk"], "why": "the remote's default branch (origin/HEAD)"}
+    assert finding_of(root, "ci_branches") == {
+        "value": ["trunk"],
+        "why": "the remote's default branch (origin/HEAD)",
+    }
 
 
 def test_what_the_production_image_leaves_out(tmp_path):
     # pytest's testpaths, when they are test directories; tests beside the code are not one.
-    root = repo(tmp_path / "a", {"pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["src/py/tests"]\n',
-                                 "src/py/tests/test_x.py": ""})
+    root = repo(
+        tmp_path / "a",
+        {
+            "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["src/py/tests"]\n',
+            "src/py/tests/test_x.py": "",
+        },
+    )
     assert finding_of(root, "image_excludes", empty=[])["value"] == ["src/py/tests"]
-    root = repo(tmp_path / "b", {"pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["app"]\n',
-                                 "app/main.py": "", "app/test_main.py": ""})
+    root = repo(
+        tmp_path / "b",
+        {
+            "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["app"]\n',
+            "app/main.py": "",
+            "app/test_main.py": "",
+        },
+    )
     assert finding_of(root, "image_excludes", empty=[])["value"] == []
-    root = repo(tmp_path / "c", {"setup.cfg": "[tool:pytest]\ntestpaths =\n    tests\n    missing\n", "tests/test_x.py": ""})
-    assert finding_of(root, "image_excludes", empty=[]) == {"value": ["tests"], "why": "setup.cfg [tool:pytest] testpaths"}
+    root = repo(
+        tmp_path / "c",
+        {"setup.cfg": "[tool:pytest]\ntestpaths =\n    tests\n    missing\n", "tests/test_x.py": ""},
+    )
+    assert finding_of(root, "image_excludes", empty=[]) == {
+        "value": ["tests"],
+        "why": "setup.cfg [tool:pytest] testpaths",
+    }
     # A top-level tests/ is a guess, and not made when the app imports from it.
     root = repo(tmp_path / "d", {"tests/__init__.py": "", "tests/test_x.py": "", "app.py": "import os\n"})
-    assert finding_of(root, "image_excludes", empty=[])["value"] == ["tests"] and "a guess" in finding_of(root, "image_excludes", empty=[])["why"]
-    root = repo(tmp_path / "e", {"tests/__init__.py": "", "tests/factories.py": "", "app.py": "from tests import factories\n"})
+    assert (
+        finding_of(root, "image_excludes", empty=[])["value"] == ["tests"]
+        and "a guess" in finding_of(root, "image_excludes", empty=[])["why"]
+    )
+    root = repo(
+        tmp_path / "e",
+        {"tests/__init__.py": "", "tests/factories.py": "", "app.py": "from tests import factories\n"},
+    )
     assert finding_of(root, "image_excludes", empty=[])["value"] == []
 
 
 def test_directories_the_app_writes_to(tmp_path):
-    root = repo(tmp_path / "a", {
-        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_conf.settings.prod")\n',
-        "site_conf/settings/prod.py": 'MEDIA_ROOT = BASE_DIR / "uploads"\n',
-        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /srv/app\nRUN mkdir -p /srv/app/var/log /tmp/x\nVOLUME /srv/app/data\nCMD app\n",
-    })
+    root = repo(
+        tmp_path / "a",
+        {
+            "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_conf.settings.prod")\n',
+            "site_conf/settings/prod.py": 'MEDIA_ROOT = BASE_DIR / "uploads"\n',
+            "Dockerfile": "FROM python:3.12-slim\nWORKDIR /srv/app\nRUN mkdir -p /srv/app/var/log /tmp/x\n"
+            "VOLUME /srv/app/data\nCMD app\n",
+        },
+    )
     found = finding_of(root, "writable_dirs", empty=[])
     assert found["value"] == ["uploads", "data", "var/log"]
-    assert "MEDIA_ROOT in site_conf/settings/prod.py" in found["why"] and "VOLUME under WORKDIR" in found["why"]
-    root = repo(tmp_path / "b", {"settings.py": "MEDIA_ROOT = os.path.join(PROJECT_DIR, 'media')\n", "manage.py": ""})
+    assert (
+        "MEDIA_ROOT in site_conf/settings/prod.py" in found["why"] and "VOLUME under WORKDIR" in found["why"]
+    )
+    root = repo(
+        tmp_path / "b", {"settings.py": "MEDIA_ROOT = os.path.join(PROJECT_DIR, 'media')\n", "manage.py": ""}
+    )
     assert finding_of(root, "writable_dirs", empty=[])["value"] == ["media"]
     root = repo(tmp_path / "c", {"settings.py": "MEDIA_ROOT = '/var/media'\n", "manage.py": ""})
     assert finding_of(root, "writable_dirs", empty=[])["value"] == []
 
 
-@pytest.mark.parametrize(("files", "backend"), [
-    ({"pyproject.toml": '[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n[tool.hatch.version]\nsource = "vcs"\n'}, "hatch-vcs"),
-    ({"pyproject.toml": '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n'}, "setuptools-scm"),
-    ({"pyproject.toml": "[tool.setuptools_scm]\n"}, "setuptools-scm"),
-    ({"setup.py": "setup(name='x', use_scm_version=True)\n"}, "setuptools-scm"),
-    ({"pyproject.toml": '[tool.pdm.version]\nsource = "scm"\n'}, "pdm-backend"),
-    ({"pyproject.toml": '[tool.pdm.version]\nsource = "file"\npath = "x.py"\n'}, ""),
-    ({"pyproject.toml": "[tool.poetry-dynamic-versioning]\nenable = true\n"}, "poetry-dynamic-versioning"),
-    ({"pyproject.toml": '[project]\nname = "x"\nversion = "1.0"\n'}, ""),
-])
+@pytest.mark.parametrize(
+    ("files", "backend"),
+    [
+        (
+            {
+                "pyproject.toml": '[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n'
+                '[tool.hatch.version]\nsource = "vcs"\n'
+            },
+            "hatch-vcs",
+        ),
+        (
+            {"pyproject.toml": '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n'},
+            "setuptools-scm",
+        ),
+        ({"pyproject.toml": "[tool.setuptools_scm]\n"}, "setuptools-scm"),
+        ({"setup.py": "setup(name='x', use_scm_version=True)\n"}, "setuptools-scm"),
+        ({"pyproject.toml": '[tool.pdm.version]\nsource = "scm"\n'}, "pdm-backend"),
+        ({"pyproject.toml": '[tool.pdm.version]\nsource = "file"\npath = "x.py"\n'}, ""),
+        (
+            {"pyproject.toml": "[tool.poetry-dynamic-versioning]\nenable = true\n"},
+            "poetry-dynamic-versioning",
+        ),
+        ({"pyproject.toml": '[project]\nname = "x"\nversion = "1.0"\n'}, ""),
+    ],
+)
 def test_versions_read_from_git(tmp_path, files, backend):
     found = finding_of(repo(tmp_path, files), "scm_version", empty="")
     assert found["value"] == backend and bool(found["why"]) is bool(backend)
 
 
 def test_image_paths_in_the_start_command_become_source_paths(tmp_path):
-    root = repo(tmp_path, {
-        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /code\nCOPY . /code/\nEXPOSE 8000\nCMD [\"uwsgi\", \"/code/etc/uwsgi.ini\"]\n",
-        "etc/uwsgi.ini": "[uwsgi]\nhttp-socket = :8000\nmodule = site.wsgi\n",
-        "requirements.txt": "uwsgi\n",
-    })
+    root = repo(
+        tmp_path,
+        {
+            "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /code\nCOPY . /code/\nEXPOSE 8000\nCMD ["uwsgi", '
+            '"/code/etc/uwsgi.ini"]\n',
+            "etc/uwsgi.ini": "[uwsgi]\nhttp-socket = :8000\nmodule = site.wsgi\n",
+            "requirements.txt": "uwsgi\n",
+        },
+    )
     found = detect_app(root)["value"]
     assert found["app_kind"] == "web"
     assert found["app_command"].startswith("uwsgi") and "etc/uwsgi.ini" in found["app_command"]
@@ -419,7 +672,10 @@ def test_image_paths_in_the_start_command_become_source_paths(tmp_path):
 
 
 def test_backing_services_of_the_test_job(tmp_path):
-    root = repo(tmp_path / "a", {".github/workflows/ci.yml": """
+    root = repo(
+        tmp_path / "a",
+        {
+            ".github/workflows/ci.yml": """
 jobs:
   test:
     services:
@@ -434,20 +690,31 @@ jobs:
       - run: pytest
         env:
           DATABASE_URL: 'postgres://postgres:postgres@localhost:${{ job.services.postgres.ports[5432] }}/app'
-""", "requirements.txt": "pytest\n"})
+""",
+            "requirements.txt": "pytest\n",
+        },
+    )
     found = finding_of(root, "test_services", empty={})
     assert found["value"] == {
-        "postgres": {"image": "postgres:15", "env": {"POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "app"},
-                     "port": 5433, "container_port": 5432, "health": "pg_isready -U postgres"},
+        "postgres": {
+            "image": "postgres:15",
+            "env": {"POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "app"},
+            "port": 5433,
+            "container_port": 5432,
+            "health": "pg_isready -U postgres",
+        },
         "cache": {"image": "redis:7", "port": 6379, "health": "redis-cli ping"},
     }
     assert found["why"] == "the services: of the test job in .github/workflows/ci.yml"
     # The port Actions mapped, in the test step's env, is the service's port.
-    assert detect_app(root)["value"]["test_env"] == {"DATABASE_URL": "postgres://postgres:postgres@localhost:5433/app"}
+    assert detect_app(root)["value"]["test_env"] == {
+        "DATABASE_URL": "postgres://postgres:postgres@localhost:5433/app"
+    }
 
 
 def test_backing_services_from_compose_only_without_a_test_job(tmp_path):
-    compose = {"compose.yml": """
+    compose = {
+        "compose.yml": """
 services:
   web: {build: ., command: gunicorn app:app}
   db:
@@ -455,14 +722,28 @@ services:
     environment: [POSTGRES_PASSWORD=secret]
     healthcheck: {test: ["CMD-SHELL", "pg_isready -U postgres"]}
   mail: {image: mailhog/mailhog}
-""", "requirements.txt": "pytest\n"}
+""",
+        "requirements.txt": "pytest\n",
+    }
     found = finding_of(repo(tmp_path / "a", compose), "test_services", empty={})
-    assert found["value"] == {"db": {"image": "postgres:16-alpine", "env": {"POSTGRES_PASSWORD": "secret"},
-                                     "port": 5432, "health": "pg_isready -U postgres"}}
+    assert found["value"] == {
+        "db": {
+            "image": "postgres:16-alpine",
+            "env": {"POSTGRES_PASSWORD": "secret"},
+            "port": 5432,
+            "health": "pg_isready -U postgres",
+        }
+    }
     assert "a guess" in found["why"]
     # A CI job that runs the tests without services says they need none.
-    with_ci = repo(tmp_path / "b", compose | {".github/workflows/t.yml": "jobs:\n  t:\n    steps:\n      - run: pytest\n"})
-    assert finding_of(with_ci, "test_services", empty={}) == {"value": {}, "why": "the test job in .github/workflows/t.yml has no services:"}
+    with_ci = repo(
+        tmp_path / "b",
+        compose | {".github/workflows/t.yml": "jobs:\n  t:\n    steps:\n      - run: pytest\n"},
+    )
+    assert finding_of(with_ci, "test_services", empty={}) == {
+        "value": {},
+        "why": "the test job in .github/workflows/t.yml has no services:",
+    }
 
 
 COMPOSE_UP_REPO = {
@@ -489,10 +770,12 @@ services:
   cache: {image: "${REGISTRY}/redis:7"}
 """,
     # Compose merges the override by default: the ports come from there.
-    "compose.override.yml": 'services:\n  db:\n    ports: ["5433:5432"]\n  mailpit:\n    image: axllent/mailpit\n    ports: ["1025:1025"]\n',
+    "compose.override.yml": 'services:\n  db:\n    ports: ["5433:5432"]\n  mailpit:\n    image: '
+    'axllent/mailpit\n    ports: ["1025:1025"]\n',
     ".env": "# read by compose\nPOSTGRES_PASSWORD=changethis\n",
     # The test step runs a script that runs another that runs pytest.
-    "backend/scripts/tests-start.sh": "#!/bin/sh\nset -e\npython app/pre_start.py\nbash scripts/test.sh \"$@\"\n",
+    "backend/scripts/tests-start.sh": "#!/bin/sh\nset -e\npython app/pre_start.py\nbash scripts/test.sh "
+    '"$@"\n',
     "backend/scripts/test.sh": "#!/bin/sh\ncoverage run -m pytest tests/\n",
     "backend/pyproject.toml": "[project]\nname = 'app'\n",
 }
@@ -502,38 +785,63 @@ def test_services_the_test_job_starts_with_docker_compose(tmp_path):
     root = repo(tmp_path / "a", COMPOSE_UP_REPO)
     found = finding_of(root, "test_services", "backend", empty={})
     assert found["value"] == {
-        "db": {"image": "postgres:17", "env": {"POSTGRES_PASSWORD": "changethis", "POSTGRES_DB": "app",
-                                               "PGDATA": "/var/lib/postgresql/data/pgdata"},
-               "port": 5433, "container_port": 5432, "health": "pg_isready -U postgres -d app"},
+        "db": {
+            "image": "postgres:17",
+            "env": {
+                "POSTGRES_PASSWORD": "changethis",
+                "POSTGRES_DB": "app",
+                "PGDATA": "/var/lib/postgresql/data/pgdata",
+            },
+            "port": 5433,
+            "container_port": 5432,
+            "health": "pg_isready -U postgres -d app",
+        },
         "mailpit": {"image": "axllent/mailpit", "port": 1025},
     }
-    assert found["why"] == ("`docker compose up -d --wait db mailpit` in the test job, from compose.yml + "
-                            "compose.override.yml in .github/workflows/test-backend.yml")
+    assert found["why"] == (
+        "`docker compose up -d --wait db mailpit` in the test job, from compose.yml + "
+        "compose.override.yml in .github/workflows/test-backend.yml"
+    )
     # No service named: the database-like ones; an image that needs an unset variable is left out.
-    unnamed = repo(tmp_path / "b", COMPOSE_UP_REPO | {".github/workflows/test-backend.yml": COMPOSE_UP_REPO[
-        ".github/workflows/test-backend.yml"].replace("up -d --wait db mailpit", "-f compose.yml up -d")})
+    unnamed = repo(
+        tmp_path / "b",
+        COMPOSE_UP_REPO
+        | {
+            ".github/workflows/test-backend.yml": COMPOSE_UP_REPO[
+                ".github/workflows/test-backend.yml"
+            ].replace("up -d --wait db mailpit", "-f compose.yml up -d")
+        },
+    )
     assert set(finding_of(unnamed, "test_services", "backend", empty={})["value"]) == {"db"}
     # Without the .env value the password is unknown: the database stays, its env without it.
     bare = repo(tmp_path / "c", {k: v for k, v in COMPOSE_UP_REPO.items() if k != ".env"})
-    assert "POSTGRES_PASSWORD" not in finding_of(bare, "test_services", "backend", empty={})["value"]["db"]["env"]
+    assert (
+        "POSTGRES_PASSWORD"
+        not in finding_of(bare, "test_services", "backend", empty={})["value"]["db"]["env"]
+    )
 
 
 def test_compose_interpolation():
     env = {"A": "1", "EMPTY": ""}
     assert services.interpolate("x${A}y$A", env) == "x1y1"
-    assert services.interpolate("${B:-dflt}", env) == "dflt" and services.interpolate("${EMPTY:-d}", env) == "d"
+    assert (
+        services.interpolate("${B:-dflt}", env) == "dflt" and services.interpolate("${EMPTY:-d}", env) == "d"
+    )
     assert services.interpolate("${EMPTY-d}", env) == "" and services.interpolate("$$HOME", env) == "$HOME"
     assert services.interpolate("${B:?set it}", env) is None and services.interpolate("$B", env) is None
 
 
-@pytest.mark.parametrize(("hosts", "probe"), [
-    ("['.railway.app', '127.0.0.1']", "127.0.0.1"),
-    ("['*']", "localhost"),
-    ("[]", "localhost"),
-    ("['shop.example.com', 'localhost']", "localhost"),
-    ("['shop.example.com']", "shop.example.com"),
-    ("os.environ['HOSTS'].split(',')", "localhost"),
-])
+@pytest.mark.parametrize(
+    ("hosts", "probe"),
+    [
+        ("['.railway.app', '127.0.0.1']", "127.0.0.1"),
+        ("['*']", "localhost"),
+        ("[]", "localhost"),
+        ("['shop.example.com', 'localhost']", "localhost"),
+        ("['shop.example.com']", "shop.example.com"),
+        ("os.environ['HOSTS'].split(',')", "localhost"),
+    ],
+)
 def test_the_host_header_probes_send(tmp_path, hosts, probe):
     root = repo(tmp_path, {"manage.py": "", "site/settings.py": f"ALLOWED_HOSTS = {hosts}\n"})
     found = finding_of(root, "probe_host", empty="localhost")
@@ -544,14 +852,18 @@ def test_the_host_header_probes_send(tmp_path, hosts, probe):
 def test_a_member_of_a_virtual_uv_workspace(tmp_path):
     """The root holds only the workspace (no [project]) and the one uv.lock: the app is the member no
     other member depends on; Docker must build from the root (workspace_root ..), uv sync --package."""
-    root = repo(tmp_path, {
-        "pyproject.toml": '[tool.uv.workspace]\nmembers = ["backend", "libs/*"]\nexclude = ["libs/old"]\n',
-        "uv.lock": 'version = 1\n[manifest]\nmembers = ["api", "shared"]\n',
-        "backend/pyproject.toml": '[project]\nname = "api"\ndependencies = ["shared>=1", "fastapi"]\n',
-        "libs/shared/pyproject.toml": '[project]\nname = "shared"\n',
-        "libs/old/pyproject.toml": '[project]\nname = "old"\n',
-        "frontend/package.json": "{}",
-    })
+    root = repo(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.uv.workspace]\nmembers = ["backend", "libs/*"]\nexclude = ["libs/old"]\n'
+            "",
+            "uv.lock": 'version = 1\n[manifest]\nmembers = ["api", "shared"]\n',
+            "backend/pyproject.toml": '[project]\nname = "api"\ndependencies = ["shared>=1", "fastapi"]\n',
+            "libs/shared/pyproject.toml": '[project]\nname = "shared"\n',
+            "libs/old/pyproject.toml": '[project]\nname = "old"\n',
+            "frontend/package.json": "{}",
+        },
+    )
     assert finding_of(root, "project_dir", empty=".")["value"] == "backend"
     workspace = finding_of(root, "workspace_root", "backend")
     assert workspace["value"] == ".." and "uv.lock" in workspace["why"]
@@ -560,11 +872,15 @@ def test_a_member_of_a_virtual_uv_workspace(tmp_path):
     assert finding_of(root, "workspace_root", ".")["value"] is None  # the lock is project_dir's own: "."
     assert checks.repository_workspace_error(root, "backend", "workspace_root", "..") == ""
     assert checks.repository_workspace_error(root, "backend", "workspace_root", "../..") == (
-        "workspace_root: ../.. from project_dir backend leaves the repository")
-    assert checks.repository_workspace_error(root, "backend", "workspace_root", "libs").startswith("workspace_root: libs must be")
+        "workspace_root: ../.. from project_dir backend leaves the repository"
+    )
+    assert checks.repository_workspace_error(root, "backend", "workspace_root", "libs").startswith(
+        "workspace_root: libs must be"
+    )
     assert checks.repository_member_error(root, "backend", "..", "workspace_package", "shared") == ""
     assert checks.repository_member_error(root, "backend", "..", "workspace_package", "app") == (
-        "workspace_package: app is not a member of the workspace in uv.lock (it has api, shared)")
+        "workspace_package: app is not a member of the workspace in uv.lock (it has api, shared)"
+    )
 
 
 def test_router_prefixes_through_includes_and_settings(tmp_path):
@@ -574,10 +890,11 @@ def test_router_prefixes_through_includes_and_settings(tmp_path):
         "requirements.txt": "fastapi\nuvicorn\n",
         "app/core/config.py": 'class Settings:\n    API_V1_STR: str = "/api/v1"\n',
         "app/main.py": "from app.api.main import api_router\nfrom app.core.config import settings\n"
-                       "app = FastAPI()\napp.include_router(api_router, prefix=settings.API_V1_STR)\n",
+        "app = FastAPI()\napp.include_router(api_router, prefix=settings.API_V1_STR)\n",
         "app/api/main.py": "from app.api.routes import utils\napi_router = APIRouter()\n"
-                           "api_router.include_router(utils.router)\n",
-        "app/api/routes/utils.py": 'router = APIRouter(prefix="/utils")\n@router.get("/health-check/")\ndef h(): ...\n',
+        "api_router.include_router(utils.router)\n",
+        "app/api/routes/utils.py": 'router = APIRouter(prefix="/utils")\n@router.get("/health-check/")\ndef '
+        "h(): ...\n",
     }
     assert app(tmp_path / "a", files)["health_path"] == "/api/v1/utils/health-check/"
     files["app/core/config.py"] = "class Settings:\n    API_V1_STR: str = os.environ['PREFIX']\n"
@@ -597,7 +914,9 @@ def test_every_rule_names_its_question_and_says_where_in_its_docstring():
     for question, rules in RULES.items():
         assert question in questions, f"RULES[{question!r}] is no question"
         for rule in rules:
-            assert rule.question == question, f"{rule.__name__} answers {rule.question!r}, listed under {question!r}"
+            assert rule.question == question, (
+                f"{rule.__name__} answers {rule.question!r}, listed under {question!r}"
+            )
             assert (rule.__doc__ or "").strip(), f"{rule.__name__} has no docstring"
             assert set(rule.needs) <= set(RULES), rule.__name__
     assert len({rule.__name__ for rule in every}) == len(every)
@@ -608,31 +927,44 @@ def test_every_rule_names_its_question_and_says_where_in_its_docstring():
 
 
 def test_each_reason_is_the_docstring_of_the_rule_that_found_it(tmp_path):
-    files = {"Dockerfile": "FROM python:3.12\nEXPOSE 5000\nRUN apt-get install -y libpq5\nCMD gunicorn app:app\n",
-             "requirements.txt": "flask\ngunicorn\n", "app.py": "app = Flask(__name__)\n",
-             "tests/test_x.py": "import unittest\n"}
+    files = {
+        "Dockerfile": "FROM python:3.12\nEXPOSE 5000\nRUN apt-get install -y libpq5\nCMD gunicorn app:app\n",
+        "requirements.txt": "flask\ngunicorn\n",
+        "app.py": "app = Flask(__name__)\n",
+        "tests/test_x.py": "import unittest\n",
+    }
     found = detect_app(repo(tmp_path, files))
-    assert found["why"]["app_port"] == image.DockerfileExpose.where({"file": "Dockerfile"}) == "Dockerfile (EXPOSE)"
+    assert (
+        found["why"]["app_port"]
+        == image.DockerfileExpose.where({"file": "Dockerfile"})
+        == "Dockerfile (EXPOSE)"
+    )
     assert found["why"]["app_kind"] == "Dockerfile (CMD), which starts a server"
     assert found["why"]["runtime_packages"] == "Dockerfile (apt-get install of the final stage)"
     assert found["why"]["health_path"].startswith("a guess: no health route found; the root page")
 
 
 def test_load_paths_are_the_plain_get_routes_with_their_prefixes(tmp_path):
-    root = repo(tmp_path, {
-        "app/main.py": "from fastapi import FastAPI\nfrom app.api import router\napp = FastAPI()\n"
-                       "app.include_router(router, prefix='/api/v1')\n"
-                       "@app.get('/')\ndef index(): ...\n@app.get('/healthz')\ndef health(): ...\n",
-        "app/api.py": "from fastapi import APIRouter\nrouter = APIRouter()\n"
-                      "@router.get('/items')\ndef items(): ...\n@router.get('/items/{item_id}')\ndef item(item_id): ...\n"
-                      "@router.get('/login')\ndef login(): ...\n@router.post('/orders')\ndef order(): ...\n"
-                      "def other(data):\n    return data.get('/not-a-route')\n",
-    })
+    root = repo(
+        tmp_path,
+        {
+            "app/main.py": "from fastapi import FastAPI\nfrom app.api import router\napp = FastAPI()\n"
+            "app.include_router(router, prefix='/api/v1')\n"
+            "@app.get('/')\ndef index(): ...\n@app.get('/healthz')\ndef health(): ...\n",
+            "app/api.py": "from fastapi import APIRouter\nrouter = APIRouter()\n"
+            "@router.get('/items')\ndef items(): ...\n@router.get('/items/{item_id}')\ndef item(item_id): "
+            "...\n"
+            "@router.get('/login')\ndef login(): ...\n@router.post('/orders')\ndef order(): ...\n"
+            "def other(data):\n    return data.get('/not-a-route')\n",
+        },
+    )
     found = finding_of(root, "load_paths")
     assert found["value"] == ["/api/v1/items"], found
     assert found["why"].startswith("a guess: routes without parameters in app/api.py")
     # Nothing visible: the root page, said to be a guess.
     empty = repo(tmp_path / "empty", {"app.py": "app = object()\n"})
     assert finding_of(empty, "load_paths") == {
-        "value": ["/"], "why": "a guess: no route without parameters found in the code; the root page"}
+        "value": ["/"],
+        "why": "a guess: no route without parameters found in the code; the root page",
+    }
     assert finding_of(tmp_path / "missing", "load_paths")["value"] is None

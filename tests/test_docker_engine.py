@@ -10,14 +10,25 @@ import uuid
 
 import pytest
 
-from engine import (ENGINE_PAIRS, NEWEST_PAIRS, build, docker, ensure_base_images, free_port, render_sample,
-                    version_of, wait_http)
+from engine import (
+    ENGINE_PAIRS,
+    NEWEST_PAIRS,
+    build,
+    docker,
+    ensure_base_images,
+    free_port,
+    render_sample,
+    version_of,
+    wait_http,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 PAIRS = ENGINE_PAIRS + NEWEST_PAIRS
 # Every pair with the default installer (uv), and one with pip.
-CASES = [pytest.param(c, t, "uv", id=f"{c}-{t}") for c, t in PAIRS] + [pytest.param("3.11", "3.12", "pip", id="3.11-3.12-pip")]
+CASES = [pytest.param(c, t, "uv", id=f"{c}-{t}") for c, t in PAIRS] + [
+    pytest.param("3.11", "3.12", "pip", id="3.11-3.12-pip")
+]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -38,8 +49,13 @@ def health_status(name: str) -> str:
 
 @pytest.mark.parametrize(("current", "target", "installer"), CASES)
 def test_stages_build_test_and_serve(tmp_path, current, target, installer):
-    project = render_sample(tmp_path / "sample", current_python=current, target_python=target, installer=installer,
-                            writable_dirs=["var/uploads"])
+    project = render_sample(
+        tmp_path / "sample",
+        current_python=current,
+        target_python=target,
+        installer=installer,
+        writable_dirs=["var/uploads"],
+    )
     # Files the build must not see (python-upgrade/Dockerfile.dockerignore).
     (project / ".env").write_text("SECRET=do-not-ship\n")
     (project / ".venv").mkdir()
@@ -72,25 +88,54 @@ def test_stages_build_test_and_serve(tmp_path, current, target, installer):
             assert no_pytest.returncode != 0 and "No module named 'pytest'" in no_pytest.stderr
             no_pip = docker("run", "--rm", "--network", "host", tag, "python", "-m", "pip", "--version")
             assert no_pip.returncode != 0
-            no_uv = docker("run", "--rm", "--network", "host", tag, "sh", "-c", "command -v uv || ls /opt/tools")
+            no_uv = docker(
+                "run", "--rm", "--network", "host", tag, "sh", "-c", "command -v uv || ls /opt/tools"
+            )
             assert no_uv.returncode != 0 and not no_uv.stdout.strip()
             # Bytecode compiled at build time and valid (stdlib, venv, source): the app's imports,
             # as its user, load code from .pyc files only, none compiled from source.
-            verbose = docker("run", "--rm", "--network", "host", tag, "python", "-v", "-c",
-                             "import app, gunicorn.app.wsgiapp, markupsafe", check=True).stderr
+            verbose = docker(
+                "run",
+                "--rm",
+                "--network",
+                "host",
+                tag,
+                "python",
+                "-v",
+                "-c",
+                "import app, gunicorn.app.wsgiapp, markupsafe",
+                check=True,
+            ).stderr
             loaded = re.findall(r"^# code object from '?([^'\n]+)'?$", verbose, re.M)
             assert len(loaded) > 50 and [path for path in loaded if not path.endswith(".pyc")] == []
-            assert any(p.startswith("/app/") for p in loaded) and any(p.startswith("/opt/venv/") for p in loaded)
-            ls = docker("run", "--rm", "--network", "host", tag, "ls", "-A", "/app", check=True).stdout.split()
+            assert any(p.startswith("/app/") for p in loaded) and any(
+                p.startswith("/opt/venv/") for p in loaded
+            )
+            ls = docker(
+                "run", "--rm", "--network", "host", tag, "ls", "-A", "/app", check=True
+            ).stdout.split()
             assert "app.py" in ls and "README.md" in ls
             assert ".env" not in ls and ".venv" not in ls and ".git" not in ls
             # The app, not its tests (image_excludes, detected) nor this template's files.
             assert not {"tests", "python-upgrade", "tox-python-upgrade.ini"} & set(ls), ls
-            owners = docker("run", "--rm", "--network", "host", tag, "stat", "-c", "%u %n", "/app", "/app/var/uploads",
-                            "/app/app.py", check=True).stdout.split("\n")
+            owners = docker(
+                "run",
+                "--rm",
+                "--network",
+                "host",
+                tag,
+                "stat",
+                "-c",
+                "%u %n",
+                "/app",
+                "/app/var/uploads",
+                "/app/app.py",
+                check=True,
+            ).stdout.split("\n")
             assert owners[:3] == ["10001 /app", "10001 /app/var/uploads", "0 /app/app.py"], owners
-            marker = docker("run", "--rm", "--network", "host", tag, "cat", "/opt/python-upgrade/tests-passed",
-                            check=True).stdout
+            marker = docker(
+                "run", "--rm", "--network", "host", tag, "cat", "/opt/python-upgrade/tests-passed", check=True
+            ).stdout
             assert marker.startswith(version + ".")
         deadline = time.monotonic() + 90
         pending = {name for name, *_ in containers}

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from copier import run_copy
 
+from gitrepo import git
 from conftest import ROOT, require
 from engine import build, ensure_base_images, require_interpreters, tox, tox_results
 from render import ANSWERS_FILE, load_yaml
 
 pytestmark = [pytest.mark.tox, pytest.mark.slow]
 
-TEST_FILE = textwrap.dedent('''\
+TEST_FILE = textwrap.dedent("""\
     import sys
 
     from markupsafe import escape
@@ -27,7 +28,7 @@ TEST_FILE = textwrap.dedent('''\
     def test_escape():
         print("fixture tests on", sys.version)
         assert str(escape("<x>")) == "&lt;x&gt;"
-''')
+""")
 
 OTHER_TEMPLATE_ANSWERS = "_commit: v3.2.0\n_src_path: gh:someone/other-template\nlicense: MIT\n"
 
@@ -37,28 +38,36 @@ SHAPES = {
     # support ranges say 3.8 .. 3.10 and .python-version a stale 3.9.
     "requirements-web": {
         "files": {
-            "app.py": "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n",
+            "app.py": "def app(environ, start_response):\n    start_response('200 OK', [])\n    return "
+            "[b'ok']\n",
             "requirements.txt": "gunicorn==23.0.0\nmarkupsafe==3.0.2\n",
             "requirements-test.txt": "pytest==8.3.5\n",
             "tests/test_app.py": TEST_FILE,
-            "Dockerfile": "FROM python:3.10-slim-bookworm\nCOPY . /app\nCMD [\"gunicorn\", \"app:app\"]\n",
+            "Dockerfile": 'FROM python:3.10-slim-bookworm\nCOPY . /app\nCMD ["gunicorn", "app:app"]\n',
             ".dockerignore": ".git\n",
-            "tox.ini": "[tox]\nenvlist = py38, py39, py310\n\n[testenv]\ndeps = -r requirements-test.txt\ncommands = pytest\n",
-            ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    strategy:\n"
-                                        "      matrix:\n        python-version: ['3.8', '3.9', '3.10']\n"
-                                        "    steps:\n      - run: tox\n",
+            "tox.ini": "[tox]\nenvlist = py38, py39, py310\n\n[testenv]\ndeps = -r requirements-test.txt\n"
+            "commands = pytest\n",
+            ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    "
+            "strategy:\n"
+            "      matrix:\n        python-version: ['3.8', '3.9', '3.10']\n"
+            "    steps:\n      - run: tox\n",
             ".python-version": "3.9.18\n",
             "MIGRATION.md": "# Our own migration notes\n",
             ".copier-answers.yml": OTHER_TEMPLATE_ANSWERS,
         },
         "answers": {},
-        "expect": {"current_python": "3.10", "target_python": "3.11", "dependency_layout": "requirements",
-                   "requirements_file": "requirements.txt", "test_requirements_file": "requirements-test.txt"},
+        "expect": {
+            "current_python": "3.10",
+            "target_python": "3.11",
+            "dependency_layout": "requirements",
+            "requirements_file": "requirements.txt",
+            "test_requirements_file": "requirements-test.txt",
+        },
     },
     # pyproject with extras and a uv.lock (tests in a dependency group), a tox.toml of its own.
     "uv-pyproject": {
         "files": {
-            "pyproject.toml": textwrap.dedent('''\
+            "pyproject.toml": textwrap.dedent("""\
                 [project]
                 name = "uvapp"
                 version = "0.1.0"
@@ -70,7 +79,7 @@ SHAPES = {
 
                 [dependency-groups]
                 dev = ["pytest==8.3.5"]
-                '''),
+                """),
             "uvapp/__init__.py": "",
             "uvapp/__main__.py": "print('uvapp')\n",
             "tests/test_app.py": TEST_FILE,
@@ -79,13 +88,18 @@ SHAPES = {
         },
         "lock": ["uv", "lock"],
         "answers": {"app_kind": "worker", "app_command": "python -m uvapp"},
-        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "uv", "test_extra": "dev"},
+        "expect": {
+            "current_python": "3.12",
+            "target_python": "3.13",
+            "dependency_layout": "uv",
+            "test_extra": "dev",
+        },
     },
     # A uv workspace: the app at the root, a library member it depends on (uv's Docker guide:
     # --no-install-workspace before the source is there; --no-install-project fails on members).
     "uv-workspace": {
         "files": {
-            "pyproject.toml": textwrap.dedent('''\
+            "pyproject.toml": textwrap.dedent("""\
                 [project]
                 name = "wsapp"
                 version = "0.1.0"
@@ -104,10 +118,10 @@ SHAPES = {
                 [build-system]
                 requires = ["hatchling"]
                 build-backend = "hatchling.build"
-                '''),
+                """),
             "src/wsapp/__init__.py": "",
             "src/wsapp/__main__.py": "import wslib\nprint(wslib.NAME)\n",
-            "packages/wslib/pyproject.toml": textwrap.dedent('''\
+            "packages/wslib/pyproject.toml": textwrap.dedent("""\
                 [project]
                 name = "wslib"
                 version = "0.1.0"
@@ -117,29 +131,35 @@ SHAPES = {
                 [build-system]
                 requires = ["hatchling"]
                 build-backend = "hatchling.build"
-                '''),
+                """),
             "packages/wslib/src/wslib/__init__.py": "NAME = 'wslib'\n",
-            "tests/test_app.py": TEST_FILE + "\n\ndef test_member():\n    import wslib, yaml\n    assert wslib.NAME\n",
+            "tests/test_app.py": TEST_FILE
+            + "\n\ndef test_member():\n    import wslib, yaml\n    assert wslib.NAME\n",
             ".python-version": "3.12\n",
         },
         "lock": ["uv", "lock"],
         "answers": {"app_kind": "worker", "app_command": "python -m wsapp"},
-        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "uv", "test_extra": "dev"},
+        "expect": {
+            "current_python": "3.12",
+            "target_python": "3.13",
+            "dependency_layout": "uv",
+            "test_extra": "dev",
+        },
     },
     # The app in backend/, a member of a virtual uv workspace at the root (no [project] there) whose
     # uv.lock is the only one, beside a frontend and a library member the app depends on: the shape of
     # fastapi/full-stack-fastapi-template. Docker builds from the root; tox runs in backend/.
     "uv-workspace-member": {
         "files": {
-            "pyproject.toml": textwrap.dedent('''\
+            "pyproject.toml": textwrap.dedent("""\
                 [tool.uv.workspace]
                 members = ["backend", "packages/*"]
 
                 [dependency-groups]
                 lint = ["ruff==0.11.0"]
-                '''),
+                """),
             "frontend/package.json": '{"name": "frontend", "private": true}\n',
-            "backend/pyproject.toml": textwrap.dedent('''\
+            "backend/pyproject.toml": textwrap.dedent("""\
                 [project]
                 name = "api"
                 version = "0.1.0"
@@ -155,12 +175,13 @@ SHAPES = {
                 [build-system]
                 requires = ["hatchling"]
                 build-backend = "hatchling.build"
-                '''),
+                """),
             "backend/.python-version": "3.12\n",
             "backend/api/__init__.py": "",
             "backend/api/__main__.py": "import shared\nprint(shared.NAME)\n",
-            "backend/tests/test_api.py": TEST_FILE + "\n\ndef test_member():\n    import shared\n    assert shared.NAME\n",
-            "packages/shared/pyproject.toml": textwrap.dedent('''\
+            "backend/tests/test_api.py": TEST_FILE
+            + "\n\ndef test_member():\n    import shared\n    assert shared.NAME\n",
+            "packages/shared/pyproject.toml": textwrap.dedent("""\
                 [project]
                 name = "shared"
                 version = "0.1.0"
@@ -170,19 +191,26 @@ SHAPES = {
                 [build-system]
                 requires = ["hatchling"]
                 build-backend = "hatchling.build"
-                '''),
+                """),
             "packages/shared/src/shared/__init__.py": "NAME = 'shared'\n",
         },
         "lock": ["uv", "lock"],
         "dir": "backend",
         "answers": {"app_kind": "worker", "app_command": "python -m api"},
-        "expect": {"project_dir": "backend", "current_python": "3.12", "target_python": "3.13",
-                   "dependency_layout": "uv", "workspace_root": "..", "workspace_package": "api", "test_extra": "dev"},
+        "expect": {
+            "project_dir": "backend",
+            "current_python": "3.12",
+            "target_python": "3.13",
+            "dependency_layout": "uv",
+            "workspace_root": "..",
+            "workspace_package": "api",
+            "test_extra": "dev",
+        },
     },
     # A poetry project (package-mode = false), Python read off its CI matrix.
     "poetry": {
         "files": {
-            "pyproject.toml": textwrap.dedent('''\
+            "pyproject.toml": textwrap.dedent("""\
                 [tool.poetry]
                 package-mode = false
 
@@ -199,21 +227,26 @@ SHAPES = {
                 name = "simple"
                 url = "https://pypi.org/simple/"
                 priority = "primary"
-                '''),
+                """),
             "worker.py": "print('worker')\n",
             "tests/test_app.py": TEST_FILE,
             ".github/workflows/tests.yaml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
-                                            "      - uses: actions/setup-python@v5\n        with:\n"
-                                            "          python-version: '3.11'\n",
+            "      - uses: actions/setup-python@v5\n        with:\n"
+            "          python-version: '3.11'\n",
         },
         "lock": ["poetry", "lock"],
         "answers": {"app_kind": "worker", "app_command": "python -m worker"},
-        "expect": {"current_python": "3.11", "target_python": "3.12", "dependency_layout": "poetry", "test_extra": "test"},
+        "expect": {
+            "current_python": "3.11",
+            "target_python": "3.12",
+            "dependency_layout": "poetry",
+            "test_extra": "test",
+        },
     },
     # A library with no web service: pyproject extras, tox envs up to 3.12.
     "library": {
         "files": {
-            "pyproject.toml": textwrap.dedent('''\
+            "pyproject.toml": textwrap.dedent("""\
                 [build-system]
                 requires = ["setuptools>=61"]
                 build-backend = "setuptools.build_meta"
@@ -223,20 +256,29 @@ SHAPES = {
                 version = "1.0.0"
                 requires-python = ">=3.9"
                 dependencies = ["markupsafe==3.0.2"]
-                classifiers = ["Programming Language :: Python :: 3.9", "Programming Language :: Python :: 3.12"]
+                classifiers = [
+                    "Programming Language :: Python :: 3.9",
+                    "Programming Language :: Python :: 3.12",
+                ]
 
                 [project.optional-dependencies]
                 test = ["pytest==8.3.5"]
 
                 [tool.setuptools]
                 packages = ["mylib"]
-                '''),
+                """),
             "mylib/__init__.py": "VERSION = '1.0.0'\n",
-            "tests/test_lib.py": TEST_FILE + "\n\ndef test_import():\n    import mylib\n    assert mylib.VERSION\n",
+            "tests/test_lib.py": TEST_FILE
+            + "\n\ndef test_import():\n    import mylib\n    assert mylib.VERSION\n",
             "tox.ini": "[tox]\nenvlist = py39,py310,py311,py312\n",
         },
         "answers": {"app_kind": "library"},
-        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "pyproject", "test_extra": "test"},
+        "expect": {
+            "current_python": "3.12",
+            "target_python": "3.13",
+            "dependency_layout": "pyproject",
+            "test_extra": "test",
+        },
     },
     # pip-compile style: every runtime requirement pinned with its hashes (pip's hash-checking mode,
     # which uv turns on only when asked: requirements.py asks), test requirements without.
@@ -247,12 +289,26 @@ SHAPES = {
             ".python-version": "3.12\n",
             "tests/test_app.py": TEST_FILE,
         },
-        "lock": ["uv", "pip", "compile", "--quiet", "--universal", "--generate-hashes", "requirements.in",
-                 "-o", "requirements.txt"],
+        "lock": [
+            "uv",
+            "pip",
+            "compile",
+            "--quiet",
+            "--universal",
+            "--generate-hashes",
+            "requirements.in",
+            "-o",
+            "requirements.txt",
+        ],
         "answers": {},
-        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "requirements",
-                   "requirements_file": "requirements.txt", "test_requirements_file": "requirements-test.txt",
-                   "app_kind": "library"},
+        "expect": {
+            "current_python": "3.12",
+            "target_python": "3.13",
+            "dependency_layout": "requirements",
+            "requirements_file": "requirements.txt",
+            "test_requirements_file": "requirements-test.txt",
+            "app_kind": "library",
+        },
     },
     # Requirement files as real projects nest them: includes (-r) and constraints (-c) in other
     # folders, a test file that includes the runtime one, the project itself as `-e .`; and a
@@ -263,7 +319,7 @@ SHAPES = {
             "requirements/production.txt": "-c ../constraints/pins.txt\nmarkupsafe\n-e .\n",
             "constraints/pins.txt": "markupsafe==3.0.2\n",
             "requirements/test.txt": "-r ../requirements.txt\npytest==8.3.5\n",
-            "pyproject.toml": textwrap.dedent('''\
+            "pyproject.toml": textwrap.dedent("""\
                 [build-system]
                 requires = ["setuptools>=61"]
                 build-backend = "setuptools.build_meta"
@@ -274,12 +330,13 @@ SHAPES = {
 
                 [tool.setuptools]
                 packages = ["incl"]
-                '''),
+                """),
             "incl/__init__.py": "import markupsafe\n\nVERSION = markupsafe.__version__\n",
             "incl/__main__.py": "import time\n\nwhile True:\n    time.sleep(60)\n",
             "setup_step.py": "import pathlib\n\npathlib.Path('generated').mkdir(exist_ok=True)\n"
-                             "pathlib.Path('generated/ready.txt').write_text('collected')\n",
-            "tests/test_app.py": TEST_FILE + textwrap.dedent('''
+            "pathlib.Path('generated/ready.txt').write_text('collected')\n",
+            "tests/test_app.py": TEST_FILE
+            + textwrap.dedent("""
 
                 def test_local_package_and_setup_step():
                     import os
@@ -289,18 +346,28 @@ SHAPES = {
                     assert incl.VERSION == "3.0.2"
                     assert pathlib.Path("generated/ready.txt").read_text() == "collected"
                     assert os.environ["APP_MODE"] == "test"
-                '''),
+                """),
         },
-        "answers": {"app_kind": "worker", "app_command": "python -m incl", "test_setup_command": "python setup_step.py",
-                    "test_env": {"APP_MODE": "test"}, "build_command": "python setup_step.py"},
-        "expect": {"current_python": "3.11", "target_python": "3.12", "dependency_layout": "requirements",
-                   "requirements_file": "requirements.txt", "test_requirements_file": "requirements/test.txt",
-                   "test_command": "python -m pytest"},
+        "answers": {
+            "app_kind": "worker",
+            "app_command": "python -m incl",
+            "test_setup_command": "python setup_step.py",
+            "test_env": {"APP_MODE": "test"},
+            "build_command": "python setup_step.py",
+        },
+        "expect": {
+            "current_python": "3.11",
+            "target_python": "3.12",
+            "dependency_layout": "requirements",
+            "requirements_file": "requirements.txt",
+            "test_requirements_file": "requirements/test.txt",
+            "test_command": "python -m pytest",
+        },
     },
     # Poetry with no runtime dependencies at all (no `main` group), tests in a `dev` group.
     "poetry-no-main": {
         "files": {
-            "pyproject.toml": textwrap.dedent('''\
+            "pyproject.toml": textwrap.dedent("""\
                 [project]
                 name = "nomain"
                 version = "0.1.0"
@@ -321,23 +388,26 @@ SHAPES = {
                 [build-system]
                 requires = ["poetry-core>=2.0"]
                 build-backend = "poetry.core.masonry.api"
-                '''),
+                """),
             "src/nomain/__init__.py": "ANSWER = 42\n",
-            "tests/test_app.py": TEST_FILE + "\n\ndef test_root_installed():\n    import nomain\n    assert nomain.ANSWER == 42\n",
+            "tests/test_app.py": TEST_FILE
+            + "\n\ndef test_root_installed():\n    import nomain\n    assert nomain.ANSWER == 42\n",
             ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    strategy:\n"
-                                        "      matrix:\n        python-version: ['3.11', '3.12']\n    steps:\n"
-                                        "      - run: poetry install\n      - run: poetry run pytest -q\n",
+            "      matrix:\n        python-version: ['3.11', '3.12']\n    steps:\n"
+            "      - run: poetry install\n      - run: poetry run pytest -q\n",
         },
         "lock": ["poetry", "lock"],
         "answers": {},
-        "expect": {"current_python": "3.12", "target_python": "3.13", "dependency_layout": "poetry", "test_extra": "dev",
-                   "app_kind": "library", "test_command": "pytest -q"},
+        "expect": {
+            "current_python": "3.12",
+            "target_python": "3.13",
+            "dependency_layout": "poetry",
+            "test_extra": "dev",
+            "app_kind": "library",
+            "test_command": "pytest -q",
+        },
     },
 }
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def existing_repo(tmp_path: Path, shape: str) -> Path:
@@ -359,7 +429,9 @@ def existing_repo(tmp_path: Path, shape: str) -> Path:
 
 def copy_into(repo: Path, shape: str) -> None:
     """As a user runs it: no terminal, only what detection cannot know is given."""
-    run_copy(str(ROOT), repo, data=SHAPES[shape]["answers"], defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    run_copy(
+        str(ROOT), repo, data=SHAPES[shape]["answers"], defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD"
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -374,7 +446,11 @@ def test_copy_into_an_existing_repo(tmp_path, shape):
     assert all(p.read_bytes() == content for p, content in before.items())
     new = sorted(line[3:] for line in status)
     here = "" if spec.get("dir", ".") == "." else spec["dir"] + "/"
-    assert ANSWERS_FILE in new and f"{here}tox-python-upgrade.ini" in new and f"{here}python-upgrade/Dockerfile" in new
+    assert (
+        ANSWERS_FILE in new
+        and f"{here}tox-python-upgrade.ini" in new
+        and f"{here}python-upgrade/Dockerfile" in new
+    )
 
     answers = load_yaml(repo / ANSWERS_FILE)
     assert {key: answers[key] for key in spec["expect"]} == spec["expect"]

@@ -6,7 +6,6 @@ HTML page in a real headless Chromium."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,14 +16,20 @@ from copier import run_copy
 
 from conftest import ROOT, require
 from render import ANSWERS_FILE
-from test_update import git, tagged_template
+from gitrepo import commit, git
+from test_update import tagged_template
 
 TODAY = "2026-12-03"
 
 
 def fleet(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "python_upgrade_fleet.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "python_upgrade_fleet.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def rendered_repo(root: Path, name: str, template: Path, ref: str, day: str, **answers) -> Path:
@@ -34,16 +39,17 @@ def rendered_repo(root: Path, name: str, template: Path, ref: str, day: str, **a
     (repo / "requirements.txt").write_text("markupsafe==3.0.2\n")
     (repo / "requirements-dev.txt").write_text("pytest==8.3.5\n")
     git(repo, "init", "-q", "-b", "main")
-    run_copy(str(template), repo, data={"current_python": "3.11", "target_python": "3.12", **answers}, defaults=True,
-             unsafe=True, quiet=True, vcs_ref=ref)
-    commit(repo, day, "python-upgrade")
+    run_copy(
+        str(template),
+        repo,
+        data={"current_python": "3.11", "target_python": "3.12", **answers},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=ref,
+    )
+    commit(repo, "python-upgrade", day)
     return repo
-
-
-def commit(repo: Path, day: str, message: str) -> None:
-    git(repo, "add", "-A")
-    env = os.environ | {"GIT_AUTHOR_DATE": f"{day}T12:00:00+00:00", "GIT_COMMITTER_DATE": f"{day}T12:00:00+00:00"}
-    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True, env=env, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +61,34 @@ def repos(tmp_path_factory) -> tuple[Path, Path]:
     old = rendered_repo(repos, "billing", template, "v1", "2026-11-20")
     # A later commit that keeps the phase does not reset the count.
     (old / "README.md").write_text("billing\n")
-    commit(old, "2026-11-25", "docs")
+    commit(old, "docs", "2026-11-25")
     # Dual since 2026-12-01 with 14 days to run; current template; its audit has two blockers.
     recent = rendered_repo(repos, "shop", template, "v2", "2026-12-01", retire_after_days=14)
-    (recent / "python-upgrade" / "audit-report.json").write_text(json.dumps({"ready": False, "blockers": 2,
-                                                                           "target": "3.12"}))
+    (recent / "python-upgrade" / "audit-report.json").write_text(
+        json.dumps({"ready": False, "blockers": 2, "target": "3.12"})
+    )
     # 3.10 is past its end of life (2026-10-31); the repository was finished once, then dual again.
-    eol = rendered_repo(repos, "legacy", template, "v2", "2026-10-01", current_python="3.10", target_python="3.11",
-                        phase="finished")
-    run_copy(str(template), eol, data={"current_python": "3.10", "target_python": "3.11", "phase": "dual"},
-             defaults=True, unsafe=True, quiet=True, vcs_ref="v2", overwrite=True)
-    commit(eol, "2026-12-02", "dual again")
+    eol = rendered_repo(
+        repos,
+        "legacy",
+        template,
+        "v2",
+        "2026-10-01",
+        current_python="3.10",
+        target_python="3.11",
+        phase="finished",
+    )
+    run_copy(
+        str(template),
+        eol,
+        data={"current_python": "3.10", "target_python": "3.11", "phase": "dual"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="v2",
+        overwrite=True,
+    )
+    commit(eol, "dual again", "2026-12-02")
     # Finished and current: nothing to do.
     rendered_repo(repos, "search", template, "v2", "2026-11-01", phase="finished")
     # Not rendered.
@@ -83,19 +106,43 @@ def test_status_json_says_where_each_repository_stands(repos):
     rows = {Path(row["path"]).name: row for row in report["repos"]}
     assert sorted(rows) == ["billing", "legacy", "search", "shop", "website"]
     for row in report["repos"]:
-        assert {"path", "rendered", "template_version", "behind", "phase", "current_python", "target_python",
-                "past_eol", "dual_since", "retire_due", "audit", "problems"} <= set(row)
+        assert {
+            "path",
+            "rendered",
+            "template_version",
+            "behind",
+            "phase",
+            "current_python",
+            "target_python",
+            "past_eol",
+            "dual_since",
+            "retire_due",
+            "audit",
+            "problems",
+        } <= set(row)
 
     billing = rows["billing"]
-    assert (billing["template_version"], billing["latest_template_version"], billing["behind"]) == ("v1", "v2", True)
+    assert (billing["template_version"], billing["latest_template_version"], billing["behind"]) == (
+        "v1",
+        "v2",
+        True,
+    )
     assert (billing["phase"], billing["current_python"], billing["target_python"]) == ("dual", "3.11", "3.12")
-    assert (billing["dual_since"], billing["retire_due"], billing["retire_overdue"]) == ("2026-11-20", "2026-11-27", True)
+    assert (billing["dual_since"], billing["retire_due"], billing["retire_overdue"]) == (
+        "2026-11-20",
+        "2026-11-27",
+        True,
+    )
     assert billing["past_eol"] is False and billing["end_of_life"] == "2027-10-31"
 
     shop = rows["shop"]
     assert shop["behind"] is False and shop["retire_due"] == "2026-12-15" and shop["retire_overdue"] is False
-    assert shop["audit"] == {"ready": False, "blockers": 2, "source": "python-upgrade/audit-report.json",
-                             "target": "3.12"}
+    assert shop["audit"] == {
+        "ready": False,
+        "blockers": 2,
+        "source": "python-upgrade/audit-report.json",
+        "target": "3.12",
+    }
     assert shop["needs_action"] == ["audit: 2 blocker(s)"]
 
     legacy = rows["legacy"]
@@ -106,7 +153,9 @@ def test_status_json_says_where_each_repository_stands(repos):
     assert search["phase"] == "finished" and search["needs_action"] == [] and search["dual_since"] is None
 
     website = rows["website"]
-    assert website["rendered"] is False and website["problems"][0].startswith("no .copier-answers.python-upgrade.yml")
+    assert website["rendered"] is False and website["problems"][0].startswith(
+        "no .copier-answers.python-upgrade.yml"
+    )
 
 
 def test_exit_0_when_nothing_needs_action_and_2_on_usage(repos):
@@ -127,7 +176,9 @@ def test_markdown_lists_every_repository_with_its_reasons(repos):
     lines = [line for line in text.splitlines() if line.startswith(f"| {folder}")]
     assert len(lines) == 5
     billing = next(line for line in lines if "/billing |" in line)
-    assert "v1 (behind v2)" in billing and "2026-11-20" in billing and "retire 3.11 (due 2026-11-27)" in billing
+    assert (
+        "v1 (behind v2)" in billing and "2026-11-20" in billing and "retire 3.11 (due 2026-11-27)" in billing
+    )
 
 
 def test_the_html_page_in_a_real_browser(repos, tmp_path):
@@ -139,8 +190,21 @@ def test_the_html_page_in_a_real_browser(repos, tmp_path):
     assert "http" not in text.replace("http://www.w3.org/2000/svg", "")  # self-contained: nothing to fetch
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     require(chromium, "chromium is not installed (apt-get install chromium; .ci/run does)")
-    shown = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-                            "--v=0", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    shown = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "CONSOLE" not in shown.stderr and "Uncaught" not in shown.stderr, shown.stderr[-2000:]
     dom = shown.stdout
@@ -149,8 +213,20 @@ def test_the_html_page_in_a_real_browser(repos, tmp_path):
     assert "5 repositories, 4 need action" in dom
     assert dom.count("<svg") == 3 and "today 2026-12-03" in dom and "end of life 2026-10-31 (past)" in dom
     picture = tmp_path / "fleet.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={picture}",
-                    "--window-size=1200,1400", page.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={picture}",
+            "--window-size=1200,1400",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert picture.stat().st_size > 10_000
 
 
@@ -161,14 +237,17 @@ def plain_repo(root: Path, name: str) -> Path:
     (repo / "requirements.txt").write_text("markupsafe==3.0.2\n")
     (repo / "requirements-dev.txt").write_text("pytest==8.3.5\n")
     git(repo, "init", "-q", "-b", "main")
-    commit(repo, "2026-11-01", "the project")
+    commit(repo, "the project", "2026-11-01")
     return repo
 
 
 def head(repo: Path) -> tuple[str, str, str]:
     """(branch, commit, status) of a repository."""
-    return (git(repo, "branch", "--show-current").strip(), git(repo, "rev-parse", "HEAD").strip(),
-            git(repo, "status", "--porcelain"))
+    return (
+        git(repo, "branch", "--show-current").strip(),
+        git(repo, "rev-parse", "HEAD").strip(),
+        git(repo, "status", "--porcelain"),
+    )
 
 
 def test_apply_copies_updates_and_leaves_a_dirty_repository_alone(tmp_path):
@@ -178,7 +257,7 @@ def test_apply_copies_updates_and_leaves_a_dirty_repository_alone(tmp_path):
     rendered = rendered_repo(folder, "rendered", template, "v1", "2026-11-20")
     ignore = rendered / "python-upgrade" / "Dockerfile.dockerignore"
     ignore.write_text(ignore.read_text() + "secrets/\n")
-    commit(rendered, "2026-11-21", "our edit")
+    commit(rendered, "our edit", "2026-11-21")
     dirty = plain_repo(folder, "dirty")
     (dirty / "wip.py").write_text("print('work in progress')\n")
     before = head(dirty)
@@ -186,11 +265,30 @@ def test_apply_copies_updates_and_leaves_a_dirty_repository_alone(tmp_path):
     org.write_text("installer: pip\nretire_after_days: 14\n")
 
     dry = fleet("apply", "--dry-run", "--template", str(template), str(folder))
-    assert dry.returncode == 1 and "would copy on a new branch" in dry.stdout and "uncommitted changes" in dry.stdout
+    assert (
+        dry.returncode == 1
+        and "would copy on a new branch" in dry.stdout
+        and "uncommitted changes" in dry.stdout
+    )
     assert head(fresh)[0] == "main" and not (fresh / ".copier-answers.python-upgrade.yml").exists()
 
-    result = fleet("apply", "--template", str(template), "--data-file", str(org), "-d", "current_python=3.11",
-                   "-d", "target_python=3.12", "--vcs-ref", "v2", "--jobs", "2", "--json", str(folder))
+    result = fleet(
+        "apply",
+        "--template",
+        str(template),
+        "--data-file",
+        str(org),
+        "-d",
+        "current_python=3.11",
+        "-d",
+        "target_python=3.12",
+        "--vcs-ref",
+        "v2",
+        "--jobs",
+        "2",
+        "--json",
+        str(folder),
+    )
     assert result.returncode == 1, result.stderr
     rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)["repos"]}
     assert rows["dirty"]["ok"] is False and rows["dirty"]["reason"].startswith("uncommitted changes")
@@ -205,8 +303,10 @@ def test_apply_copies_updates_and_leaves_a_dirty_repository_alone(tmp_path):
         answers = (repo / ".copier-answers.python-upgrade.yml").read_text()
         assert "_commit: v2" in answers and "installer: pip" in answers and "retire_after_days: 14" in answers
     assert ignore.read_text().endswith("secrets/\n")  # the project's edit survived the update
-    assert (rows["fresh"]["reason"], rows["rendered"]["reason"]) == ("copied on python-upgrade/3.11-to-3.12",
-                                                                  "updated on python-upgrade/3.11-to-3.12")
+    assert (rows["fresh"]["reason"], rows["rendered"]["reason"]) == (
+        "copied on python-upgrade/3.11-to-3.12",
+        "updated on python-upgrade/3.11-to-3.12",
+    )
 
     # A new template release, rolled out again: the rendered repositories update and keep their edits.
     tox = template / "template" / "{{ project_dir }}" / "tox-python-upgrade.ini.jinja"
@@ -233,8 +333,17 @@ def test_apply_pushes_to_the_branchs_remote_only_when_asked(tmp_path):
     repo = plain_repo(tmp_path / "repos", "service")
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "push", "-q", "origin", "main")
-    done = fleet("apply", "--template", str(template), "-d", "current_python=3.12", "-d", "target_python=3.13",
-                 "--push", str(repo))
+    done = fleet(
+        "apply",
+        "--template",
+        str(template),
+        "-d",
+        "current_python=3.12",
+        "-d",
+        "target_python=3.13",
+        "--push",
+        str(repo),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "pushed" in done.stdout
     branches = git(remote, "branch", "--list").split()
@@ -245,9 +354,12 @@ def test_apply_leaves_a_conflicting_repository_as_it_was(tmp_path):
     template = tagged_template(tmp_path)
     repo = rendered_repo(tmp_path / "repos", "clash", template, "v1", "2026-11-20")
     tox = repo / "tox-python-upgrade.ini"
-    tox.write_text(tox.read_text().replace("description = run the tests on Python {base_python}",
-                                           "description = our own description"))
-    commit(repo, "2026-11-21", "our description")
+    tox.write_text(
+        tox.read_text().replace(
+            "description = run the tests on Python {base_python}", "description = our own description"
+        )
+    )
+    commit(repo, "our description", "2026-11-21")
     state = head(repo)
     result = fleet("apply", "--vcs-ref", "v2", str(repo))
     assert result.returncode == 1
@@ -275,12 +387,15 @@ def service_repo(root: Path, name: str, state_dir: str) -> Path:
     (its state directory moved from /var/lib, as a host's operator may set it)."""
     repo = root / name
     (repo / "deploy" / "bluegreen").mkdir(parents=True)
-    (repo / ANSWERS_FILE).write_text("_commit: v2\n_src_path: nowhere\nphase: dual\ncurrent_python: '3.11'\n"
-                                     "target_python: '3.12'\nretire_after_days: 7\n")
+    (repo / ANSWERS_FILE).write_text(
+        "_commit: v2\n_src_path: nowhere\nphase: dual\ncurrent_python: '3.11'\n"
+        "target_python: '3.12'\nretire_after_days: 7\n"
+    )
     (repo / "deploy" / "bluegreen" / "bluegreen.conf").write_text(
-        f': "${{BG_LISTEN:=127.0.0.1:8080}}"\n: "${{BG_STATE_DIR:={state_dir}}}"\n')
+        f': "${{BG_LISTEN:=127.0.0.1:8080}}"\n: "${{BG_STATE_DIR:={state_dir}}}"\n'
+    )
     git(repo, "init", "-q", "-b", "main")
-    commit(repo, "2026-11-01", "python-upgrade")
+    commit(repo, "python-upgrade", "2026-11-01")
     return repo
 
 
@@ -289,34 +404,65 @@ def test_status_shows_the_cutover_from_the_blue_green_state(tmp_path):
     found = tmp_path / "host" / "shop-bluegreen"
     found.mkdir(parents=True)
     # As bluegreen.sh writes it after `promote` on 2026-11-20 (epoch seconds).
-    (found / "state").write_text("LIVE=green\nCANDIDATE=\nWEIGHT=0\nPREVIOUS=blue\nPHASE=promoted\nGENERATION=4\n"
-                                 "PROMOTED_AT=1795176000\n")
+    (found / "state").write_text(
+        "LIVE=green\nCANDIDATE=\nWEIGHT=0\nPREVIOUS=blue\nPHASE=promoted\nGENERATION=4\n"
+        "PROMOTED_AT=1795176000\n"
+    )
     service_repo(repos, "shop", str(found))
     service_repo(repos, "billing", "/nonexistent/billing-bluegreen")
     given = tmp_path / "billing.state"
-    given.write_text("LIVE=blue\nCANDIDATE=green\nWEIGHT=10\nPREVIOUS=\nPHASE=shifting\nGENERATION=2\nPROMOTED_AT=0\n")
+    given.write_text(
+        "LIVE=blue\nCANDIDATE=green\nWEIGHT=10\nPREVIOUS=\nPHASE=shifting\nGENERATION=2\nPROMOTED_AT=0\n"
+    )
     service_repo(repos, "broken", "/nonexistent/broken-bluegreen")
     bad = tmp_path / "broken.state"
     bad.write_text("LIVE=purple\n")
     service_repo(repos, "quiet", "/nonexistent/quiet-bluegreen")
 
-    result = fleet("status", "--json", "--today", TODAY, "--bluegreen-state", f"billing={given}",
-                   "--bluegreen-state", f"broken={bad}", str(repos))
+    result = fleet(
+        "status",
+        "--json",
+        "--today",
+        TODAY,
+        "--bluegreen-state",
+        f"billing={given}",
+        "--bluegreen-state",
+        f"broken={bad}",
+        str(repos),
+    )
     rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)["repos"]}
     shop, billing = rows["shop"]["bluegreen"], rows["billing"]["bluegreen"]
-    assert (shop["source"], shop["phase"], shop["live"], shop["live_python"]) == (str(found / "state"), "promoted",
-                                                                                 "green", "3.12")
-    assert (shop["target_share"], shop["promoted_at"], shop["finalize_due"]) == (100, "2026-11-20", "2026-11-27")
+    assert (shop["source"], shop["phase"], shop["live"], shop["live_python"]) == (
+        str(found / "state"),
+        "promoted",
+        "green",
+        "3.12",
+    )
+    assert (shop["target_share"], shop["promoted_at"], shop["finalize_due"]) == (
+        100,
+        "2026-11-20",
+        "2026-11-27",
+    )
     assert shop["finalize_overdue"] is True
     assert any("run bluegreen.sh finalize" in reason for reason in rows["shop"]["needs_action"])
-    assert (billing["phase"], billing["live_python"], billing["candidate"], billing["weight"],
-            billing["target_share"]) == ("shifting", "3.11", "green", 10, 10)
+    assert (
+        billing["phase"],
+        billing["live_python"],
+        billing["candidate"],
+        billing["weight"],
+        billing["target_share"],
+    ) == ("shifting", "3.11", "green", 10, 10)
     assert not any("finalize" in reason for reason in rows["billing"]["needs_action"])
     assert any("blue-green state" in p and "LIVE=purple" in p for p in rows["broken"]["problems"])
     assert rows["quiet"]["bluegreen"] is None
 
-    table = fleet("status", "--markdown", "--today", TODAY, "--bluegreen-state", f"billing={given}", str(repos))
-    assert "shifting: 10% on 3.12" in table.stdout and "promoted: 100% on 3.12 (promoted 2026-11-20)" in table.stdout
+    table = fleet(
+        "status", "--markdown", "--today", TODAY, "--bluegreen-state", f"billing={given}", str(repos)
+    )
+    assert (
+        "shifting: 10% on 3.12" in table.stdout
+        and "promoted: 100% on 3.12 (promoted 2026-11-20)" in table.stdout
+    )
     wrong = fleet("status", "--bluegreen-state", "billing", str(repos))
     assert wrong.returncode == 2 and "--bluegreen-state billing: give NAME=FILE" in wrong.stderr
 
@@ -341,20 +487,46 @@ def test_apply_and_status_over_real_repositories_with_the_organisation_file(tmp_
     before = head(dirty)
     org = ROOT / "docs" / "org.example.yml"
 
-    result = fleet("apply", "--template", str(template), "--vcs-ref", "v1", "--data-file", str(org), "--jobs", "2",
-                   "--json", str(folder))
+    result = fleet(
+        "apply",
+        "--template",
+        str(template),
+        "--vcs-ref",
+        "v1",
+        "--data-file",
+        str(org),
+        "--jobs",
+        "2",
+        "--json",
+        str(folder),
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)["repos"]}
     expected = {"microblog": "3.11", "django-locallibrary-tutorial": "3.10", "djangopackages": "3.12"}
     for name, current in expected.items():
         assert rows[name]["ok"], rows[name]
-        assert rows[name]["versions"] == f"{current} -> 3.13" and rows[name]["branch"] == f"python-upgrade/{current}-to-3.13"
+        assert (
+            rows[name]["versions"] == f"{current} -> 3.13"
+            and rows[name]["branch"] == f"python-upgrade/{current}-to-3.13"
+        )
         answers = (folder / name / ANSWERS_FILE).read_text()
-        assert "base_image: registry.example.com/mirror/python" in answers and "retire_after_days: 14" in answers
+        assert (
+            "base_image: registry.example.com/mirror/python" in answers and "retire_after_days: 14" in answers
+        )
     refused = rows["litestar-fullstack"]
-    assert not refused["ok"] and "target_python: 3.13 must be newer than current_python 3.13" in refused["reason"]
-    assert head(folder / "litestar-fullstack")[0] == "main" and not (folder / "litestar-fullstack" / ANSWERS_FILE).exists()
-    assert not rows["attrs"]["ok"] and rows["attrs"]["reason"].startswith("uncommitted changes") and head(dirty) == before
+    assert (
+        not refused["ok"]
+        and "target_python: 3.13 must be newer than current_python 3.13" in refused["reason"]
+    )
+    assert (
+        head(folder / "litestar-fullstack")[0] == "main"
+        and not (folder / "litestar-fullstack" / ANSWERS_FILE).exists()
+    )
+    assert (
+        not rows["attrs"]["ok"]
+        and rows["attrs"]["reason"].startswith("uncommitted changes")
+        and head(dirty) == before
+    )
 
     # Each project merges its branch and one edits a rendered file; then a template release is rolled out.
     for name, current in expected.items():
@@ -364,7 +536,7 @@ def test_apply_and_status_over_real_repositories_with_the_organisation_file(tmp_
     blog = folder / "microblog"
     ignore = blog / "python-upgrade" / "Dockerfile.dockerignore"
     ignore.write_text(ignore.read_text() + "instance/\n")
-    commit(blog, "2026-12-01", "our ignore")
+    commit(blog, "our ignore", "2026-12-01")
     tox = template / "template" / "{{ project_dir }}" / "tox-python-upgrade.ini.jinja"
     tox.write_text(tox.read_text().replace("# v2: a new line", "# v3: another line"))
     git(template, "commit", "-q", "-am", "v3")
@@ -382,8 +554,12 @@ def test_apply_and_status_over_real_repositories_with_the_organisation_file(tmp_
     seen = {Path(r["path"]).name: r for r in json.loads(report.stdout)["repos"]}
     for name, current in expected.items():
         row = seen[name]
-        assert (row["rendered"], row["phase"], row["current_python"], row["target_python"]) == (True, "dual", current,
-                                                                                                 "3.13"), row
+        assert (row["rendered"], row["phase"], row["current_python"], row["target_python"]) == (
+            True,
+            "dual",
+            current,
+            "3.13",
+        ), row
         assert (row["template_version"], row["behind"], row["retire_after_days"]) == ("v3", False, 14), row
     assert not seen["attrs"]["rendered"] and not seen["litestar-fullstack"]["rendered"]
     table = fleet("status", "--markdown", "--template", str(template), str(folder)).stdout

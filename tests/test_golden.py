@@ -27,13 +27,26 @@ UPDATE = os.environ.get("PYTHON_UPGRADE_UPDATE_GOLDEN") == "1"
 BASE = {"project_name": "shop", "current_python": "3.12", "target_python": "3.13"}
 VARIANTS = {
     "web-requirements": {},
-    "web-poetry-kubernetes": {"dependency_layout": "poetry", "kubernetes": True,
-                              "image_repository": "registry.example.com/team/shop",
-                              "test_services": {"postgres": {"image": "postgres:16", "port": 5432, "health": "pg_isready",
-                                                             "env": {"POSTGRES_PASSWORD": "postgres"}}},
-                              "test_env": {"DATABASE_URL": "postgres://postgres:postgres@localhost:5432/postgres"}},
-    "library-pyproject-pip-finished": {"app_kind": "library", "dependency_layout": "pyproject", "installer": "pip",
-                                       "phase": "finished"},
+    "web-poetry-kubernetes": {
+        "dependency_layout": "poetry",
+        "kubernetes": True,
+        "image_repository": "registry.example.com/team/shop",
+        "test_services": {
+            "postgres": {
+                "image": "postgres:16",
+                "port": 5432,
+                "health": "pg_isready",
+                "env": {"POSTGRES_PASSWORD": "postgres"},
+            }
+        },
+        "test_env": {"DATABASE_URL": "postgres://postgres:postgres@localhost:5432/postgres"},
+    },
+    "library-pyproject-pip-finished": {
+        "app_kind": "library",
+        "dependency_layout": "pyproject",
+        "installer": "pip",
+        "phase": "finished",
+    },
 }
 
 
@@ -54,7 +67,9 @@ def contents(root: Path) -> dict[str, str]:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         text = path.read_text()
         if path.name == ANSWERS_FILE:
-            text = "".join(line for line in text.splitlines(True) if not line.startswith(("_commit:", "_src_path:")))
+            text = "".join(
+                line for line in text.splitlines(True) if not line.startswith(("_commit:", "_src_path:"))
+            )
         files[str(path.relative_to(root))] = text
     return files
 
@@ -66,7 +81,9 @@ def test_render_matches_the_golden_copy(copie, variant):
     sources = plain_sources()
     plain = sorted(name for name in got if name in sources)
     for name in plain:  # copied as they are
-        assert (project / name).read_bytes() == sources[name].read_bytes(), f"{name} is not its template source"
+        assert (project / name).read_bytes() == sources[name].read_bytes(), (
+            f"{name} is not its template source"
+        )
         del got[name]
     got["PLAIN.txt"] = "".join(f"{name}\n" for name in plain)
     golden = GOLDEN / variant
@@ -78,6 +95,17 @@ def test_render_matches_the_golden_copy(copie, variant):
     assert golden.is_dir(), f"no golden copy of {variant}: run with PYTHON_UPGRADE_UPDATE_GOLDEN=1"
     want = contents(golden)
     assert sorted(got) == sorted(want), "rendered files differ from the golden copy's"
-    diff = [line for name in want for line in difflib.unified_diff(
-        want[name].splitlines(), got[name].splitlines(), f"golden/{variant}/{name}", f"rendered/{name}", lineterm="")]
-    assert not diff, "the render changed; review and accept with PYTHON_UPGRADE_UPDATE_GOLDEN=1:\n" + "\n".join(diff[:80])
+    diff = [
+        line
+        for name in want
+        for line in difflib.unified_diff(
+            want[name].splitlines(),
+            got[name].splitlines(),
+            f"golden/{variant}/{name}",
+            f"rendered/{name}",
+            lineterm="",
+        )
+    ]
+    assert not diff, (
+        "the render changed; review and accept with PYTHON_UPGRADE_UPDATE_GOLDEN=1:\n" + "\n".join(diff[:80])
+    )

@@ -88,9 +88,18 @@ CASES = [pytest.param(c, t, phase, id=f"{c}-{t}-{phase}") for c, t in PAIRS for 
 
 @pytest.mark.parametrize(("current", "target", "phase"), CASES)
 def test_manifests_validate_and_agree(copie, current, target, phase):
-    answers = {"project_name": "shop", "current_python": current, "target_python": target, "phase": phase,
-               "kubernetes": True, "app_port": 8080, "health_path": "/-/health", "image_repository": "registry.example.com/team/shop",
-               "probe_host": "shop.internal", "kubernetes_env_from": {"configMaps": ["shop-config"], "secrets": ["shop-secrets"]}}
+    answers = {
+        "project_name": "shop",
+        "current_python": current,
+        "target_python": target,
+        "phase": phase,
+        "kubernetes": True,
+        "app_port": 8080,
+        "health_path": "/-/health",
+        "image_repository": "registry.example.com/team/shop",
+        "probe_host": "shop.internal",
+        "kubernetes_env_from": {"configMaps": ["shop-config"], "secrets": ["shop-secrets"]},
+    }
     project = rendered(copie, **answers)
     repo = answers["image_repository"]
     kube = project / "deploy" / "kubernetes"
@@ -111,8 +120,14 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
     for service in services.values():
         validate_core(service)
     pod = rollout["spec"]["template"]
-    validate_core({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "pod-template-check"},
-                   "spec": {"selector": rollout["spec"]["selector"], "template": pod}})
+    validate_core(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "pod-template-check"},
+            "spec": {"selector": rollout["spec"]["selector"], "template": pod},
+        }
+    )
 
     # Selectors: the Rollout's match its pods; the Services select those pods.
     labels = pod["metadata"]["labels"]
@@ -127,18 +142,29 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
         assert port["port"] == 8080 and ports[port["targetPort"]] == 8080
     assert {"name": "PORT", "value": "8080"} in container["env"]
     # The app's settings and secrets by name (kubernetes_env_from), never their values.
-    assert container["envFrom"] == [{"configMapRef": {"name": "shop-config"}}, {"secretRef": {"name": "shop-secrets"}}]
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": "shop-config"}},
+        {"secretRef": {"name": "shop-secrets"}},
+    ]
 
     # Probes on the health path, on the app's port, with the Host header the app accepts (probe_host).
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/-/health", "port": "http",
-                                               "httpHeaders": [{"name": "Host", "value": "shop.internal"}]}
+        assert container[probe]["httpGet"] == {
+            "path": "/-/health",
+            "port": "http",
+            "httpHeaders": [{"name": "Host", "value": "shop.internal"}],
+        }
 
     # The gated switch: no automatic promotion, analysis before and after, the old pods kept.
     assert strategy["autoPromotionEnabled"] is False
     conf_path = project / "deploy" / "bluegreen" / "bluegreen.conf"
-    gates = {"BG_KEEP_OLD_SECONDS": "3600", "BG_MAX_RSS_PERCENT": "150", "BG_MAX_5XX_PERCENT": "1",
-             "BG_MAX_P99_MS": "1000", "BG_MIN_REQUESTS": "50"}
+    gates = {
+        "BG_KEEP_OLD_SECONDS": "3600",
+        "BG_MAX_RSS_PERCENT": "150",
+        "BG_MAX_5XX_PERCENT": "1",
+        "BG_MAX_P99_MS": "1000",
+        "BG_MIN_REQUESTS": "50",
+    }
     if phase == "dual":  # bluegreen.conf is there: the same gates, read from it
         conf = conf_path.read_text()
         gates = {name: conf_value(conf, name) for name in gates}
@@ -160,8 +186,11 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
         declared = {a["name"] for a in template["spec"]["args"]}
         used = set(re.findall(r"\{\{\s*args\.([\w-]+)\s*\}\}", str(template["spec"]["metrics"])))
         assert used <= declared, (name, used - declared)
-    referenced = {ref["templateName"] for when in ("prePromotionAnalysis", "postPromotionAnalysis")
-                  for ref in strategy[when]["templates"]}
+    referenced = {
+        ref["templateName"]
+        for when in ("prePromotionAnalysis", "postPromotionAnalysis")
+        for ref in strategy[when]["templates"]
+    }
     assert referenced == set(templates)
 
     # The gates: the same numbers as bluegreen.conf; no data is inconclusive (a failure condition
@@ -169,7 +198,9 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
     metrics = {m["name"]: m for t in templates.values() for m in t["spec"]["metrics"]}
     for metric in metrics.values():  # a Job passes on exit 0 and fails otherwise
         assert "job" in metric["provider"] or {"successCondition", "failureCondition"} <= metric.keys()
-    assert metrics["memory-percent-of-old"]["successCondition"] == f"result[0] <= {gates['BG_MAX_RSS_PERCENT']}"
+    assert (
+        metrics["memory-percent-of-old"]["successCondition"] == f"result[0] <= {gates['BG_MAX_RSS_PERCENT']}"
+    )
     assert metrics["error-percent"]["successCondition"] == f"result[0] <= {gates['BG_MAX_5XX_PERCENT']}"
     assert metrics["p99-ms"]["successCondition"] == f"result[0] <= {gates['BG_MAX_P99_MS']}"
     assert metrics["requests"]["successCondition"] == f"result[0] >= {gates['BG_MIN_REQUESTS']}"
@@ -186,22 +217,39 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
     assert smoke_container["image"] == f"{repo}:{target}"
     # The image's own probe (python-upgrade/probe.py, copied there by the production stage) against the
     # preview Service on app_port, with probe_host, for a minute.
-    assert smoke_container["command"] == ["python", "/opt/python-upgrade/probe.py", "--wait", "60", "--address",
-                                          "{{args.rollout}}-preview:8080", "--host", "shop.internal", "/-/health"]
-    validate_core({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "smoke-check"},
-                   "spec": smoke["spec"]})
+    assert smoke_container["command"] == [
+        "python",
+        "/opt/python-upgrade/probe.py",
+        "--wait",
+        "60",
+        "--address",
+        "{{args.rollout}}-preview:8080",
+        "--host",
+        "shop.internal",
+        "/-/health",
+    ]
+    validate_core(
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "smoke-check"}, "spec": smoke["spec"]}
+    )
     dockerfile = (project / "python-upgrade" / "Dockerfile").read_text()
     st = stages(dockerfile)
     for color in ("current", "target") if phase == "dual" else ("target",):
-        assert "COPY python-upgrade/probe.py /opt/python-upgrade/probe.py" in st[f"production-{color}"]["lines"]
+        assert (
+            "COPY python-upgrade/probe.py /opt/python-upgrade/probe.py" in st[f"production-{color}"]["lines"]
+        )
     colors = {"current": current, "target": target} if phase == "dual" else {"target": target}
     for color, version in colors.items():
         assert st[f"production-{color}"]["from"].endswith(f":{version}-slim-bookworm")
     assert f"--target production-target -t {repo}:{target} ." in dockerfile
 
     # The image's user.
-    (user,) = {line.split()[1] for name, s in st.items() if name.startswith("production-")
-               for line in s["lines"] if line.startswith("USER ")}
+    (user,) = {
+        line.split()[1]
+        for name, s in st.items()
+        if name.startswith("production-")
+        for line in s["lines"]
+        if line.startswith("USER ")
+    }
     uid, gid = (int(x) for x in user.split(":"))
     for spec in (pod["spec"], smoke["spec"]["template"]["spec"]):
         context = spec["securityContext"]
@@ -215,8 +263,13 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
 
     runbook = (project / "python-upgrade" / "MIGRATION.md").read_text()
     if phase == "dual":
-        for command in ("set image shop app=registry.example.com/team/shop:" + target, "get rollout shop --watch",
-                        "promote shop", "abort shop", "undo shop"):
+        for command in (
+            "set image shop app=registry.example.com/team/shop:" + target,
+            "get rollout shop --watch",
+            "promote shop",
+            "abort shop",
+            "undo shop",
+        ):
             assert f"kubectl argo rollouts {command}" in runbook
 
 
@@ -224,7 +277,9 @@ def test_no_kubernetes_unless_asked_or_without_a_web_service(copie):
     assert not (rendered(copie) / "deploy" / "kubernetes").exists()
     worker = rendered(copie, app_kind="worker", app_command="python -m worker", kubernetes=True)
     assert not (worker / "deploy").exists()
-    saved = load_yaml(rendered(copie, project_name="My Shop", kubernetes=True) / ".copier-answers.python-upgrade.yml")
+    saved = load_yaml(
+        rendered(copie, project_name="My Shop", kubernetes=True) / ".copier-answers.python-upgrade.yml"
+    )
     assert saved["kubernetes"] is True and saved["image_repository"] == "my-shop"  # the Dockerfile's tag
 
 
@@ -235,8 +290,16 @@ def test_the_schema_checks_catch_what_a_cluster_would_refuse_or_drop(copie):
     broken = [
         (rollout, "rollout-crd.yaml", lambda d: d["spec"]["strategy"]["blueGreen"].update(autoPromote=False)),
         (rollout, "rollout-crd.yaml", lambda d: d["spec"].update(replicas="two")),
-        (rollout, "rollout-crd.yaml", lambda d: d["spec"]["template"]["spec"]["containers"][0].update(imagePullPolcy="x")),
-        (template, "analysis-template-crd.yaml", lambda d: d["spec"]["metrics"][0].update(sucessCondition="true")),
+        (
+            rollout,
+            "rollout-crd.yaml",
+            lambda d: d["spec"]["template"]["spec"]["containers"][0].update(imagePullPolcy="x"),
+        ),
+        (
+            template,
+            "analysis-template-crd.yaml",
+            lambda d: d["spec"]["metrics"][0].update(sucessCondition="true"),
+        ),
     ]
     for doc, crd, breakage in broken:
         validate_crd(doc, crd)

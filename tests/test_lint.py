@@ -22,8 +22,11 @@ def projects(tmp_path_factory) -> list[Path]:
     out = tmp_path_factory.mktemp("lint")
     variants = {f"pair-{c}-{t}": {"current_python": c, "target_python": t} for c, t in PAIRS}
     variants |= {f"path-{name}": answers for name, answers in PATHS.items()}
-    variants["pair-3.13-3.14-lanes"] = {"current_python": "3.13", "target_python": "3.14",
-                                         "experimental_pythons": ["3.15", "3.14t"]}
+    variants["pair-3.13-3.14-lanes"] = {
+        "current_python": "3.13",
+        "target_python": "3.14",
+        "experimental_pythons": ["3.15", "3.14t"],
+    }
     dirs = []
     for name, answers in variants.items():
         run_copy(str(ROOT), out / name, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
@@ -49,8 +52,11 @@ def shell_scripts(project: Path) -> list[Path]:
             continue
         head = path.read_text(errors="replace")[:300]
         first = head.split("\n", 1)[0]
-        if path.suffix == ".sh" or (first.startswith("#!") and first.rstrip().endswith(("sh", "bash"))) \
-                or "# shellcheck shell=" in head:
+        if (
+            path.suffix == ".sh"
+            or (first.startswith("#!") and first.rstrip().endswith(("sh", "bash")))
+            or "# shellcheck shell=" in head
+        ):
             found.append(path)
     return found
 
@@ -64,8 +70,12 @@ def test_shellcheck_as_users_call_it(projects):
         for script in shell_scripts(project):
             relative = str(script.relative_to(project))
             for args in (["--severity=style"], ["--external-sources", "--severity=style"]):
-                result = subprocess.run(["shellcheck", *args, relative], cwd=project, capture_output=True, text=True)
-                assert result.returncode == 0, f"shellcheck {' '.join(args)} {relative} in {project.name}:\n{result.stdout}"
+                result = subprocess.run(
+                    ["shellcheck", *args, relative], cwd=project, capture_output=True, text=True
+                )
+                assert result.returncode == 0, (
+                    f"shellcheck {' '.join(args)} {relative} in {project.name}:\n{result.stdout}"
+                )
             checked += 1
     assert checked >= 2 * len(PAIRS)
 
@@ -76,8 +86,12 @@ def test_actionlint(projects):
 
 
 def test_github_workflow_schema(projects):
-    run_linter("check-jsonschema", "--builtin-schema", "vendor.github-workflows",
-               *[str(p / ".github" / "workflows" / "python-upgrade.yml") for p in projects])
+    run_linter(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *[str(p / ".github" / "workflows" / "python-upgrade.yml") for p in projects],
+    )
 
 
 def test_pyproject_deps_helper_is_valid_python(projects):
@@ -95,9 +109,17 @@ def test_ruff_on_every_rendered_python_file_and_on_our_sources(projects):
     assert rendered
     run_linter("ruff", "check", "--isolated", "--no-cache", *rendered)
     # The template's plain programs as sources too (their names end in `.py{% endif %}`).
-    programs = [p for p in (ROOT / "template").rglob("*") if p.is_file() and ".py" in p.name and p.suffix != ".jinja"]
+    programs = [
+        p for p in (ROOT / "template").rglob("*") if p.is_file() and ".py" in p.name and p.suffix != ".jinja"
+    ]
     assert len(programs) >= 8, programs
-    sources = [ROOT / "extensions", ROOT / "tests", ROOT / "python_upgrade_fleet", ROOT / "benchmarks", *programs]
+    sources = [
+        ROOT / "extensions",
+        ROOT / "tests",
+        ROOT / "python_upgrade_fleet",
+        ROOT / "benchmarks",
+        *programs,
+    ]
     run_linter("ruff", "check", "--no-cache", "--exclude", "tests/golden", *map(str, sources))
 
 
@@ -108,7 +130,9 @@ def test_template_file_names_are_portable():
         rel = path.relative_to(ROOT / "template")
         assert not set('"<>|?*:') & set(str(rel)), rel
         if path.is_file() and path.suffix == ".jinja":
-            assert "{{" in path.read_text() or "{%" in path.read_text(), f"{rel}: nothing to render, drop .jinja"
+            assert "{{" in path.read_text() or "{%" in path.read_text(), (
+                f"{rel}: nothing to render, drop .jinja"
+            )
 
 
 # ------------------------------------------------------------------------- pipes under pipefail
@@ -121,7 +145,9 @@ _EARLY_READER = re.compile(
       | grep\s+(?:-\S*\s+)*?(?:-[A-Za-z]*[qm][A-Za-z0-9]*|--quiet|--silent|--max-count)\b
       | sed\s+.*(?:\bq\b|;q\b|\dq\b)
       | awk\s+.*\bexit\b
-    )""", re.X)
+    )""",
+    re.X,
+)
 
 
 def early_exiting_readers(text: str) -> list[str]:
@@ -144,7 +170,7 @@ def early_exiting_readers(text: str) -> list[str]:
         bare = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", lambda m: "_" * len(m.group(0)), code)
         pipes = [m.start() for m in re.finditer(r"(?<![|>])\|(?![|&])", bare)]
         for start, end in zip(pipes, [*pipes[1:], len(code)]):
-            if _EARLY_READER.match(code[start + 1:end].strip()):
+            if _EARLY_READER.match(code[start + 1 : end].strip()):
                 found.append(f"{number}: {code}")
                 break
     return found
@@ -163,8 +189,9 @@ def test_the_pipe_check_finds_early_readers_and_nothing_else():
 
 def own_shell_scripts() -> list[Path]:
     """Every shell script this repository runs or ships, as tracked by git (the golden copies aside)."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True,
-                            check=True).stdout.split("\0")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
     scripts = []
     for name in listed:
         path = ROOT / name
@@ -185,7 +212,9 @@ def test_own_shell_scripts_pass_shellcheck_and_have_no_early_reader_in_a_pipe():
     assert {".ci/run", "tests/engines/base_images.sh", "tests/engines/renovate.sh"} <= names, names
     assert any(name.endswith("bluegreen/bluegreen.sh") for name in names), names
     for script in scripts:
-        result = subprocess.run(["shellcheck", "--severity=style", str(script)], capture_output=True, text=True)
+        result = subprocess.run(
+            ["shellcheck", "--severity=style", str(script)], capture_output=True, text=True
+        )
         assert result.returncode == 0, f"shellcheck {script.relative_to(ROOT)}:\n{result.stdout}"
         assert early_exiting_readers(script.read_text()) == [], script.relative_to(ROOT)
 

@@ -14,15 +14,22 @@ from engine import ensure_base_images, render_sample, require_interpreters, tox
 
 load = load_program("load")
 
-GATES = {"max_5xx_percent": 1, "max_p99_ms": 1000, "max_p99_percent": 150, "min_p99_delta_ms": 50,
-         "max_rss_percent": 150}
+GATES = {
+    "max_5xx_percent": 1,
+    "max_p99_ms": 1000,
+    "max_p99_percent": 150,
+    "min_p99_delta_ms": 50,
+    "max_rss_percent": 150,
+}
 
 
 # ------------------------------------------------------------------------------------------ functions
 def test_the_rank_test_is_exact_for_small_samples():
     # Four rounds each, fully separated: 2 of the 70 splits are as extreme (two-sided).
     assert load.rank_test([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(2 / 70)
-    assert load.rank_test([1, 2, 3], [4, 5, 6]) == pytest.approx(2 / 20)  # three rounds can never be significant
+    assert load.rank_test([1, 2, 3], [4, 5, 6]) == pytest.approx(
+        2 / 20
+    )  # three rounds can never be significant
     assert load.rank_test([1, 1, 1, 1], [1, 1, 1, 1]) == 1.0
     assert load.rank_test([1, 5, 2, 6], [3, 4, 7, 0]) > 0.5
 
@@ -37,17 +44,35 @@ def test_verdicts_say_no_difference_inside_the_noise():
 
 def results(current: dict, target: dict, peak=(30.0, 30.0)) -> dict:
     """Two versions' rounds from per-measure lists (the other measures equal)."""
-    base = {"rps": [80, 81, 79, 80], "failure_percent": [0, 0, 0, 0], "p50_ms": [2, 2, 2, 2],
-            "p95_ms": [5, 6, 5, 6], "p99_ms": [9, 10, 11, 12], "steady_mib": [30, 30, 31, 31]}
+    base = {
+        "rps": [80, 81, 79, 80],
+        "failure_percent": [0, 0, 0, 0],
+        "p50_ms": [2, 2, 2, 2],
+        "p95_ms": [5, 6, 5, 6],
+        "p99_ms": [9, 10, 11, 12],
+        "steady_mib": [30, 30, 31, 31],
+    }
 
     def rounds(over):
         values = base | over
         return [{key: values[key][i] for key in values} for i in range(4)]
 
-    return {"current": {"rounds": rounds(current), "startup_peak_mib": peak[0], "first_ok_s": 0.3,
-                        "slope_mib_per_min": 0.1, "memory": [(0.5, peak[0])]},
-            "target": {"rounds": rounds(target), "startup_peak_mib": peak[1], "first_ok_s": 0.3,
-                       "slope_mib_per_min": 0.2, "memory": [(0.5, peak[1])]}}
+    return {
+        "current": {
+            "rounds": rounds(current),
+            "startup_peak_mib": peak[0],
+            "first_ok_s": 0.3,
+            "slope_mib_per_min": 0.1,
+            "memory": [(0.5, peak[0])],
+        },
+        "target": {
+            "rounds": rounds(target),
+            "startup_peak_mib": peak[1],
+            "first_ok_s": 0.3,
+            "slope_mib_per_min": 0.2,
+            "memory": [(0.5, peak[1])],
+        },
+    }
 
 
 def test_gates_fail_only_what_is_worse_beyond_them():
@@ -73,7 +98,9 @@ def test_the_memory_recommendation_names_the_rollout_value_to_change():
     measured = results({}, {}, peak=(100.0, 300.0))
     measured["target"]["memory"] = [(0.5, 290.0), (1.0, 300.0)]
     advice = load.recommendation(measured, {"request_mib": 256, "limit_mib": 384})
-    assert advice[0].startswith("Memory for the target: request = limit = 352Mi (the highest usage seen, 300 MiB")
+    assert advice[0].startswith(
+        "Memory for the target: request = limit = 352Mi (the highest usage seen, 300 MiB"
+    )
     assert "raise the request to 352Mi" in advice[1]
     advice = load.recommendation(measured, {"request_mib": 256, "limit_mib": 320})
     assert "limits memory to 320Mi: raise it to at least 352Mi" in advice[1]
@@ -106,7 +133,9 @@ def report_of(project, out):
 def venv_project(tmp_path_factory):
     """The sample on 3.11 -> 3.12 with tox's virtualenvs made: the no-Docker path."""
     require_interpreters("3.11", "3.12")
-    project = render_sample(tmp_path_factory.mktemp("load") / "sample", current_python="3.11", target_python="3.12")
+    project = render_sample(
+        tmp_path_factory.mktemp("load") / "sample", current_python="3.11", target_python="3.12"
+    )
     made = tox(project, "py311", "py312", posargs=())
     assert made.returncode == 0, made.stdout[-3000:]
     return project
@@ -160,11 +189,22 @@ def test_two_production_images_with_the_same_limits(tmp_path):
     """The default runtime: both images built from the rendered Dockerfile, run with --cpus and
     --memory, memory read from each container's cgroup; a start-up allocation of the target only."""
     ensure_base_images("3.11", "3.12")
-    project = render_sample(tmp_path / "sample", current_python="3.11", target_python="3.12",
-                            project_name="load-sample")
+    project = render_sample(
+        tmp_path / "sample", current_python="3.11", target_python="3.12", project_name="load-sample"
+    )
     # load.py builds production-current and production-target itself (--build: even where the tags exist).
-    result = run_load(project, "--build", "--cpus", "1", "--memory", "512m", "-e", "SAMPLE_FAULT_PYTHON=3.12",
-                      "-e", "SAMPLE_STARTUP_MB=120")
+    result = run_load(
+        project,
+        "--build",
+        "--cpus",
+        "1",
+        "--memory",
+        "512m",
+        "-e",
+        "SAMPLE_FAULT_PYTHON=3.12",
+        "-e",
+        "SAMPLE_STARTUP_MB=120",
+    )
     assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
     assert "load.py: building load-sample:3.12" in result.stdout
     report, data = report_of(project, "python-upgrade/load")

@@ -20,8 +20,11 @@ def extract(tmp_path, name, member):
     archive = SHARED / "real-repos" / f"{name}.tar.gz"
     require(archive.is_file(), f"{archive} is missing")
     with tarfile.open(archive) as tar:
-        tar.extractall(tmp_path, members=[m for m in tar.getmembers() if m.name.startswith(f"{name}/{member}")],
-                       filter="data")
+        tar.extractall(
+            tmp_path,
+            members=[m for m in tar.getmembers() if m.name.startswith(f"{name}/{member}")],
+            filter="data",
+        )
     return tmp_path / name
 
 
@@ -31,15 +34,19 @@ def test_pdm_lock_groups_hashes_and_the_project_itself(tmp_path):
     text = (tmp_path / "out" / "requirements.txt").read_text()
     assert "rich==" in text and "pytest-xdist==" in text and "--hash=sha256:" in text
     assert "mkdocstrings" not in text  # the doc group was not asked for
-    assert 'tomli==' in text and 'python_version < "3.11"' in text  # markers kept
-    assert (tmp_path / "out" / "local.txt").read_text() == ".\n"  # pdm is a package: installed from the source
+    assert "tomli==" in text and 'python_version < "3.11"' in text  # markers kept
+    assert (
+        tmp_path / "out" / "local.txt"
+    ).read_text() == ".\n"  # pdm is a package: installed from the source
     with pytest.raises(SystemExit, match="has no group 'nope'"):
         lock_requirements.main(["x", str(project / "pdm.lock"), str(tmp_path / "out"), "nope"])
 
 
 def test_pipfile_lock_categories_git_and_hashes(tmp_path):
     project = extract(tmp_path, "manage.get.gov", "src/Pipfile")
-    lock_requirements.main(["x", str(project / "src" / "Pipfile.lock"), str(tmp_path / "out"), "default", "dev-packages"])
+    lock_requirements.main(
+        ["x", str(project / "src" / "Pipfile.lock"), str(tmp_path / "out"), "default", "dev-packages"]
+    )
     text = (tmp_path / "out" / "requirements.txt").read_text()
     assert "django==" in text.lower() and "bandit==" in text
     # A git pin has no hash, so no line carries one (pip's hash mode is all or nothing).
@@ -48,12 +55,25 @@ def test_pipfile_lock_categories_git_and_hashes(tmp_path):
 
 def test_local_paths_and_a_lock_without_groups(tmp_path):
     lock = tmp_path / "Pipfile.lock"
-    lock.write_text(json.dumps({"_meta": {}, "default": {
-        "mylib": {"path": "./libs/mylib", "editable": True},
-        "six": {"version": "==1.16.0", "hashes": ["sha256:aa"], "markers": "python_version >= '3'"}}}))
+    lock.write_text(
+        json.dumps(
+            {
+                "_meta": {},
+                "default": {
+                    "mylib": {"path": "./libs/mylib", "editable": True},
+                    "six": {
+                        "version": "==1.16.0",
+                        "hashes": ["sha256:aa"],
+                        "markers": "python_version >= '3'",
+                    },
+                },
+            }
+        )
+    )
     lock_requirements.main(["x", str(lock), str(tmp_path / "out"), "default"])
     assert (tmp_path / "out" / "requirements.txt").read_text() == (
-        "six==1.16.0 ; python_version >= '3' \\\n    --hash=sha256:aa\n")
+        "six==1.16.0 ; python_version >= '3' \\\n    --hash=sha256:aa\n"
+    )
     assert (tmp_path / "out" / "local.txt").read_text() == "./libs/mylib\n"
     pdm = tmp_path / "pdm.lock"
     pdm.write_text('[metadata]\ngroups = ["default"]\n[[package]]\nname = "six"\nversion = "1.16.0"\n')
@@ -65,10 +85,14 @@ def test_local_paths_and_a_lock_without_groups(tmp_path):
 def test_runs_where_the_interpreter_has_no_tomllib(tmp_path, version):
     """3.8-3.10 have no tomllib: pip's vendored reader stands in (as in the images' own Python)."""
     import shutil
+
     python = shutil.which(f"python{version}")
     require(python, f"python{version} is not installed")
     project = extract(tmp_path, "pdm", "p")
-    result = subprocess.run([python, str(SOURCE), str(project / "pdm.lock"), str(tmp_path / "out"), "default"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [python, str(SOURCE), str(project / "pdm.lock"), str(tmp_path / "out"), "default"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "pins from" in result.stdout and "rich==" in (tmp_path / "out" / "requirements.txt").read_text()

@@ -54,29 +54,66 @@ def test_a_check_runs_at_a_prompt_and_waits_for_the_end_without_one(tmp_path):
 
 
 def test_the_final_check_names_the_origin_and_the_fix(tmp_path):
-    base = {"project_name": "shop", "project_dir": ".", "current_python": "3.11", "target_python": "3.16",
-            "app_kind": "library", "retire_after_days": 7, "test_command": "pytest", "test_setup_command": "",
-            "dependency_layout": "pyproject", "test_extra": "", "build_packages": "", "base_image": "python",
-            "debian_suite": "bookworm", "ci_branches": ["main"], "experimental_pythons": [], "test_env": {},
-            "test_services": {}}
+    base = {
+        "project_name": "shop",
+        "project_dir": ".",
+        "current_python": "3.11",
+        "target_python": "3.16",
+        "app_kind": "library",
+        "retire_after_days": 7,
+        "test_command": "pytest",
+        "test_setup_command": "",
+        "dependency_layout": "pyproject",
+        "test_extra": "",
+        "build_packages": "",
+        "base_image": "python",
+        "debian_suite": "bookworm",
+        "ci_branches": ["main"],
+        "experimental_pythons": [],
+        "test_env": {},
+        "test_services": {},
+    }
     with pytest.raises(questions.UserMessageError) as raised:
         questions.check_all(answers(tmp_path, **base))
     message = str(raised.value)
     assert "\n" not in message and message.startswith("target_python: 3.16 is outside")
-    assert message.endswith("(value from the template's default (the next minor after current_python 3.11); "
-                            "give another with -d target_python=...)")
-    with pytest.raises(questions.UserMessageError, match=r"value from -d or --data-file: target_python=3\.16"):
+    assert message.endswith(
+        "(value from the template's default (the next minor after current_python 3.11); "
+        "give another with -d target_python=...)"
+    )
+    with pytest.raises(
+        questions.UserMessageError, match=r"value from -d or --data-file: target_python=3\.16"
+    ):
         questions.check_all(answers(tmp_path, data={"target_python": "3.16"}, **base))
     # A question that is not asked is not checked.
-    assert questions.check_all(answers(tmp_path, **base | {"target_python": "3.12", "app_port": "http"})) == ""
+    assert (
+        questions.check_all(answers(tmp_path, **base | {"target_python": "3.12", "app_port": "http"})) == ""
+    )
     with pytest.raises(questions.UserMessageError, match="app_port: 'http' is not a port number"):
-        questions.check_all(answers(tmp_path, **base | {"target_python": "3.12", "app_port": "http", "app_kind": "web",
-                                                        "app_command": "gunicorn app:app", "health_path": "/",
-                                                        "probe_host": "localhost", "release_command": "",
-                                                        "smoke_env": {}, "phase": "finished",
-                                                        "build_command": "", "runtime_packages": "",
-                                                        "app_packages": "", "app_env": {}, "image_excludes": [],
-                                                        "writable_dirs": [], "kubernetes": False}))
+        questions.check_all(
+            answers(
+                tmp_path,
+                **base
+                | {
+                    "target_python": "3.12",
+                    "app_port": "http",
+                    "app_kind": "web",
+                    "app_command": "gunicorn app:app",
+                    "health_path": "/",
+                    "probe_host": "localhost",
+                    "release_command": "",
+                    "smoke_env": {},
+                    "phase": "finished",
+                    "build_command": "",
+                    "runtime_packages": "",
+                    "app_packages": "",
+                    "app_env": {},
+                    "image_excludes": [],
+                    "writable_dirs": [],
+                    "kubernetes": False,
+                },
+            )
+        )
 
 
 def rendered_into(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
@@ -91,8 +128,11 @@ def rendered_into(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
 def detection_runs():
     """The rule counter of the detection package the last copy loaded (extensions/jinja.py loads it per
     template folder, and copier clones a git template into a new folder for each copy)."""
-    return [m for name, m in sys.modules.items() if name.startswith("_python_upgrade_")
-            and name.endswith(".detect")][-1].RUNS
+    return [
+        m
+        for name, m in sys.modules.items()
+        if name.startswith("_python_upgrade_") and name.endswith(".detect")
+    ][-1].RUNS
 
 
 @pytest.mark.parametrize("shape", ["sample", "backend"])
@@ -104,9 +144,18 @@ def test_one_copy_runs_each_detection_rule_once(tmp_path, shape):
         repo = tmp_path / "sample"
         shutil.copytree(ROOT / "tests" / "sample_app", repo)
     else:
-        repo = rendered_into(tmp_path, {"backend/pyproject.toml": '[project]\nname = "api"\n', "backend/uv.lock": "",
-                                        "backend/manage.py": "", "frontend/package.json": "{}"})
-    run_copy(str(ROOT), repo, data={"project_name": "x"}, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+        repo = rendered_into(
+            tmp_path,
+            {
+                "backend/pyproject.toml": '[project]\nname = "api"\n',
+                "backend/uv.lock": "",
+                "backend/manage.py": "",
+                "frontend/package.json": "{}",
+            },
+        )
+    run_copy(
+        str(ROOT), repo, data={"project_name": "x"}, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD"
+    )
     runs = detection_runs()
     every = {rule.__name__ for rules in RULES.values() for rule in rules}
     assert runs and set(runs) <= every, runs
@@ -116,12 +165,20 @@ def test_one_copy_runs_each_detection_rule_once(tmp_path, shape):
 
 
 def test_files_detection_cannot_read_are_named_and_the_copy_still_works(tmp_path, capsys):
-    repo = rendered_into(tmp_path, {"requirements.txt": b"\x00\x01\x02binary", "pyproject.toml": "[project\nname = x\n",
-                                    "app.py": "print('hi')\n"})
+    repo = rendered_into(
+        tmp_path,
+        {
+            "requirements.txt": b"\x00\x01\x02binary",
+            "pyproject.toml": "[project\nname = x\n",
+            "app.py": "print('hi')\n",
+        },
+    )
     run_copy(str(ROOT), repo, data={"project_name": "x"}, defaults=True, unsafe=True, vcs_ref="HEAD")
     said = capsys.readouterr()
     lines = [line for line in (said.out + said.err).splitlines() if line.startswith("Note: ")]
-    assert lines == ["Note: pyproject.toml could not be read: invalid TOML (Expected ']' at the end of a table "
-                     "declaration (at line 1, column 9)); read as empty.",
-                     "Note: requirements.txt could not be read: a binary file; read as empty."], lines
+    assert lines == [
+        "Note: pyproject.toml could not be read: invalid TOML (Expected ']' at the end of a table "
+        "declaration (at line 1, column 9)); read as empty.",
+        "Note: requirements.txt could not be read: a binary file; read as empty.",
+    ], lines
     assert (repo / "python-upgrade" / "Dockerfile").is_file()

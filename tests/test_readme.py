@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT, require
 from render import ANSWERS_FILE
-from test_update import git
+from gitrepo import git
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -37,8 +37,13 @@ def world(tmp_path_factory) -> dict:
     PATH with only the system's tools, pipx itself and what pipx installs."""
     root = tmp_path_factory.mktemp("readme")
     clone = root / "copier-python-upgrade"
-    shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache",
-                                                                "*.egg-info", "build", ".tox"))
+    shutil.copytree(
+        ROOT,
+        clone,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info", "build", ".tox"
+        ),
+    )
     git(clone, "init", "-q", "-b", "main")
     git(clone, "add", "-A")
     git(clone, "commit", "-q", "-m", "a fresh clone")
@@ -48,16 +53,26 @@ def world(tmp_path_factory) -> dict:
     require(Path(pipx).exists(), "pipx is not installed (pip install -e '.[test]')")
     (tools / "pipx").symlink_to(pipx)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("VIRTUAL_ENV", "PIPX_"))}
-    env |= {"PIPX_HOME": str(root / "pipx"), "PIPX_BIN_DIR": str(root / "bin"), "PIPX_MAN_DIR": str(root / "man"),
-            "PATH": os.pathsep.join([str(root / "bin"), str(tools), "/usr/local/bin", "/usr/bin", "/bin"])}
+    env |= {
+        "PIPX_HOME": str(root / "pipx"),
+        "PIPX_BIN_DIR": str(root / "bin"),
+        "PIPX_MAN_DIR": str(root / "man"),
+        "PATH": os.pathsep.join([str(root / "bin"), str(tools), "/usr/local/bin", "/usr/bin", "/bin"]),
+    }
     return {"root": root, "clone": clone, "env": env}
 
 
 def run(command: str, world: dict, substitutions: dict[str, str], cwd: Path | None = None) -> str:
     for placeholder, value in substitutions.items():
         command = command.replace(placeholder, value)
-    result = subprocess.run(["bash", "-c", command], cwd=cwd or world["root"], env=world["env"], capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd or world["root"],
+        env=world["env"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode in (0, 1), f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout + result.stderr
 
@@ -70,13 +85,23 @@ def test_the_copy_command_works_on_a_real_repository_from_nothing(world, tmp_pat
     repo = real_repo(tmp_path, "microblog")
     commands = readme_commands("Set up")
     assert len(commands) == 2 and commands[1] == "bash .ci/run", commands  # render; test
-    run(commands[0], world, {"path/to/copier-python-upgrade": str(world["clone"]), "path/to/your-repo": str(repo)})
+    run(
+        commands[0],
+        world,
+        {"path/to/copier-python-upgrade": str(world["clone"]), "path/to/your-repo": str(repo)},
+    )
     assert (world["root"] / "bin" / "copier").exists()  # pipx's copier, not this suite's
     answers = (repo / ANSWERS_FILE).read_text()
     assert "current_python: '3.11'" in answers and "app_kind: web" in answers, answers
     for program in ("audit", "compare", "load", "smoke"):
-        result = subprocess.run(["python3", f"python-upgrade/{program}.py", "--help"], cwd=repo, capture_output=True,
-                                text=True, env=world["env"], timeout=60)
+        result = subprocess.run(
+            ["python3", f"python-upgrade/{program}.py", "--help"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            env=world["env"],
+            timeout=60,
+        )
         assert result.returncode == 0 and result.stdout.startswith("usage:"), (program, result.stderr)
 
 
@@ -91,13 +116,19 @@ def test_the_fleet_commands_work_from_a_fresh_install(world, tmp_path):
     for name in ("microblog", "django-locallibrary-tutorial"):
         real_repo(folder, name)
     commands = readme_commands("Fleet")
-    assert [c.split()[:2] for c in commands] == [["pipx", "install"], ["python-upgrade-fleet", "apply"],
-                                                 ["python-upgrade-fleet", "status"]], commands
+    assert [c.split()[:2] for c in commands] == [
+        ["pipx", "install"],
+        ["python-upgrade-fleet", "apply"],
+        ["python-upgrade-fleet", "status"],
+    ], commands
     page = tmp_path / "fleet.html"
-    substitutions = {"git+https://github.com/org/copier-python-upgrade.git": f"git+file://{world['clone']}",
-                     "https://github.com/org/copier-python-upgrade.git": str(world["clone"]),
-                     "org.yml": str(world["clone"] / "docs" / "org.example.yml"), "~/src/": str(folder),
-                     "fleet.html": str(page)}
+    substitutions = {
+        "git+https://github.com/org/copier-python-upgrade.git": f"git+file://{world['clone']}",
+        "https://github.com/org/copier-python-upgrade.git": str(world["clone"]),
+        "org.yml": str(world["clone"] / "docs" / "org.example.yml"),
+        "~/src/": str(folder),
+        "fleet.html": str(page),
+    }
     run(commands[0], world, substitutions)
     assert (world["root"] / "bin" / "python-upgrade-fleet").exists()
     applied = run(commands[1], world, substitutions)

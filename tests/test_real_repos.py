@@ -18,9 +18,19 @@ from pathlib import Path
 import pytest
 from copier import run_copy
 
+from gitrepo import git
 from conftest import ROOT, SHARED, require
 from bluegreen import Load, site
-from engine import build, docker, docker_cli, ensure_base_images, require_interpreters, tox, tox_in_sid, tox_results
+from engine import (
+    build,
+    docker,
+    docker_cli,
+    ensure_base_images,
+    require_interpreters,
+    tox,
+    tox_in_sid,
+    tox_results,
+)
 from render import ANSWERS_FILE, load_yaml
 
 REAL = SHARED / "real-repos"
@@ -29,13 +39,11 @@ TABLE = load_yaml(ROOT / "tests" / "data" / "real_repos.yml")
 RUNS_HERE = [name for name, entry in TABLE.items() if "not_here" not in entry]
 # Poetry reaches this machine's index only through a simple-index source (its proxy answers 404 for
 # PyPI's per-version JSON API): the one edit the cleo test makes to the repository, before copying.
-SIMPLE_SOURCE = '\n[[tool.poetry.source]]\nname = "simple"\nurl = "https://pypi.org/simple/"\npriority = "primary"\n'
+SIMPLE_SOURCE = (
+    '\n[[tool.poetry.source]]\nname = "simple"\nurl = "https://pypi.org/simple/"\npriority = "primary"\n'
+)
 
 pytestmark = [pytest.mark.slow]
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def real_repo(tmp_path: Path, name: str) -> Path:
@@ -55,8 +63,10 @@ def real_repo(tmp_path: Path, name: str) -> Path:
     git(repo, "commit", "-q", "-m", "the repository as it is")
     # A snapshot made by `git archive` records the tag it was described by; a clone has that tag, and
     # versions read from git (hatch-vcs, setuptools-scm) need it.
-    described = re.search(r"(?m)^describe-name:\s*(\S+?)-\d+-g[0-9a-f]+\s*$", (repo / ".git_archival.txt").read_text()
-                          if (repo / ".git_archival.txt").is_file() else "")
+    described = re.search(
+        r"(?m)^describe-name:\s*(\S+?)-\d+-g[0-9a-f]+\s*$",
+        (repo / ".git_archival.txt").read_text() if (repo / ".git_archival.txt").is_file() else "",
+    )
     if described:
         git(repo, "tag", described.group(1))
     return repo
@@ -72,11 +82,21 @@ def services(project: Path, answers: dict, action: str) -> None:
     with stand-ins of the service images built from Debian's packages."""
     if action == "up":
         images = sorted({spec["image"] for spec in answers["test_services"].values()})
-        made = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), "service", *images],
-                              capture_output=True, text=True, timeout=900)
+        made = subprocess.run(
+            ["bash", str(ROOT / "tests" / "engines" / "base_images.sh"), "service", *images],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert made.returncode == 0, made.stderr[-3000:]
-    result = subprocess.run(["python3", "python-upgrade/services.py", action, "--network", "host"], cwd=project,
-                            capture_output=True, text=True, timeout=300, env={**os.environ, "DOCKER": docker_cli()[0]})
+    result = subprocess.run(
+        ["python3", "python-upgrade/services.py", action, "--network", "host"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DOCKER": docker_cli()[0]},
+    )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
 
 
@@ -111,7 +131,9 @@ def test_defaults_alone_choose_the_table(tmp_path, name):
     assert status and all(line.startswith("?? ") for line in status), status
     assert all(p.read_bytes() == content for p, content in before.items())
     project = repo / answers["project_dir"]
-    assert (project / "python-upgrade" / "Dockerfile").is_file() and (repo / ".github/workflows/python-upgrade.yml").is_file()
+    assert (project / "python-upgrade" / "Dockerfile").is_file() and (
+        repo / ".github/workflows/python-upgrade.yml"
+    ).is_file()
     if answers["app_kind"] == "library":
         assert not (project / "deploy").exists()
         for path in ("python-upgrade/Dockerfile", "python-upgrade/MIGRATION.md"):
@@ -152,12 +174,23 @@ def test_docker_builds_both_and_production_answers(prepared, name):
     for color in ("current", "target"):
         tag = f"python-upgrade-real/{name}:{color}"
         assert build(repo, f"production-{color}", tag=tag).returncode == 0
-        smoke = subprocess.run(["python3", "python-upgrade/smoke.py", tag], cwd=repo, capture_output=True,
-                               text=True, timeout=180, env={**os.environ, "DOCKER": docker_cli()[0]})
+        smoke = subprocess.run(
+            ["python3", "python-upgrade/smoke.py", tag],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "DOCKER": docker_cli()[0]},
+        )
         assert smoke.returncode == 0, smoke.stdout + smoke.stderr[-3000:]
         assert "answered 200 on http://127.0.0.1:" in smoke.stdout
         # Production images hold no compiler, even where the test stages needed one.
-        assert docker("run", "--rm", "--entrypoint", "sh", tag, "-c", "command -v gcc || echo none").stdout.strip() == "none"
+        assert (
+            docker(
+                "run", "--rm", "--entrypoint", "sh", tag, "-c", "command -v gcc || echo none"
+            ).stdout.strip()
+            == "none"
+        )
 
 
 @pytest.mark.docker
@@ -176,7 +209,13 @@ def test_bluegreen_runs_a_django_service_with_its_env_file(prepared, tmp_path):
         colors[f"BG_{color}_IMAGE"] = tag
     env_file = tmp_path / "app.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in answers["smoke_env"].items()))
-    s = site(project, tmp_path / "state", "docker", colors | {"BG_ENV_FILE": str(env_file)}, name_prefix="djangopackages")
+    s = site(
+        project,
+        tmp_path / "state",
+        "docker",
+        colors | {"BG_ENV_FILE": str(env_file)},
+        name_prefix="djangopackages",
+    )
     ports = {s.env["BG_BLUE_PORT"]: "blue", s.env["BG_GREEN_PORT"]: "green"}
 
     def color(response, body) -> str:
@@ -185,8 +224,19 @@ def test_bluegreen_runs_a_django_service_with_its_env_file(prepared, tmp_path):
     try:
         # A first install: the database gets its tables once, before anything serves (the release
         # command by hand); from then on `deploy` runs it before each new color.
-        docker("run", "--rm", "--network", "host", "--env-file", str(env_file), colors["BG_BLUE_IMAGE"],
-               "sh", "-c", answers["release_command"], check=True)
+        docker(
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "--env-file",
+            str(env_file),
+            colors["BG_BLUE_IMAGE"],
+            "sh",
+            "-c",
+            answers["release_command"],
+            check=True,
+        )
         result = s.run("start")
         assert result.returncode == 0, result.stderr
         load = Load(s.listen_port, path=answers["health_path"], identify=color).start()
@@ -225,7 +275,7 @@ def test_the_audit_tells_the_truth(tmp_path, name):
     answers = copy(repo, {})  # detection alone: no build_packages
     require_interpreters(answers["current_python"], answers["target_python"])
     result = tox(repo, "audit", posargs=("--json", "--no-tests"), timeout=1500)
-    report = json.loads(result.stdout[result.stdout.index("{\n"):result.stdout.rindex("\n}") + 2])
+    report = json.loads(result.stdout[result.stdout.index("{\n") : result.stdout.rindex("\n}") + 2])
     rows = {row["name"]: row for row in report["wheels"]}
     blockers = {name for name, row in rows.items() if row["blocker"]}
     if name == "microblog":

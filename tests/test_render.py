@@ -26,18 +26,38 @@ PATHS = {
     "library-pyproject-pip": {"app_kind": "library", "dependency_layout": "pyproject", "installer": "pip"},
     "web-pyproject-venv": {"dependency_layout": "pyproject", "bluegreen_runtime": "venv"},
     "web-uv": {"dependency_layout": "uv", "test_extra": "test"},
-    "web-uv-services": {"dependency_layout": "uv", "test_extra": "test", "scm_version": "hatch-vcs",
-                        "writable_dirs": ["media"], "image_excludes": ["tests"],
-                        "test_env": {"DATABASE_URL": "postgres://app:it's-a-test@localhost:5433/app", "SECRET_KEY": "test-only"},
-                        "test_services": {"db": {"image": "postgres:16", "port": 5433, "container_port": 5432,
-                                                 "env": {"POSTGRES_USER": "app", "POSTGRES_PASSWORD": "it's-a-test"},
-                                                 "health": 'pg_isready -U "app"'},
-                                          "cache": {"image": "redis:7", "port": 6379, "health": "redis-cli ping"}}},
+    "web-uv-services": {
+        "dependency_layout": "uv",
+        "test_extra": "test",
+        "scm_version": "hatch-vcs",
+        "writable_dirs": ["media"],
+        "image_excludes": ["tests"],
+        "test_env": {
+            "DATABASE_URL": "postgres://app:it's-a-test@localhost:5433/app",
+            "SECRET_KEY": "test-only",
+        },
+        "test_services": {
+            "db": {
+                "image": "postgres:16",
+                "port": 5433,
+                "container_port": 5432,
+                "env": {"POSTGRES_USER": "app", "POSTGRES_PASSWORD": "it's-a-test"},
+                "health": 'pg_isready -U "app"',
+            },
+            "cache": {"image": "redis:7", "port": 6379, "health": "redis-cli ping"},
+        },
+    },
     "web-poetry": {"dependency_layout": "poetry"},
-    "web-pdm-served": {"dependency_layout": "pdm", "test_extra": "test", "app_packages": "uvicorn[standard] uwsgi==2.0.28",
-                       "app_env": {"DJANGO_SETTINGS_MODULE": "site.settings.prod"}, "debian_suite": "bullseye",
-                       "ci_branches": ["master", "release/*"], "build_packages": "build-essential libpq-dev",
-                       "app_command": "python -m uvicorn --host 0.0.0.0 --port $PORT app:app"},
+    "web-pdm-served": {
+        "dependency_layout": "pdm",
+        "test_extra": "test",
+        "app_packages": "uvicorn[standard] uwsgi==2.0.28",
+        "app_env": {"DJANGO_SETTINGS_MODULE": "site.settings.prod"},
+        "debian_suite": "bullseye",
+        "ci_branches": ["master", "release/*"],
+        "build_packages": "build-essential libpq-dev",
+        "app_command": "python -m uvicorn --host 0.0.0.0 --port $PORT app:app",
+    },
     "web-pipenv-pip": {"dependency_layout": "pipenv", "installer": "pip", "test_extra": "dev-packages"},
     "library-uv-no-group": {"app_kind": "library", "dependency_layout": "uv", "test_extra": ""},
     "library-pdm-no-group": {"app_kind": "library", "dependency_layout": "pdm", "test_extra": ""},
@@ -49,8 +69,12 @@ PATHS = {
         "test_requirements_file": "requirements/test.txt",
         "test_command": "pytest -q tests",
     },
-    "finished-web": {"phase": "finished", "current_python": "3.11", "target_python": "3.12",
-                     "experimental_pythons": ["3.13"]},
+    "finished-web": {
+        "phase": "finished",
+        "current_python": "3.11",
+        "target_python": "3.12",
+        "experimental_pythons": ["3.13"],
+    },
     "finished-library-uv": {"phase": "finished", "app_kind": "library", "dependency_layout": "uv"},
     # What real projects need: compilers for the dependency stages, a runtime library, steps around the
     # tests and the build, test environment variables, no test requirements file.
@@ -119,8 +143,10 @@ def check_project(project: Path, answers: dict) -> None:
         prod = st[f"production-{color}"]
         assert prod["from"] == f"{base}:{version}-slim-{suite}"
         assert any(f"COPY --from=test-{color} /tmp/tests-passed" in line for line in prod["lines"])
-        assert not any(re.search(r"COPY --from=\S+-(current|target)", line) and f"-{color} " not in line
-                       for line in prod["lines"]), "production stage copies from the other version"
+        assert not any(
+            re.search(r"COPY --from=\S+-(current|target)", line) and f"-{color} " not in line
+            for line in prod["lines"]
+        ), "production stage copies from the other version"
         assert "USER 10001:10001" in prod["lines"]
         assert ("HEALTHCHECK" in "\n".join(prod["lines"])) is (kind == "web")
     assert not dockerfile.startswith("# syntax=")
@@ -139,7 +165,9 @@ def check_project(project: Path, answers: dict) -> None:
     # `--target all` depends on both versions' final stages.
     final = "test" if kind == "library" else "production"
     assert st["all"]["from"] == "scratch"
-    assert {line.split()[1] for line in st["all"]["lines"]} == {f"--from={final}-{color}" for color, _ in live}
+    assert {line.split()[1] for line in st["all"]["lines"]} == {
+        f"--from={final}-{color}" for color, _ in live
+    }
 
     # tox: one env per version, deprecations on current, every CI lane maps to a tox env.
     tox = configparser.ConfigParser(interpolation=None)
@@ -151,7 +179,10 @@ def check_project(project: Path, answers: dict) -> None:
     assert env_list == [*tags, "deprecations", "lint"]
     assert tox["testenv:deprecations"]["base_python"] == tags[0]
     assert f"--target-version {tags[0]}" in tox["testenv:lint"]["commands"]
-    assert tox.has_section("testenv:audit") is not finished and tox.has_section("testenv:compare") is not finished
+    assert (
+        tox.has_section("testenv:audit") is not finished
+        and tox.has_section("testenv:compare") is not finished
+    )
     assert "DeprecationWarning" in tox["testenv:deprecations"]["commands"]
     test_command = answers.get("test_command", "python -m pytest")
     assert test_command in tox["testenv"]["commands"]
@@ -167,7 +198,10 @@ def check_project(project: Path, answers: dict) -> None:
     assert tox_job["strategy"]["fail-fast"] is False
     lanes = tox_job["strategy"]["matrix"]["include"]
     # A free-threaded lane ("3.14t") asks setup-python for 3.14 with `freethreaded` and runs py314t.
-    assert [lane["python"] + ("t" if lane.get("freethreaded") else "") for lane in lanes] == [*live_versions, *experimental]
+    assert [lane["python"] + ("t" if lane.get("freethreaded") else "") for lane in lanes] == [
+        *live_versions,
+        *experimental,
+    ]
     assert all(isinstance(lane["python"], str) for lane in lanes)
     assert [lane["experimental"] for lane in lanes] == [False] * len(live) + [True] * len(experimental)
     assert lanes[0]["toxenv"] == f"{tags[0]},deprecations,lint"
@@ -190,8 +224,11 @@ def check_project(project: Path, answers: dict) -> None:
     install_tox = next(s["run"] for s in tox_job["steps"] if s.get("name") == "Install tox")
     assert ("pipx inject tox tox-uv==" in install_tox) is tox_uv
     expected_paths = {
-        "requirements": {answers.get("requirements_file", "requirements.txt"),
-                         answers.get("test_requirements_file", "requirements-dev.txt")} - {""},
+        "requirements": {
+            answers.get("requirements_file", "requirements.txt"),
+            answers.get("test_requirements_file", "requirements-dev.txt"),
+        }
+        - {""},
         "pyproject": {"pyproject.toml"},
         "uv": set(),  # uv keeps its own cache: setup-python's pip cache has nothing to key on
         "poetry": {"poetry.lock"},
@@ -212,7 +249,9 @@ def check_project(project: Path, answers: dict) -> None:
         assert tox["testenv:audit"]["base_python"] == cur_tag
         assert "GITHUB_STEP_SUMMARY" in tox["testenv:audit"]["pass_env"]
         assert tox["testenv:compare"]["deps"].split() == [
-            f"tox=={tool_version('tox')}", *([f"tox-uv=={tool_version('tox_uv')}"] if tox_uv else [])]
+            f"tox=={tool_version('tox')}",
+            *([f"tox-uv=={tool_version('tox_uv')}"] if tox_uv else []),
+        ]
         # The audit and compare tools (plain programs) read this pair's data from migration.json.
         for tool in ("audit.py", "compare.py"):
             compile((project / "python-upgrade" / tool).read_text(), tool, "exec")
@@ -237,9 +276,14 @@ def check_project(project: Path, answers: dict) -> None:
     assert bluegreen.exists() is (kind == "web" and not finished)
     if bluegreen.exists():
         conf = (bluegreen / "bluegreen.conf").read_text()
-        assert f'BG_BLUE_PYTHON:={current}}}' in conf and f'BG_GREEN_PYTHON:={target}}}' in conf
+        assert f"BG_BLUE_PYTHON:={current}}}" in conf and f"BG_GREEN_PYTHON:={target}}}" in conf
         # The script is a plain file, copied as it is: the versions are the conf's alone.
-        source = ROOT / "template" / "{{ project_dir }}" / "{% if app_kind == 'web' and phase == 'dual' %}deploy{% endif %}"
+        source = (
+            ROOT
+            / "template"
+            / "{{ project_dir }}"
+            / "{% if app_kind == 'web' and phase == 'dual' %}deploy{% endif %}"
+        )
         assert (bluegreen / "bluegreen.sh").read_text() == (source / "bluegreen" / "bluegreen.sh").read_text()
 
 
@@ -276,9 +320,22 @@ def test_3_10_is_never_3_1(copie):
 
 def copier_cli(dst: Path, *args: str, quiet: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", *(["--quiet"] if quiet else []), *args,
-         str(ROOT), str(dst)],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            *(["--quiet"] if quiet else []),
+            *args,
+            str(ROOT),
+            str(dst),
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
 
 
@@ -293,27 +350,49 @@ BAD = [
     (["-d", "app_kind=web", "-d", "app_port=99999"], "app_port: 99999 is not a port"),
     (["-d", "app_kind=web", "-d", "app_port=http"], "app_port: 'http' is not a port number"),
     (["-d", "app_kind=web", "-d", "health_path=healthz"], "health_path: 'healthz' must start with /"),
-    (["-d", "app_kind=web", "-d", "health_path=/health z"], "health_path: '/health z' must be a plain URL path"),
+    (
+        ["-d", "app_kind=web", "-d", "health_path=/health z"],
+        "health_path: '/health z' must be a plain URL path",
+    ),
     (["-d", "project_name="], "project_name: must not be empty"),
     (["-d", "app_kind=worker", "-d", "app_command="], "app_command: must not be empty"),
     (["-d", "test_command="], "test_command: must not be empty"),
     (["-d", "experimental_pythons=[3.14]"], "experimental_pythons: 3.14 is a number"),
     (["-d", "experimental_pythons=['3.12t']"], "experimental_pythons: 3.12t has no free-threaded build"),
     (["-d", "base_image=python:3.12"], "base_image: 'python:3.12' is not an image repository"),
-    (["-d", "current_python=3.8", "-d", "debian_suite=trixie"], "debian_suite: there is no python:3.8-slim-trixie"),
-    (["-d", "requirements_file=requirements.txt", "-d", "test_requirements_file=requirements.txt"],
-     "test_requirements_file: must differ"),
-    (["-d", "test_requirements_file=requirements-dev.txt"],
-     "test_requirements_file: requirements-dev.txt does not exist in this repository"),
-    (["-d", "requirements_file=requirements/prod.txt"], "requirements_file: requirements/prod.txt does not exist"),
+    (
+        ["-d", "current_python=3.8", "-d", "debian_suite=trixie"],
+        "debian_suite: there is no python:3.8-slim-trixie",
+    ),
+    (
+        ["-d", "requirements_file=requirements.txt", "-d", "test_requirements_file=requirements.txt"],
+        "test_requirements_file: must differ",
+    ),
+    (
+        ["-d", "test_requirements_file=requirements-dev.txt"],
+        "test_requirements_file: requirements-dev.txt does not exist in this repository",
+    ),
+    (
+        ["-d", "requirements_file=requirements/prod.txt"],
+        "requirements_file: requirements/prod.txt does not exist",
+    ),
     (["-d", "build_packages=build-essential Libpq"], "build_packages: 'Libpq' is not a Debian package name"),
-    (["-d", "app_kind=web", "-d", "runtime_packages=libpq5;true"], "runtime_packages: 'libpq5;true' is not a Debian"),
+    (
+        ["-d", "app_kind=web", "-d", "runtime_packages=libpq5;true"],
+        "runtime_packages: 'libpq5;true' is not a Debian",
+    ),
     (["-d", "test_env=[1]"], "test_env: expected a mapping"),
     (["-d", "test_setup_command=a\nb"], "test_setup_command: must be a single line"),
     (["-d", "test_services={db: {port: 5432}}"], "test_services.db: needs an image"),
     (["-d", "test_services={db: {image: 'postgres:16'}}"], "test_services.db: needs the port"),
-    (["-d", "test_services={db: {image: 'postgres:16', port: 5432, ports: [1]}}"], "test_services.db: unknown key 'ports'"),
-    (["-d", "app_kind=web", "-d", "writable_dirs=[../up]"], "writable_dirs: '../up' is not a path inside the project"),
+    (
+        ["-d", "test_services={db: {image: 'postgres:16', port: 5432, ports: [1]}}"],
+        "test_services.db: unknown key 'ports'",
+    ),
+    (
+        ["-d", "app_kind=web", "-d", "writable_dirs=[../up]"],
+        "writable_dirs: '../up' is not a path inside the project",
+    ),
     (["-d", "app_kind=web", "-d", "image_excludes=tests"], "image_excludes: 'tests' must be a list"),
 ]
 
@@ -331,7 +410,10 @@ def test_bad_answers_are_refused_and_nothing_is_written(tmp_path, args, message)
     lines = [line for line in result.stderr.splitlines() if line.startswith(field + ":")]
     assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    assert "(value from -d or --data-file: " + question in lines[0] and f"give another with -d {question}=..." in lines[0]
+    assert (
+        "(value from -d or --data-file: " + question in lines[0]
+        and f"give another with -d {question}=..." in lines[0]
+    )
     assert sorted(p.name for p in dst.iterdir()) == ["requirements.txt"]
     assert (dst / "requirements.txt").read_text() == "markupsafe==3.0.2\n"
 
@@ -359,13 +441,20 @@ def test_copy_without_a_terminal_writes_the_namespaced_answers_file(tmp_path):
     ("files", "message", "origin"),
     [
         # Nothing detectable: the template's default names a file this repository does not have.
-        ({"pyproject.toml": "[tool.black]\nline-length = 100\n", "tool.py": "print()\n"},
-         "requirements_file: requirements.txt does not exist in this repository",
-         "value from the template's default (nothing detected: no requirements file found)"),
+        (
+            {"pyproject.toml": "[tool.black]\nline-length = 100\n", "tool.py": "print()\n"},
+            "requirements_file: requirements.txt does not exist in this repository",
+            "value from the template's default (nothing detected: no requirements file found)",
+        ),
         # A detected value that cannot be used.
-        ({"Dockerfile": "FROM python:3.12-slim\nEXPOSE 99999\nCMD [\"gunicorn\", \"app:app\"]\n",
-          "requirements.txt": "gunicorn\n"},
-         "app_port: 99999 is not a port", "value from detected: Dockerfile (EXPOSE)"),
+        (
+            {
+                "Dockerfile": 'FROM python:3.12-slim\nEXPOSE 99999\nCMD ["gunicorn", "app:app"]\n',
+                "requirements.txt": "gunicorn\n",
+            },
+            "app_port: 99999 is not a port",
+            "value from detected: Dockerfile (EXPOSE)",
+        ),
     ],
 )
 def test_refused_defaults_say_where_they_came_from(tmp_path, files, message, origin):
@@ -408,8 +497,17 @@ def test_requirements_py_asks_for_hash_checking_where_pip_would(copie, tmp_path)
         (src / name).parent.mkdir(parents=True, exist_ok=True)
         (src / name).write_text(text)
     out = tmp_path / "out"
-    subprocess.run([sys.executable, str(project / "python-upgrade" / "requirements.py"), str(src), str(out),
-                    "requirements.txt", "requirements-test.txt"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(project / "python-upgrade" / "requirements.py"),
+            str(src),
+            str(out),
+            "requirements.txt",
+            "requirements-test.txt",
+        ],
+        check=True,
+    )
     assert (out / "requirements.txt").read_text().startswith("--require-hashes  #")
     assert (out / "requirements.txt").read_text().endswith(files["requirements.txt"])
     assert (out / "requirements-test.txt").read_text() == files["requirements-test.txt"]
@@ -422,9 +520,15 @@ def test_a_project_in_a_subdirectory(tmp_path):
     from copier import run_copy
     from render import load_yaml
 
-    run_copy(str(ROOT), tmp_path, data={"project_dir": "backend", "dependency_layout": "pipenv",
-                                        "test_extra": "dev-packages"},
-             defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    run_copy(
+        str(ROOT),
+        tmp_path,
+        data={"project_dir": "backend", "dependency_layout": "pipenv", "test_extra": "dev-packages"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
     assert (tmp_path / "backend" / "python-upgrade" / "Dockerfile").is_file()
     assert (tmp_path / "backend" / "tox-python-upgrade.ini").is_file()
     assert (tmp_path / "backend" / "deploy" / "bluegreen" / "bluegreen.sh").is_file()
@@ -433,8 +537,10 @@ def test_a_project_in_a_subdirectory(tmp_path):
     workflow = load_yaml(tmp_path / ".github" / "workflows" / "python-upgrade.yml")
     assert workflow["defaults"]["run"]["working-directory"] == "backend"
     docker_steps = [s for s in workflow["jobs"]["docker"]["steps"] if "with" in s and "context" in s["with"]]
-    assert docker_steps and all(s["with"]["context"] == "backend" and s["with"]["file"] == "backend/python-upgrade/Dockerfile"
-                                for s in docker_steps)
+    assert docker_steps and all(
+        s["with"]["context"] == "backend" and s["with"]["file"] == "backend/python-upgrade/Dockerfile"
+        for s in docker_steps
+    )
     tox_setup = next(s for s in workflow["jobs"]["tox"]["steps"] if "setup-python" in s.get("uses", ""))
     assert tox_setup["with"]["cache-dependency-path"] == "backend/Pipfile.lock"
     assert (tmp_path / ".copier-answers.python-upgrade.yml").is_file()

@@ -20,7 +20,8 @@ import pytest
 from copier import run_copy
 
 from conftest import ROOT, require
-from test_update import git, tagged_template
+from gitrepo import git
+from test_update import tagged_template
 
 CONFIG = ROOT / "docs" / "renovate" / "config.js"
 REPO_CONFIG = ROOT / "docs" / "renovate" / "renovate.json"
@@ -31,8 +32,9 @@ ANSWERS = ".copier-answers.python-upgrade.yml"
 def renovate() -> Path:
     """The folder tests/engines/renovate.sh fills (Node 24, Renovate 44)."""
     require(shutil.which("npm"), "npm is not installed (Renovate and Node 24 come from npm)")
-    result = subprocess.run(["bash", str(ROOT / "tests" / "engines" / "renovate.sh")], capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        ["bash", str(ROOT / "tests" / "engines" / "renovate.sh")], capture_output=True, text=True, timeout=900
+    )
     require(result.returncode == 0, f"Renovate could not be installed: {result.stderr[-500:]}")
     return Path(result.stdout.strip())
 
@@ -48,8 +50,15 @@ def repository(tmp_path_factory) -> tuple[Path, str]:
     (repo / "requirements.txt").write_text("markupsafe==3.0.2\n")
     (repo / "requirements-dev.txt").write_text("pytest==8.3.5\n")
     git(repo, "init", "-q", "-b", "main")
-    run_copy(source, repo, data={"current_python": "3.11", "target_python": "3.12"}, defaults=True,
-             unsafe=True, quiet=True, vcs_ref="v1")
+    run_copy(
+        source,
+        repo,
+        data={"current_python": "3.11", "target_python": "3.12"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="v1",
+    )
     tox = repo / "tox-python-upgrade.ini"
     tox.write_text(tox.read_text() + "\n# our own note, kept across template releases\n")
     shutil.copy(REPO_CONFIG, repo / "renovate.json")
@@ -59,19 +68,29 @@ def repository(tmp_path_factory) -> tuple[Path, str]:
 
 
 def run(renovate: Path, tool: str, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(renovate / "bin" / tool), *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env=os.environ | {"LOG_FORMAT": "json", **env})
+    return subprocess.run(
+        [str(renovate / "bin" / tool), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | {"LOG_FORMAT": "json", **env},
+    )
 
 
 def test_validator_accepts_the_shipped_configuration(renovate, tmp_path):
     for config in (CONFIG, REPO_CONFIG):
         shutil.copy(config, tmp_path / config.name)
-    result = run(renovate, "renovate-config-validator", "--strict", cwd=tmp_path, RENOVATE_CONFIG_FILE="config.js")
+    result = run(
+        renovate, "renovate-config-validator", "--strict", cwd=tmp_path, RENOVATE_CONFIG_FILE="config.js"
+    )
     assert result.returncode == 0, result.stdout[-2000:]
     messages = [json.loads(line)["msg"] for line in result.stdout.splitlines() if line.startswith("{")]
     assert {"Validating config.js", "Validating renovate.json"} <= set(messages), messages
     # The validator does check: the option spelt wrong is refused.
-    (tmp_path / "renovate.json").write_text(REPO_CONFIG.read_text().replace('"ignoreScripts"', '"ignoreScript"'))
+    (tmp_path / "renovate.json").write_text(
+        REPO_CONFIG.read_text().replace('"ignoreScripts"', '"ignoreScript"')
+    )
     result = run(renovate, "renovate-config-validator", "--strict", "renovate.json", cwd=tmp_path)
     assert result.returncode != 0
     assert "packageRules[0].ignoreScript" in result.stdout
@@ -79,11 +98,21 @@ def test_validator_accepts_the_shipped_configuration(renovate, tmp_path):
 
 def test_renovate_finds_the_new_template_release(renovate, repository):
     repo, source = repository
-    result = run(renovate, "renovate", "--platform=local", "--enabled-managers=copier", cwd=repo,
-                 RENOVATE_CONFIG_FILE=str(CONFIG), LOG_LEVEL="debug")
+    result = run(
+        renovate,
+        "renovate",
+        "--platform=local",
+        "--enabled-managers=copier",
+        cwd=repo,
+        RENOVATE_CONFIG_FILE=str(CONFIG),
+        LOG_LEVEL="debug",
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    found = [json.loads(line)["config"] for line in result.stdout.splitlines()
-             if '"msg":"packageFiles with updates"' in line]
+    found = [
+        json.loads(line)["config"]
+        for line in result.stdout.splitlines()
+        if '"msg":"packageFiles with updates"' in line
+    ]
     assert found, result.stdout[-3000:]
     (package_file,) = found[-1]["copier"]
     assert package_file["packageFile"] == ANSWERS
@@ -95,9 +124,22 @@ def test_renovate_finds_the_new_template_release(renovate, repository):
 def artifacts(renovate: Path, repo: Path, repo_config: Path) -> dict:
     node = renovate / "bin" / "node"
     module = renovate / "renovate" / "node_modules" / "renovate"
-    result = subprocess.run([str(node), str(ROOT / "tests" / "engines" / "renovate_artifacts.mjs"), str(module),
-                             str(repo), ANSWERS, "v2", str(CONFIG), str(repo_config)],
-                            capture_output=True, text=True, timeout=600, env=os.environ | {"LOG_LEVEL": "warn"})
+    result = subprocess.run(
+        [
+            str(node),
+            str(ROOT / "tests" / "engines" / "renovate_artifacts.mjs"),
+            str(module),
+            str(repo),
+            ANSWERS,
+            "v2",
+            str(CONFIG),
+            str(repo_config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | {"LOG_LEVEL": "warn"},
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return json.loads(result.stdout.splitlines()[-1])
 

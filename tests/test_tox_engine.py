@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from engine import ENGINE_PAIRS, NEWEST_PAIRS, render_sample, require_interpreters, tox, tox_in_sid, tox_results
+from engine import (
+    ENGINE_PAIRS,
+    NEWEST_PAIRS,
+    render_sample,
+    require_interpreters,
+    tox,
+    tox_in_sid,
+    tox_results,
+)
 
 pytestmark = [pytest.mark.tox, pytest.mark.slow]
 # The newest pairs run in a Docker container of Debian sid (tox_in_sid).
 PAIRS = [pytest.param(c, t, id=f"{c}-{t}") for c, t in ENGINE_PAIRS] + [
-    pytest.param(c, t, id=f"{c}-{t}", marks=pytest.mark.docker) for c, t in NEWEST_PAIRS]
+    pytest.param(c, t, id=f"{c}-{t}", marks=pytest.mark.docker) for c, t in NEWEST_PAIRS
+]
 
 
 @pytest.mark.parametrize(("current", "target"), PAIRS)

@@ -6,33 +6,38 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from copier import run_copy, run_update
 
+from gitrepo import commit, git
 from conftest import ROOT
 from render import ANSWERS_FILE, load_yaml, rendered_files
 from test_render import check_project
 
 
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
-
-
 def tagged_template(tmp_path: Path) -> Path:
     """This template as a git repository tagged v1, plus v2 that changes the tox config's header."""
     tpl = tmp_path / "template-repo"
-    shutil.copytree(ROOT, tpl, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info"))
+    shutil.copytree(
+        ROOT,
+        tpl,
+        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info"),
+    )
     git(tpl, "init", "-q", "-b", "main")
     git(tpl, "add", "-A")
     git(tpl, "commit", "-q", "-m", "v1")
     git(tpl, "tag", "v1")
     tox = tpl / "template" / "{{ project_dir }}" / "tox-python-upgrade.ini.jinja"
     text = tox.read_text()
-    text = text.replace("skip_missing_interpreters = false", "skip_missing_interpreters = false\n# v2: a new line")
-    text = text.replace("description = run the tests on Python {base_python}", "description = v2 runs the tests on {base_python}")
+    text = text.replace(
+        "skip_missing_interpreters = false", "skip_missing_interpreters = false\n# v2: a new line"
+    )
+    text = text.replace(
+        "description = run the tests on Python {base_python}",
+        "description = v2 runs the tests on {base_python}",
+    )
     tox.write_text(text)
     git(tpl, "commit", "-q", "-am", "v2")
     git(tpl, "tag", "v2")
@@ -43,8 +48,15 @@ def tagged_template(tmp_path: Path) -> Path:
 def project(tmp_path) -> tuple[Path, Path]:
     tpl = tagged_template(tmp_path)
     dst = tmp_path / "project"
-    run_copy(str(tpl), dst, data={"current_python": "3.11", "target_python": "3.12"}, defaults=True,
-             unsafe=True, quiet=True, vcs_ref="v1")
+    run_copy(
+        str(tpl),
+        dst,
+        data={"current_python": "3.11", "target_python": "3.12"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="v1",
+    )
     # The dependency files the answers name (an update checks that they exist).
     (dst / "requirements.txt").write_text("markupsafe==3.0.2\n")
     (dst / "requirements-dev.txt").write_text("pytest==8.3.5\n")
@@ -54,14 +66,17 @@ def project(tmp_path) -> tuple[Path, Path]:
     return tpl, dst
 
 
-def commit_all(dst: Path, message: str) -> None:
-    git(dst, "add", "-A")
-    git(dst, "commit", "-q", "-m", message)
-
-
 def update(dst: Path, ref: str = "v2", **data) -> None:
-    run_update(dst, data=data, defaults=True, unsafe=True, overwrite=True, quiet=True,
-               answers_file=ANSWERS_FILE, vcs_ref=ref)
+    run_update(
+        dst,
+        data=data,
+        defaults=True,
+        unsafe=True,
+        overwrite=True,
+        quiet=True,
+        answers_file=ANSWERS_FILE,
+        vcs_ref=ref,
+    )
 
 
 def test_edits_survive_an_update(project):
@@ -70,7 +85,7 @@ def test_edits_survive_an_update(project):
     ignore.write_text(ignore.read_text() + "secrets/\n")
     runbook = dst / "python-upgrade" / "MIGRATION.md"
     runbook.write_text(runbook.read_text() + "\n## Our notes\n\nCall the on-call first.\n")
-    commit_all(dst, "our edits")
+    commit(dst, "our edits")
 
     update(dst)
     assert load_yaml(dst / ANSWERS_FILE)["_commit"] == "v2"
@@ -84,9 +99,12 @@ def test_edits_survive_an_update(project):
 def test_a_conflicting_edit_shows_conflict_markers(project):
     _, dst = project
     tox = dst / "tox-python-upgrade.ini"
-    tox.write_text(tox.read_text().replace("description = run the tests on Python {base_python}",
-                                           "description = our own description"))
-    commit_all(dst, "conflicting edit")
+    tox.write_text(
+        tox.read_text().replace(
+            "description = run the tests on Python {base_python}", "description = our own description"
+        )
+    )
+    commit(dst, "conflicting edit")
 
     update(dst)
     text = tox.read_text()
@@ -98,13 +116,16 @@ def test_advancing_the_versions_leaves_no_trace_of_the_old_one(project):
     _, dst = project
     ignore = dst / "python-upgrade" / "Dockerfile.dockerignore"
     ignore.write_text(ignore.read_text() + "secrets/\n")
-    commit_all(dst, "our edit")
+    commit(dst, "our edit")
 
     update(dst, current_python="3.12", target_python="3.13")
     check_project(dst, {"current_python": "3.12", "target_python": "3.13"})
-    stale = [f"{p.relative_to(dst)}:{n}" for p in rendered_files(dst)
-             for n, line in enumerate(p.read_text().splitlines(), 1)
-             if re.search(r"(?<![\w.])3\.11(?![\d]|\.\d)|py311", line)]
+    stale = [
+        f"{p.relative_to(dst)}:{n}"
+        for p in rendered_files(dst)
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"(?<![\w.])3\.11(?![\d]|\.\d)|py311", line)
+    ]
     assert stale == []
     assert ignore.read_text().endswith("secrets/\n")
 
@@ -125,27 +146,47 @@ def test_finishing_leaves_a_single_version_project(project):
 def test_kubernetes_images_follow_the_versions_and_finishing_keeps_a_single_version_rollout(tmp_path):
     tpl = tagged_template(tmp_path)
     dst = tmp_path / "project"
-    run_copy(str(tpl), dst, data={"current_python": "3.11", "target_python": "3.12", "kubernetes": True,
-                                  "image_repository": "registry.example.com/shop"},
-             defaults=True, unsafe=True, quiet=True, vcs_ref="v1")
+    run_copy(
+        str(tpl),
+        dst,
+        data={
+            "current_python": "3.11",
+            "target_python": "3.12",
+            "kubernetes": True,
+            "image_repository": "registry.example.com/shop",
+        },
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="v1",
+    )
     (dst / "requirements.txt").write_text("markupsafe==3.0.2\n")
     (dst / "requirements-dev.txt").write_text("pytest==8.3.5\n")
     rollout = dst / "deploy" / "kubernetes" / "rollout.yaml"
     git(dst, "init", "-q", "-b", "main")
-    commit_all(dst, "python-upgrade v1")
-    rollout.write_text(rollout.read_text().replace("  replicas: 2\n", "  replicas: 6\n"))  # the team's own edit
-    commit_all(dst, "6 replicas")
+    commit(dst, "python-upgrade v1")
+    rollout.write_text(
+        rollout.read_text().replace("  replicas: 2\n", "  replicas: 6\n")
+    )  # the team's own edit
+    commit(dst, "6 replicas")
 
     update(dst, current_python="3.12", target_python="3.13")
     text = rollout.read_text()
     assert "image: registry.example.com/shop:3.12\n" in text and "replicas: 6" in text
     assert "app=registry.example.com/shop:3.13" in text
-    assert "image: registry.example.com/shop:3.13\n" in (dst / "deploy" / "kubernetes" / "analysis.yaml").read_text()
-    commit_all(dst, "3.12 -> 3.13")
+    assert (
+        "image: registry.example.com/shop:3.13\n"
+        in (dst / "deploy" / "kubernetes" / "analysis.yaml").read_text()
+    )
+    commit(dst, "3.12 -> 3.13")
 
     update(dst, phase="finished")
     text = rollout.read_text()
-    assert "image: registry.example.com/shop:3.13\n" in text and "shop:3.12" not in text and "replicas: 6" in text
+    assert (
+        "image: registry.example.com/shop:3.13\n" in text
+        and "shop:3.12" not in text
+        and "replicas: 6" in text
+    )
     assert not (dst / "deploy" / "bluegreen").exists()
     assert (dst / "deploy" / "kubernetes" / "analysis.yaml").exists()
 
@@ -158,16 +199,21 @@ def test_a_release_that_moves_a_file_carries_edits_across_with_a_migration(proje
     tpl, dst = project
     runbook = dst / "python-upgrade" / "MIGRATION.md"
     runbook.write_text(runbook.read_text() + "\n## Our notes\n\nCall the on-call first.\n")
-    commit_all(dst, "our notes")
+    commit(dst, "our notes")
 
-    git(tpl, "mv", "template/{{ project_dir }}/python-upgrade/MIGRATION.md.jinja",
-        "template/{{ project_dir }}/python-upgrade/RUNBOOK.md.jinja")
+    git(
+        tpl,
+        "mv",
+        "template/{{ project_dir }}/python-upgrade/MIGRATION.md.jinja",
+        "template/{{ project_dir }}/python-upgrade/RUNBOOK.md.jinja",
+    )
     old, new = "python-upgrade/MIGRATION.md", "python-upgrade/RUNBOOK.md"
     with open(tpl / "copier.yml", "a") as handle:
         handle.write(
             "\n_migrations:\n"
             "  - version: v3\n"
-            f"    command: \"[ -e {old} ] || ! git cat-file -e HEAD:{old} 2>/dev/null || git show HEAD:{old} > {new}\"\n"
+            f'    command: "[ -e {old} ] || ! git cat-file -e HEAD:{old} 2>/dev/null '
+            f'|| git show HEAD:{old} > {new}"\n'
         )
     git(tpl, "commit", "-q", "-am", "v3: the runbook is python-upgrade/RUNBOOK.md")
     git(tpl, "tag", "v3")
@@ -191,13 +237,24 @@ def test_the_locustfile_is_rendered_once_and_then_the_projects(tmp_path):
     dst.mkdir()
     (dst / "requirements.txt").write_text("gunicorn==23.0.0\n")
     (dst / "app.py").write_text("def app(environ, start_response):\n    return []\n")
-    run_copy(str(tpl), dst, data={"current_python": "3.11", "target_python": "3.12", "app_kind": "web",
-                                  "app_command": "gunicorn --bind 0.0.0.0:$PORT app:app"},
-             defaults=True, unsafe=True, quiet=True, vcs_ref="v1")
+    run_copy(
+        str(tpl),
+        dst,
+        data={
+            "current_python": "3.11",
+            "target_python": "3.12",
+            "app_kind": "web",
+            "app_command": "gunicorn --bind 0.0.0.0:$PORT app:app",
+        },
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="v1",
+    )
     ours = dst / "python-upgrade" / "locustfile.py"
     ours.write_text(ours.read_text().replace("@task(5)", "@task(9)") + "# our checkout scenario\n")
     git(dst, "init", "-q", "-b", "main")
-    commit_all(dst, "python-upgrade v1 and our scenarios")
+    commit(dst, "python-upgrade v1 and our scenarios")
     edited = ours.read_text()
 
     update(dst, ref="v3")

@@ -17,7 +17,7 @@ def test_every_supported_minor_has_dates_suites_and_removals():
     # One record per minor, in order, none skipped: supported ones first, then experimental ones.
     minors = list(versions.MINORS)
     assert all(versions.next_minor(a) == b for a, b in zip(minors, minors[1:])), minors
-    assert minors[:len(versions.SUPPORTED)] == list(versions.SUPPORTED)
+    assert minors[: len(versions.SUPPORTED)] == list(versions.SUPPORTED)
     assert versions.PAIRS == tuple(zip(versions.SUPPORTED, versions.SUPPORTED[1:]))
     # Release dates increase with the version (string order of ISO dates).
     dates = [versions.release_date(v) for v in versions.RELEASES]
@@ -42,8 +42,27 @@ def test_removed_modules_cover_the_releases_crossed():
     removed = versions.removed_modules("3.11", "3.12")
     assert set(removed) == {"distutils", "imp", "asynchat", "asyncore", "smtpd"}
     assert removed["imp"] == ("3.12", "importlib")
-    pep594 = {"aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis",
-              "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib"}
+    pep594 = {
+        "aifc",
+        "audioop",
+        "cgi",
+        "cgitb",
+        "chunk",
+        "crypt",
+        "imghdr",
+        "mailcap",
+        "msilib",
+        "nis",
+        "nntplib",
+        "ossaudiodev",
+        "pipes",
+        "sndhdr",
+        "spwd",
+        "sunau",
+        "telnetlib",
+        "uu",
+        "xdrlib",
+    }
     assert pep594 <= set(versions.removed_modules("3.12", "3.13"))
     assert "distutils" not in versions.removed_modules("3.12", "3.13")
     # Crossing two releases accumulates both sets.
@@ -114,8 +133,10 @@ def test_experimental_accepts_lanes():
     assert checks.experimental_error([], "3.11", "3.12") == ""
 
 
-@pytest.mark.parametrize(("value", "ok"), [(8000, True), (1, True), (65535, True), (0, False),
-                                            (99999, False), ("http", False), (True, False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(8000, True), (1, True), (65535, True), (0, False), (99999, False), ("http", False), (True, False)],
+)
 def test_port_error(value, ok):
     assert (checks.port_error("app_port", value) == "") is ok
 
@@ -126,7 +147,9 @@ def test_suite_error():
 
 
 def test_end_of_life_note_judges_against_the_day_given():
-    assert versions.end_of_life_note("3.10", "2026-11-22") == "3.10 stopped getting security fixes on 2026-10-31"
+    assert (
+        versions.end_of_life_note("3.10", "2026-11-22") == "3.10 stopped getting security fixes on 2026-10-31"
+    )
     assert versions.end_of_life_note("3.10", "2026-10-30") == ""
     assert versions.end_of_life_note("3.11", "2026-11-22") == ""
 
@@ -159,7 +182,10 @@ def test_answer_errors_name_the_field(check, args, fragment):
     ("check", "args"),
     [
         (checks.command_error, ("test_setup_command", "", False)),
-        (checks.command_error, ("test_command", "python manage.py collectstatic --noinput && python manage.py test")),
+        (
+            checks.command_error,
+            ("test_command", "python manage.py collectstatic --noinput && python manage.py test"),
+        ),
         (checks.path_error, ("test_requirements_file", "", False, "requirements.txt")),
         (checks.path_error, ("requirements_file", "requirements/production.txt")),
         (checks.packages_error, ("build_packages", "")),
@@ -188,19 +214,32 @@ def test_paths_error():
     assert checks.paths_error("writable_dirs", []) == ""
     assert "must be a list" in checks.paths_error("writable_dirs", "media")
     for bad in ("/abs", "../up", "a/../b", "has space", ".", "a'b"):
-        assert checks.paths_error("image_excludes", [bad]).startswith(f"image_excludes: {bad!r} is not a path inside")
+        assert checks.paths_error("image_excludes", [bad]).startswith(
+            f"image_excludes: {bad!r} is not a path inside"
+        )
 
 
 def test_services_error():
-    ok = {"db": {"image": "postgres:16", "port": 5432, "env": {"POSTGRES_PASSWORD": "x"}, "health": "pg_isready"}}
+    ok = {
+        "db": {
+            "image": "postgres:16",
+            "port": 5432,
+            "env": {"POSTGRES_PASSWORD": "x"},
+            "health": "pg_isready",
+        }
+    }
     assert checks.services_error("test_services", ok) == ""
     assert checks.services_error("test_services", {}) == ""
     assert "expected a mapping" in checks.services_error("test_services", ["db"])
-    assert checks.services_error("test_services", {"DB": {"image": "x", "port": 1}}).startswith("test_services: 'DB'")
+    assert checks.services_error("test_services", {"DB": {"image": "x", "port": 1}}).startswith(
+        "test_services: 'DB'"
+    )
     assert "needs an image" in checks.services_error("test_services", {"db": {"port": 1}})
     assert "needs the port" in checks.services_error("test_services", {"db": {"image": "x"}})
     assert "is not a port" in checks.services_error("test_services", {"db": {"image": "x", "port": 70000}})
-    assert "test_services.db.env" in checks.services_error("test_services", {"db": {"image": "x", "port": 1, "env": [1]}})
+    assert "test_services.db.env" in checks.services_error(
+        "test_services", {"db": {"image": "x", "port": 1, "env": [1]}}
+    )
 
 
 def test_data_json_reads_like_a_hand_written_file():
@@ -211,8 +250,13 @@ def test_load_paths_error():
     assert checks.load_paths_error("load_paths", ["/", "/api/items"]) == ""
     assert checks.load_paths_error("load_paths", [{"path": "/cart", "weight": 3, "method": "post"}]) == ""
     assert checks.load_paths_error("load_paths", "/") == (
-        "load_paths: '/' must be a list of paths, e.g. [/, /api/items] or [{path: /, weight: 3}]")
+        "load_paths: '/' must be a list of paths, e.g. [/, /api/items] or [{path: /, weight: 3}]"
+    )
     assert "is not a request path" in checks.load_paths_error("load_paths", ["api/items"])
-    assert "weight 0 of /x must be a whole number" in checks.load_paths_error("load_paths", [{"path": "/x", "weight": 0}])
-    assert "method 'FETCH' of /x is not one of GET" in checks.load_paths_error("load_paths", [{"path": "/x", "method": "fetch"}])
+    assert "weight 0 of /x must be a whole number" in checks.load_paths_error(
+        "load_paths", [{"path": "/x", "weight": 0}]
+    )
+    assert "method 'FETCH' of /x is not one of GET" in checks.load_paths_error(
+        "load_paths", [{"path": "/x", "method": "fetch"}]
+    )
     assert "has keys other than" in checks.load_paths_error("load_paths", [{"path": "/x", "users": 3}])

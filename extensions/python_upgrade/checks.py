@@ -14,8 +14,10 @@ from .versions import DEBIAN_SUITES, FREE_THREADED, RELEASES, SUPPORTED, key
 _PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _EXPERIMENTAL = re.compile(r"^3\.(0|[1-9][0-9]?)t?$")
-_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?"
-                          r"([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$")
+_REQUIREMENT = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?"
+    r"([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$"
+)
 _BRANCH = re.compile(r"^[A-Za-z0-9._/*-]+$")
 _RELATIVE_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9._/-]+$")
 _HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$")
@@ -80,7 +82,10 @@ def experimental_error(values: object, current: str, target: str) -> str:
 def suite_error(suite: str, versions: list[str]) -> str:
     for version in versions:
         if version in RELEASES and suite not in DEBIAN_SUITES[version]:
-            return f"debian_suite: there is no python:{version}-slim-{suite} image; use one of {DEBIAN_SUITES[version]}"
+            return (
+                f"debian_suite: there is no python:{version}-slim-{suite} image; "
+                f"use one of {DEBIAN_SUITES[version]}"
+            )
     return ""
 
 
@@ -158,8 +163,11 @@ def health_error(field: str, value: object) -> str:
 
 def image_error(field: str, value: object) -> str:
     """An image repository without a tag: python, registry.example.com:5000/library/python."""
-    if (not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._/:-]*[a-z0-9]", value)
-            or ":" in value.split("/")[-1]):
+    if (
+        not isinstance(value, str)
+        or not re.fullmatch(r"[a-z0-9][a-z0-9._/:-]*[a-z0-9]", value)
+        or ":" in value.split("/")[-1]
+    ):
         return f"{field}: {value!r} is not an image repository without a tag (e.g. python)"
     return ""
 
@@ -178,7 +186,11 @@ def paths_error(field: str, value: object) -> str:
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
         return f"{field}: {value!r} must be a list of paths inside the project, e.g. [tests]"
     bad = [p for p in value if not _RELATIVE_PATH.match(p) or p.strip("/") in ("", ".")]
-    return f"{field}: {bad[0]!r} is not a path inside the project (relative, no '..', e.g. media/uploads)" if bad else ""
+    return (
+        f"{field}: {bad[0]!r} is not a path inside the project (relative, no '..', e.g. media/uploads)"
+        if bad
+        else ""
+    )
 
 
 def load_paths_error(field: str, value: object) -> str:
@@ -200,12 +212,15 @@ def load_paths_error(field: str, value: object) -> str:
 
 
 def services_error(field: str, value: object) -> str:
-    """Backing services: {name: {image, env, port, container_port, health, command}}; image and port required."""
+    """Backing services: {name: {image, env, port, container_port, health, command}}; image and port
+    required."""
     if value in (None, "", {}):
         return ""
     if not isinstance(value, dict):
-        return (f"{field}: expected a mapping such as {{postgres: {{image: 'postgres:16', port: 5432, "
-                f"health: pg_isready}}}}, got {value!r}")
+        return (
+            f"{field}: expected a mapping such as {{postgres: {{image: 'postgres:16', port: 5432, "
+            f"health: pg_isready}}}}, got {value!r}"
+        )
     for name, spec in value.items():
         if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
             return f"{field}: {name!r} is not a service name (lower-case letters, digits, - _ .)"
@@ -261,11 +276,19 @@ def requirements_error(field: str, value: object) -> str:
     if not isinstance(value, str):
         return f"{field}: {value!r} must be Python requirements separated by spaces"
     bad = [word for word in value.split() if not _REQUIREMENT.match(word)]
-    return f"{field}: {bad[0]!r} is not a Python requirement (e.g. uvicorn[standard] or gunicorn==23.0.0)" if bad else ""
+    return (
+        f"{field}: {bad[0]!r} is not a Python requirement (e.g. uvicorn[standard] or gunicorn==23.0.0)"
+        if bad
+        else ""
+    )
 
 
 def branches_error(field: str, value: object) -> str:
-    if not isinstance(value, list) or not value or not all(isinstance(b, str) and _BRANCH.match(b) for b in value):
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(b, str) and _BRANCH.match(b) for b in value)
+    ):
         return f"{field}: {value!r} must be a list of branch names, e.g. [main]"
     return ""
 
@@ -291,7 +314,9 @@ def repository_file_error(dst_path: object, field: str, value: object, project_d
     return "" if (where / value).is_file() else f"{field}: {shown} does not exist in this repository"
 
 
-def repository_group_error(dst_path: object, project_dir: object, layout: str, field: str, value: object) -> str:
+def repository_group_error(
+    dst_path: object, project_dir: object, layout: str, field: str, value: object
+) -> str:
     """An extra / group answer the project does not declare (a new, empty destination has none yet)."""
     if layout == "requirements" or not isinstance(value, str) or not value or is_new(dst_path):
         return ""
@@ -321,8 +346,9 @@ def repository_workspace_error(dst_path: object, project_dir: object, field: str
     return ""
 
 
-def repository_member_error(dst_path: object, project_dir: object, workspace_root: object, field: str,
-                            value: object) -> str:
+def repository_member_error(
+    dst_path: object, project_dir: object, workspace_root: object, field: str, value: object
+) -> str:
     """workspace_package must be a member the workspace's uv.lock knows ([manifest] members)."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
         return f"{field}: {value!r} is not a package name; give project_dir's [project].name"

@@ -7,11 +7,11 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
     cur, tgt          py tags of current_python and target_python ("py311")
     live              the versions the rendered files still build and test: [[role, version], ...]
     runs              the project runs as a service or worker (app_kind is not "library")
-    tox_uv            tox installs with uv (tox-uv): a requirements/pyproject/pdm/pipenv project and installer uv
+    tox_uv            tox installs with uv (tox-uv): a requirements/pyproject/pdm/pipenv project, installer uv
     uv                the image installs with uv: tox_uv, or a uv project
     lock              the lock file exported to requirements for installs (pdm.lock, Pipfile.lock) or ""
     dependency_files  the files that pin or declare the dependencies, relative to project_dir
-    pip_cache_files   the files that key CI's pip cache, relative to the repository root (none for uv projects)
+    pip_cache_files   the files that key CI's pip cache, relative to the repository root (none for uv)
     here              project_dir as a prefix of repository paths ("" at the root, else "backend/")
     ws                where Docker builds from (filters.workspace_paths): context, from_project, member
     name              the project's name as images, containers and Kubernetes objects spell it (slug)
@@ -44,9 +44,13 @@ def testenv_deps(answers: dict, layout: str, tox_uv: bool) -> list[str]:
     """The [testenv] deps lines: the requirement files, else what installs a lock (uv; tomli for pdm's
     reader on old interpreters), else nothing (pyproject and poetry install themselves)."""
     if layout == "requirements":
-        return [f"-r {f}" for f in (answers.get("requirements_file"), answers.get("test_requirements_file")) if f]
+        return [
+            f"-r {f}" for f in (answers.get("requirements_file"), answers.get("test_requirements_file")) if f
+        ]
     if layout in LOCKS:
-        return ([f"uv=={TOOLS['uv']}"] if tox_uv else []) + (['tomli; python_version < "3.11"'] if layout == "pdm" else [])
+        return ([f"uv=={TOOLS['uv']}"] if tox_uv else []) + (
+            ['tomli; python_version < "3.11"'] if layout == "pdm" else []
+        )
     if layout == "uv":
         return [f"uv=={TOOLS['uv']}"]
     return []
@@ -76,7 +80,9 @@ def derived(answers: dict) -> dict:
     return {
         "cur": py_tag(current),
         "tgt": py_tag(target),
-        "live": [["target", target]] if answers["phase"] == "finished" else [["current", current], ["target", target]],
+        "live": [["target", target]]
+        if answers["phase"] == "finished"
+        else [["current", current], ["target", target]],
         "runs": answers["app_kind"] != "library",
         "tox_uv": tox_uv,
         "uv": tox_uv or layout == "uv",
@@ -87,10 +93,11 @@ def derived(answers: dict) -> dict:
         "ws": workspace_paths(project_dir, workspace_root),
         "name": slug(answers.get("project_name") or ""),
         "oldest": target if answers["phase"] == "finished" else current,
-        "memory": {"request_mib": KUBERNETES_RESOURCES["memory_request_mib"],
-                   "limit_mib": KUBERNETES_RESOURCES["memory_request_mib"] * GATES["max_rss_percent"] // 100},
+        "memory": {
+            "request_mib": KUBERNETES_RESOURCES["memory_request_mib"],
+            "limit_mib": KUBERNETES_RESOURCES["memory_request_mib"] * GATES["max_rss_percent"] // 100,
+        },
         "compiler": any(p in COMPILERS for p in str(answers.get("build_packages") or "").split()),
         "testenv_deps": testenv_deps(answers, layout, tox_uv),
         "removed": removed_modules(current, target),
     }
-

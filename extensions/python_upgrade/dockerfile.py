@@ -18,8 +18,8 @@ SUITES = ("buster", "bullseye", "bookworm", "trixie", "forky")
 
 @dataclass
 class Stage:
-    base: str                      # the FROM image, variables expanded
-    name: str                      # the AS name, or ""
+    base: str  # the FROM image, variables expanded
+    name: str  # the AS name, or ""
     instructions: list[tuple[str, str]] = field(default_factory=list)  # (NAME, value), expanded
     parent: "Stage | None" = None  # the stage it is built FROM, if any
 
@@ -47,6 +47,7 @@ class Stage:
 
 def expand(value: str, variables: dict[str, str]) -> str:
     """`${A}`, `$A` and `${A:-default}` expanded with what is known; unknown ones stay as written."""
+
     def one(match: re.Match) -> str:
         name = match.group(1) or match.group(3)
         if name in variables:
@@ -54,6 +55,7 @@ def expand(value: str, variables: dict[str, str]) -> str:
         if match.group(2) is not None and "-" in match.group(0):
             return match.group(2)
         return match.group(0)
+
     for _ in range(3):  # a value naming another variable (BUILDER_IMAGE=python:${PYTHON_VERSION})
         new = _VAR.sub(one, value)
         if new == value:

@@ -46,8 +46,11 @@ def start_check(command: object) -> dict:
         return {"check": "true", "what": "nothing"}
     if re.fullmatch(r"python3?(\.\d+)?", words[0]) and len(words) > 2 and words[1] == "-m":
         module = words[2]
-        return {"check": f"python -c \"import importlib.util, sys; sys.exit(importlib.util.find_spec('{module}') is None)\"",
-                "what": f"the module {module}"}
+        return {
+            "check": 'python -c "import importlib.util, sys; '
+            f"sys.exit(importlib.util.find_spec('{module}') is None)\"",
+            "what": f"the module {module}",
+        }
     if re.fullmatch(r"python3?(\.\d+)?", words[0]) and len(words) > 1 and words[1].endswith(".py"):
         return {"check": f"test -f {shlex.quote(words[1])}", "what": words[1]}
     return {"check": f"command -v {shlex.quote(words[0])} >/dev/null", "what": words[0]}

@@ -4,7 +4,14 @@ Kubernetes resources, and the variables git-versioning build backends read. Bump
 from __future__ import annotations
 
 # Tools the rendered files pin (tox.ini, the Dockerfile's tools stage, the workflow, migration.json).
-TOOLS = {"tox": "4.67.15", "tox_uv": "1.37.1", "uv": "0.13.9", "poetry": "2.5.1", "ruff": "0.17.6", "locust": "2.47.0"}
+TOOLS = {
+    "tox": "4.67.15",
+    "tox_uv": "1.37.1",
+    "uv": "0.13.9",
+    "poetry": "2.5.1",
+    "ruff": "0.17.6",
+    "locust": "2.47.0",
+}
 
 # The cutover's gates, one set for both engines: deploy/bluegreen/bluegreen.conf (nginx on one host)
 # and deploy/kubernetes/analysis.yaml (Argo Rollouts). The new version fails on more 5xx or a slower

@@ -89,12 +89,18 @@ WEB = Condition("app_kind is web", lambda a: a.app_kind == "web")
 WEB_DUAL = Condition("app_kind is web and phase is dual", lambda a: a.app_kind == "web" and a.phase == "dual")
 KUBERNETES = Condition("app_kind is web and kubernetes", lambda a: a.app_kind == "web" and bool(a.kubernetes))
 REQUIREMENTS = Condition("dependency_layout is requirements", lambda a: a.dependency_layout == "requirements")
-NOT_REQUIREMENTS = Condition("dependency_layout is not requirements", lambda a: a.dependency_layout != "requirements")
-EXPORTED = Condition("dependency_layout is requirements, pyproject, pdm or pipenv",
-                     lambda a: a.dependency_layout in ("requirements", "pyproject", "pdm", "pipenv"))
+NOT_REQUIREMENTS = Condition(
+    "dependency_layout is not requirements", lambda a: a.dependency_layout != "requirements"
+)
+EXPORTED = Condition(
+    "dependency_layout is requirements, pyproject, pdm or pipenv",
+    lambda a: a.dependency_layout in ("requirements", "pyproject", "pdm", "pipenv"),
+)
 UV = Condition("dependency_layout is uv", lambda a: a.dependency_layout == "uv")
-UV_MEMBER = Condition("dependency_layout is uv and workspace_root is not .",
-                      lambda a: a.dependency_layout == "uv" and a.workspace_root != ".")
+UV_MEMBER = Condition(
+    "dependency_layout is uv and workspace_root is not .",
+    lambda a: a.dependency_layout == "uv" and a.workspace_root != ".",
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,11 @@ class Question:
 
     def default(self, answers: Answers, name: str) -> object:
         found = answers.found(name)
-        if found is not None and found.value not in ("", None) and (self.usable is None or self.usable(answers, found.value)):
+        if (
+            found is not None
+            and found.value not in ("", None)
+            and (self.usable is None or self.usable(answers, found.value))
+        ):
             return found.value
         return self.fallback(answers) if callable(self.fallback) else self.fallback
 
@@ -125,91 +135,163 @@ def _detected_only(answers: Answers, found: Finding | None) -> str:
 
 
 QUESTIONS: dict[str, Question] = {
-    "project_name": Question(check=lambda a, v: checks.command_error("project_name", v),
-                             fallback=lambda a: a.dst.resolve().name),
-    "project_dir": Question(check=lambda a, v: checks.repository_dir_error(a.dst, "project_dir", v), fallback="."),
-    "current_python": Question(check=lambda a, v: checks.version_error("current_python", v, SUPPORTED[:-1]),
-                               fallback="3.11"),
-    "target_python": Question(check=lambda a, v: checks.target_error(a.current_python, v),
-                              fallback=lambda a: next_minor(a.current_python),
-                              origin=lambda a, f: f"the next minor after current_python {a.current_python}"),
+    "project_name": Question(
+        check=lambda a, v: checks.command_error("project_name", v), fallback=lambda a: a.dst.resolve().name
+    ),
+    "project_dir": Question(
+        check=lambda a, v: checks.repository_dir_error(a.dst, "project_dir", v), fallback="."
+    ),
+    "current_python": Question(
+        check=lambda a, v: checks.version_error("current_python", v, SUPPORTED[:-1]), fallback="3.11"
+    ),
+    "target_python": Question(
+        check=lambda a, v: checks.target_error(a.current_python, v),
+        fallback=lambda a: next_minor(a.current_python),
+        origin=lambda a, f: f"the next minor after current_python {a.current_python}",
+    ),
     "experimental_pythons": Question(
-        check=lambda a, v: checks.experimental_error(v, a.current_python, a.target_python), fallback=[]),
-    "app_kind": Question(fallback=lambda a: "web" if is_new(a.dst) else "library",
-                         unfound="Nothing in this repository says how it runs"),
+        check=lambda a, v: checks.experimental_error(v, a.current_python, a.target_python), fallback=[]
+    ),
+    "app_kind": Question(
+        fallback=lambda a: "web" if is_new(a.dst) else "library",
+        unfound="Nothing in this repository says how it runs",
+    ),
     "phase": Question(fallback="dual"),
     "retire_after_days": Question(check=lambda a, v: checks.days_error("retire_after_days", v), fallback=7),
     "app_command": Question(
-        when=RUNS, check=lambda a, v: checks.command_error("app_command", v),
-        fallback=lambda a: "gunicorn --bind 0.0.0.0:$PORT app:app" if a.app_kind == "web" else "python -m worker",
-        unfound="Nothing in this repository says how it starts"),
+        when=RUNS,
+        check=lambda a, v: checks.command_error("app_command", v),
+        fallback=lambda a: (
+            "gunicorn --bind 0.0.0.0:$PORT app:app" if a.app_kind == "web" else "python -m worker"
+        ),
+        unfound="Nothing in this repository says how it starts",
+    ),
     "app_port": Question(when=WEB, check=lambda a, v: checks.port_error("app_port", v), fallback=8000),
     "health_path": Question(when=WEB, check=lambda a, v: checks.health_error("health_path", v), fallback="/"),
-    "probe_host": Question(when=WEB, check=lambda a, v: checks.host_error("probe_host", v), fallback="localhost",
-                           origin=lambda a, f: "", unfound="A guess: nothing names the hosts the app accepts"),
-    "release_command": Question(when=WEB, check=lambda a, v: checks.command_error("release_command", v, False),
-                                fallback=""),
-    "app_env_file": Question(when=WEB_DUAL, check=lambda a, v: checks.host_path_error("app_env_file", v),
-                             fallback="", origin=lambda a, f: ""),
-    "test_command": Question(check=lambda a, v: checks.command_error("test_command", v), fallback="python -m pytest"),
-    "test_setup_command": Question(check=lambda a, v: checks.command_error("test_setup_command", v, False),
-                                   fallback=""),
+    "probe_host": Question(
+        when=WEB,
+        check=lambda a, v: checks.host_error("probe_host", v),
+        fallback="localhost",
+        origin=lambda a, f: "",
+        unfound="A guess: nothing names the hosts the app accepts",
+    ),
+    "release_command": Question(
+        when=WEB, check=lambda a, v: checks.command_error("release_command", v, False), fallback=""
+    ),
+    "app_env_file": Question(
+        when=WEB_DUAL,
+        check=lambda a, v: checks.host_path_error("app_env_file", v),
+        fallback="",
+        origin=lambda a, f: "",
+    ),
+    "test_command": Question(
+        check=lambda a, v: checks.command_error("test_command", v), fallback="python -m pytest"
+    ),
+    "test_setup_command": Question(
+        check=lambda a, v: checks.command_error("test_setup_command", v, False), fallback=""
+    ),
     "test_env": Question(check=lambda a, v: checks.env_error("test_env", v), fallback={}),
-    "test_services": Question(check=lambda a, v: checks.services_error("test_services", v), fallback={},
-                              origin=lambda a, f: f"detected: {f.why}" if f is not None and f.value else ""),
-    "smoke_env": Question(when=WEB, check=lambda a, v: checks.env_error("smoke_env", v),
-                          fallback=lambda a: a.test_env or {}, origin=lambda a, f: ""),
-    "load_paths": Question(when=WEB_DUAL, check=lambda a, v: checks.load_paths_error("load_paths", v), fallback=["/"]),
-    "build_command": Question(when=RUNS, check=lambda a, v: checks.command_error("build_command", v, False),
-                              fallback=""),
+    "test_services": Question(
+        check=lambda a, v: checks.services_error("test_services", v),
+        fallback={},
+        origin=lambda a, f: f"detected: {f.why}" if f is not None and f.value else "",
+    ),
+    "smoke_env": Question(
+        when=WEB,
+        check=lambda a, v: checks.env_error("smoke_env", v),
+        fallback=lambda a: a.test_env or {},
+        origin=lambda a, f: "",
+    ),
+    "load_paths": Question(
+        when=WEB_DUAL, check=lambda a, v: checks.load_paths_error("load_paths", v), fallback=["/"]
+    ),
+    "build_command": Question(
+        when=RUNS, check=lambda a, v: checks.command_error("build_command", v, False), fallback=""
+    ),
     "dependency_layout": Question(fallback="requirements"),
     "installer": Question(when=EXPORTED, fallback="uv"),
     "workspace_root": Question(
-        when=UV, check=lambda a, v: checks.repository_workspace_error(a.dst, a.project_dir, "workspace_root", v),
-        fallback="."),
+        when=UV,
+        check=lambda a, v: checks.repository_workspace_error(a.dst, a.project_dir, "workspace_root", v),
+        fallback=".",
+    ),
     "workspace_package": Question(
-        when=UV_MEMBER, check=lambda a, v: checks.repository_member_error(a.dst, a.project_dir, a.workspace_root,
-                                                                          "workspace_package", v),
-        fallback="", origin=_detected_only),
+        when=UV_MEMBER,
+        check=lambda a, v: checks.repository_member_error(
+            a.dst, a.project_dir, a.workspace_root, "workspace_package", v
+        ),
+        fallback="",
+        origin=_detected_only,
+    ),
     "requirements_file": Question(
         when=REQUIREMENTS,
-        check=lambda a, v: checks.path_error("requirements_file", v)
-        or checks.repository_file_error(a.dst, "requirements_file", v, a.project_dir),
+        check=lambda a, v: (
+            checks.path_error("requirements_file", v)
+            or checks.repository_file_error(a.dst, "requirements_file", v, a.project_dir)
+        ),
         fallback="requirements.txt",
-        origin=lambda a, f: "detected" if f is not None else "nothing detected: no requirements file found"),
+        origin=lambda a, f: "detected" if f is not None else "nothing detected: no requirements file found",
+    ),
     "test_requirements_file": Question(
         when=REQUIREMENTS,
-        check=lambda a, v: checks.path_error("test_requirements_file", v, False, a.requirements_file)
-        or checks.repository_file_error(a.dst, "test_requirements_file", v, a.project_dir),
-        fallback=lambda a: "requirements-dev.txt" if is_new(a.dst) else "", origin=_detected_only),
+        check=lambda a, v: (
+            checks.path_error("test_requirements_file", v, False, a.requirements_file)
+            or checks.repository_file_error(a.dst, "test_requirements_file", v, a.project_dir)
+        ),
+        fallback=lambda a: "requirements-dev.txt" if is_new(a.dst) else "",
+        origin=_detected_only,
+    ),
     "test_extra": Question(
         when=NOT_REQUIREMENTS,
-        check=lambda a, v: (checks.name_error("test_extra", v) if v else "")
-        or checks.repository_group_error(a.dst, a.project_dir, a.dependency_layout, "test_extra", v),
+        check=lambda a, v: (
+            (checks.name_error("test_extra", v) if v else "")
+            or checks.repository_group_error(a.dst, a.project_dir, a.dependency_layout, "test_extra", v)
+        ),
         fallback=lambda a: ("test" if a.dependency_layout == "pyproject" else "dev") if is_new(a.dst) else "",
-        origin=_detected_only),
+        origin=_detected_only,
+    ),
     "build_packages": Question(check=lambda a, v: checks.packages_error("build_packages", v), fallback=""),
-    "runtime_packages": Question(when=RUNS, check=lambda a, v: checks.packages_error("runtime_packages", v),
-                                 fallback=""),
-    "app_packages": Question(when=RUNS, check=lambda a, v: checks.requirements_error("app_packages", v), fallback=""),
+    "runtime_packages": Question(
+        when=RUNS, check=lambda a, v: checks.packages_error("runtime_packages", v), fallback=""
+    ),
+    "app_packages": Question(
+        when=RUNS, check=lambda a, v: checks.requirements_error("app_packages", v), fallback=""
+    ),
     "app_env": Question(when=RUNS, check=lambda a, v: checks.env_error("app_env", v), fallback={}),
-    "image_excludes": Question(when=RUNS, check=lambda a, v: checks.paths_error("image_excludes", v), fallback=[]),
-    "writable_dirs": Question(when=RUNS, check=lambda a, v: checks.paths_error("writable_dirs", v), fallback=[]),
-    "scm_version": Question(fallback="", unfound="Nothing detected: the version is written in the project's files"),
+    "image_excludes": Question(
+        when=RUNS, check=lambda a, v: checks.paths_error("image_excludes", v), fallback=[]
+    ),
+    "writable_dirs": Question(
+        when=RUNS, check=lambda a, v: checks.paths_error("writable_dirs", v), fallback=[]
+    ),
+    "scm_version": Question(
+        fallback="", unfound="Nothing detected: the version is written in the project's files"
+    ),
     "base_image": Question(check=lambda a, v: checks.image_error("base_image", v), fallback="python"),
     "debian_suite": Question(
-        check=lambda a, v: checks.suite_error(v, [a.current_python, a.target_python]), fallback="bookworm",
-        usable=lambda a, suite: suite in ("bullseye", "bookworm", "trixie")
-        and not checks.suite_error(suite, [a.current_python, a.target_python]),
-        origin=lambda a, f: f"detected: {f.why}" if f is not None and f.value == a.debian_suite else ""),
+        check=lambda a, v: checks.suite_error(v, [a.current_python, a.target_python]),
+        fallback="bookworm",
+        usable=lambda a, suite: (
+            suite in ("bullseye", "bookworm", "trixie")
+            and not checks.suite_error(suite, [a.current_python, a.target_python])
+        ),
+        origin=lambda a, f: f"detected: {f.why}" if f is not None and f.value == a.debian_suite else "",
+    ),
     "ci_branches": Question(check=lambda a, v: checks.branches_error("ci_branches", v), fallback=["main"]),
     "bluegreen_runtime": Question(when=WEB, fallback="docker"),
     "kubernetes": Question(when=WEB, fallback=False),
-    "image_repository": Question(when=KUBERNETES, check=lambda a, v: checks.image_error("image_repository", v),
-                                 fallback=lambda a: slug(a.project_name), origin=lambda a, f: ""),
-    "kubernetes_env_from": Question(when=KUBERNETES,
-                                    check=lambda a, v: checks.env_from_error("kubernetes_env_from", v),
-                                    fallback={"configMaps": [], "secrets": []}, origin=lambda a, f: ""),
+    "image_repository": Question(
+        when=KUBERNETES,
+        check=lambda a, v: checks.image_error("image_repository", v),
+        fallback=lambda a: slug(a.project_name),
+        origin=lambda a, f: "",
+    ),
+    "kubernetes_env_from": Question(
+        when=KUBERNETES,
+        check=lambda a, v: checks.env_from_error("kubernetes_env_from", v),
+        fallback={"configMaps": [], "secrets": []},
+        origin=lambda a, f: "",
+    ),
 }
 
 
@@ -261,8 +343,9 @@ def python_found(answers: Answers) -> str:
             text += f" Default: {finding.why} (production sources win over support ranges)."
     else:
         text = "Nothing in this repository names a Python version."
-    eol = end_of_life_note(str(finding.value if finding is not None and finding.value else "3.11"),
-                           answers.TODAY or "")
+    eol = end_of_life_note(
+        str(finding.value if finding is not None and finding.value else "3.11"), answers.TODAY or ""
+    )
     return text + (f" Note: {eol}." if eol else "")
 
 
@@ -289,10 +372,20 @@ def check_all(answers: Answers) -> str:
             source = f"-d or --data-file: {name}={shown}"
         else:
             finding = answers.found(name)
-            origin = row.origin(answers, finding) if row.origin else (
-                f"detected: {finding.why}" if finding is not None and finding.value not in ("", None, [], {}) else "")
-            source = origin if origin.startswith("detected") else (
-                f"the template's default{' (' + origin + ')' if origin else ''}")
+            origin = (
+                row.origin(answers, finding)
+                if row.origin
+                else (
+                    f"detected: {finding.why}"
+                    if finding is not None and finding.value not in ("", None, [], {})
+                    else ""
+                )
+            )
+            source = (
+                origin
+                if origin.startswith("detected")
+                else (f"the template's default{' (' + origin + ')' if origin else ''}")
+            )
         raise UserMessageError(f"{error} (value from {source}; give another with -d {name}=...)")
     return ""
 

@@ -46,7 +46,10 @@ def app(environ, start_response):
     if allowed and environ.get("HTTP_HOST", "").split(":")[0] != allowed:
         return _respond(start_response, "400 Bad Request", "Bad Request (400)\n", "text/plain")
     if path == "/healthz" and os.environ.get("SAMPLE_HEALTH_REDIRECT"):
-        start_response("301 Moved Permanently", [("Location", os.environ["SAMPLE_HEALTH_REDIRECT"]), ("Content-Length", "0")])
+        start_response(
+            "301 Moved Permanently",
+            [("Location", os.environ["SAMPLE_HEALTH_REDIRECT"]), ("Content-Length", "0")],
+        )
         return [b""]
     if path == "/healthz":
         return _respond(start_response, "200 OK", "ok\n", "text/plain")
@@ -58,10 +61,21 @@ def app(environ, start_response):
     if SLOW_PERCENT and (count * 7) % 100 < SLOW_PERCENT:
         time.sleep(SLOW_SECONDS)
     if path == "/version":
-        return _respond(start_response, "200 OK", json.dumps(
-            {"python": platform.python_version(), "implementation": platform.python_implementation().lower()}))
+        return _respond(
+            start_response,
+            "200 OK",
+            json.dumps(
+                {
+                    "python": platform.python_version(),
+                    "implementation": platform.python_implementation().lower(),
+                }
+            ),
+        )
     if path == "/echo":
         query = parse_qs(environ.get("QUERY_STRING", "")).get("q", [""])[0]
         return _respond(start_response, "200 OK", str(escape(query)), "text/html")
-    return _respond(start_response, "200 OK", json.dumps(
-        {"color": os.environ.get("APP_COLOR", ""), "python": platform.python_version()}))
+    return _respond(
+        start_response,
+        "200 OK",
+        json.dumps({"color": os.environ.get("APP_COLOR", ""), "python": platform.python_version()}),
+    )

@@ -9,8 +9,21 @@ from .django import settings_files
 from .files import files, read
 from .rule import Rule
 
-WEB_FRAMEWORKS = ("django", "flask", "fastapi", "starlette", "aiohttp", "tornado", "bottle", "pyramid",
-                  "falcon", "sanic", "quart", "litestar", "masonite")
+WEB_FRAMEWORKS = (
+    "django",
+    "flask",
+    "fastapi",
+    "starlette",
+    "aiohttp",
+    "tornado",
+    "bottle",
+    "pyramid",
+    "falcon",
+    "sanic",
+    "quart",
+    "litestar",
+    "masonite",
+)
 WEB_SERVERS = ("gunicorn", "uvicorn", "hypercorn", "waitress", "daphne", "granian", "uwsgi")
 WORKERS = ("celery", "rq", "dramatiq", "arq", "huey", "saq")
 
@@ -21,6 +34,7 @@ class StartsAServer(Rule):
 
     A start command (Dockerfile, Procfile `web:`, Cloud Foundry, compose) that runs a WSGI/ASGI server,
     or a Dockerfile command with an EXPOSE."""
+
     question = "app_kind"
 
     def find(self, facts):
@@ -31,6 +45,7 @@ class ProcfileWorker(Rule):
     """Procfile `worker:`
 
     A Procfile with a worker and no web process."""
+
     question = "app_kind"
 
     def find(self, facts):
@@ -41,6 +56,7 @@ class EntryPointAndServer(Rule):
     """{where} and a WSGI/ASGI server in the dependencies
 
     The code names an app object and a server is installed to run it."""
+
     question = "app_kind"
 
     def find(self, facts):
@@ -52,6 +68,7 @@ class QueueWorker(Rule):
     """{name} in the dependencies
 
     A task queue and no web framework: something that works a queue."""
+
     question = "app_kind"
 
     def find(self, facts):
@@ -64,6 +81,7 @@ class EntryPointAndFramework(Rule):
     """{where}
 
     The code names an app object of a web framework."""
+
     question = "app_kind"
 
     def find(self, facts):
@@ -73,6 +91,7 @@ class EntryPointAndFramework(Rule):
 
 class ServerDependency(Rule):
     """{name} (a web server) in the dependencies"""
+
     question = "app_kind"
 
     def find(self, facts):
@@ -82,6 +101,7 @@ class ServerDependency(Rule):
 
 class PackageOnly(Rule):
     """a package (pyproject.toml / setup.py) with no server, Procfile or Dockerfile command"""
+
     question = "app_kind"
 
     def find(self, facts):
@@ -96,6 +116,7 @@ class ReleaseSteps(Rule):
     """{where} (run before the server starts)
 
     Migrations and other once-per-deploy steps the start command runs first are left out of it."""
+
     question = "release_command"
     needs = ("app_kind",)
 
@@ -107,6 +128,7 @@ class ServerCommand(Rule):
     """{where}, set to listen on $PORT{note}
 
     The server's command, rewritten to listen on $PORT the way its documentation says."""
+
     question = "app_command"
     needs = ("app_kind",)
 
@@ -122,6 +144,7 @@ class StartBuildSteps(Rule):
     """{where}
 
     Build steps (collectstatic, compress) chained before the server in its start command."""
+
     question = "build_command"
     needs = ("app_kind",)
 
@@ -133,6 +156,7 @@ class ComposePorts(Rule):
     """{file} (ports)
 
     The container port a compose file publishes."""
+
     question = "app_port"
 
     def find(self, facts):
@@ -146,6 +170,7 @@ class ServerPort(Rule):
     """{where}
 
     The port the server's command named before it was set to $PORT."""
+
     question = "app_port"
     needs = ("app_kind",)
 
@@ -158,6 +183,7 @@ class WorkerCommand(Rule):
     """{where}
 
     The worker's start command (Procfile `worker:`, else the first start command found)."""
+
     question = "app_command"
     needs = ("app_kind",)
 
@@ -169,6 +195,7 @@ class WorkerBuildSteps(Rule):
     """{where}
 
     Build steps chained before the worker in its start command."""
+
     question = "build_command"
     needs = ("app_kind",)
 
@@ -179,6 +206,7 @@ class WorkerBuildSteps(Rule):
 # ------------------------------------------------------------------- the tests, where CI does not say
 class DjangoTestRunner(Rule):
     """manage.py (Django's test runner)"""
+
     question = "test_command"
 
     def find(self, facts):
@@ -187,18 +215,25 @@ class DjangoTestRunner(Rule):
 
 class PytestConfigured(Rule):
     """pytest in the dependencies or configuration"""
+
     question = "test_command"
 
     def find(self, facts):
         root = facts.root
-        if ({"pytest"} & facts.names or (root / "pytest.ini").is_file() or (root / "conftest.py").is_file()
-                or "[tool.pytest" in read(root / "pyproject.toml") or "[tool:pytest]" in read(root / "setup.cfg")):
+        if (
+            {"pytest"} & facts.names
+            or (root / "pytest.ini").is_file()
+            or (root / "conftest.py").is_file()
+            or "[tool.pytest" in read(root / "pyproject.toml")
+            or "[tool:pytest]" in read(root / "setup.cfg")
+        ):
             return "python -m pytest", {}
         return None
 
 
 class UnittestFiles(Rule):
     """unittest tests ({file})"""
+
     question = "test_command"
 
     def find(self, facts):
@@ -210,6 +245,7 @@ class UnittestFiles(Rule):
 
 class DjangoStaticRoot(Rule):
     """Django with STATIC_ROOT: templates need the collected static files"""
+
     question = "test_setup_command"
 
     def find(self, facts):

@@ -35,7 +35,9 @@ def ci_jobs(repo: Path) -> list[tuple[str, dict, dict]]:
 
 
 def run_steps(job: dict) -> list[dict]:
-    return [step for step in job.get("steps") or [] if isinstance(step, dict) and isinstance(step.get("run"), str)]
+    return [
+        step for step in job.get("steps") or [] if isinstance(step, dict) and isinstance(step.get("run"), str)
+    ]
 
 
 def run_lines(step: dict) -> list[str]:
@@ -59,10 +61,16 @@ def ci_steps(repo: Path) -> list[tuple[str, dict, str, dict]]:
 
 def job_steps(job: dict, repo: Path) -> list[tuple[str, Path]]:
     """(run line, the directory it runs in) for each step of a job."""
-    default = ((job.get("defaults") or {}).get("run") or {}).get("working-directory") if isinstance(
-        job.get("defaults"), dict) else None
-    return [(line, repo / str(step.get("working-directory") or default or "."))
-            for step in run_steps(job) for line in run_lines(step)]
+    default = (
+        ((job.get("defaults") or {}).get("run") or {}).get("working-directory")
+        if isinstance(job.get("defaults"), dict)
+        else None
+    )
+    return [
+        (line, repo / str(step.get("working-directory") or default or "."))
+        for step in run_steps(job)
+        for line in run_lines(step)
+    ]
 
 
 def runs_tests(command: str, directory: Path, depth: int = 1) -> bool:
@@ -76,8 +84,11 @@ def runs_tests(command: str, directory: Path, depth: int = 1) -> bool:
     if not script or depth < 0:
         return False
     text = read(directory / script.group(1))
-    return any(runs_tests(clean_command(line), directory, depth - 1) for line in text.splitlines()
-               if line.strip() and not line.lstrip().startswith("#"))
+    return any(
+        runs_tests(clean_command(line), directory, depth - 1)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
 
 
 def tox_commands(text: str) -> list[str]:
@@ -95,8 +106,11 @@ def tox_commands(text: str) -> list[str]:
 
 def service_ports(value: str, ports: dict) -> str:
     """`${{ job.services.postgres.ports[5432] }}` (the host port Actions mapped) -> the service's port."""
-    return re.sub(r"\$\{\{\s*job\.services\.([\w-]+)\.ports\[['\"]?(\d+)['\"]?\]\s*\}\}",
-                  lambda m: str(ports.get(m.group(1)) or m.group(2)), value)
+    return re.sub(
+        r"\$\{\{\s*job\.services\.([\w-]+)\.ports\[['\"]?(\d+)['\"]?\]\s*\}\}",
+        lambda m: str(ports.get(m.group(1)) or m.group(2)),
+        value,
+    )
 
 
 def ci_test(repo: Path, job_services) -> dict:
@@ -107,9 +121,13 @@ def ci_test(repo: Path, job_services) -> dict:
         if TEST_RUNNER.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
             ports = {name: spec.get("port") for name, spec in job_services(job).items()}
             env = {k: service_ports(str(v), ports) if isinstance(v, str) else v for k, v in env.items()}
-            clean = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()
-                     if isinstance(v, (str, int, float, bool)) and "${{" not in str(v)
-                     and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))}
+            clean = {
+                str(k): str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in env.items()
+                if isinstance(v, (str, int, float, bool))
+                and "${{" not in str(v)
+                and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))
+            }
             setup = [clean_command(s) for s, _, w, _ in steps[:i] if w == where and BUILD_STEP.search(s)]
             return {"command": command, "env": clean, "setup": " && ".join(setup), "where": where}
     return {}
@@ -121,6 +139,7 @@ class CiTestStep(Rule):
 
     The CI step that runs a test runner (pytest, unittest, manage.py test, nose2, trial), its runner
     prefix (uv run, poetry run, ...) dropped."""
+
     question = "test_command"
 
     def find(self, facts):
@@ -131,6 +150,7 @@ class CiTestEnv(Rule):
     """the env of that step and its job in {where}
 
     Literal values only; a service's mapped port becomes its port on localhost."""
+
     question = "test_env"
 
     def find(self, facts):
@@ -141,6 +161,7 @@ class CiSetupSteps(Rule):
     """the steps before it in {where}
 
     Build steps (collectstatic, compilemessages) the same job runs before the tests."""
+
     question = "test_setup_command"
 
     def find(self, facts):
@@ -149,6 +170,7 @@ class CiSetupSteps(Rule):
 
 class ToxCommands(Rule):
     """tox.ini's commands"""
+
     question = "test_command"
 
     def find(self, facts):
@@ -158,15 +180,20 @@ class ToxCommands(Rule):
 
 class RemoteDefaultBranch(Rule):
     """the remote's default branch (origin/HEAD)"""
+
     question = "ci_branches"
 
     def find(self, facts):
-        remote = re.search(r"ref:\s*refs/remotes/\w+/(\S+)", read(facts.repo / ".git" / "refs" / "remotes" / "origin" / "HEAD"))
+        remote = re.search(
+            r"ref:\s*refs/remotes/\w+/(\S+)",
+            read(facts.repo / ".git" / "refs" / "remotes" / "origin" / "HEAD"),
+        )
         return ([remote.group(1)], {}) if remote else None
 
 
 class WorkflowPushBranches(Rule):
     """the push branches of {file}"""
+
     question = "ci_branches"
 
     def find(self, facts):
@@ -174,13 +201,18 @@ class WorkflowPushBranches(Rule):
             on = data.get("on", data.get(True)) or {}
             push = on.get("push") if isinstance(on, dict) else None
             branches = push.get("branches") if isinstance(push, dict) else None
-            if isinstance(branches, list) and branches and all(isinstance(b, str) and "*" not in b for b in branches):
+            if (
+                isinstance(branches, list)
+                and branches
+                and all(isinstance(b, str) and "*" not in b for b in branches)
+            ):
                 return [str(b) for b in branches], {"file": path.relative_to(facts.repo)}
         return None
 
 
 class CheckedOutBranch(Rule):
     """the checked-out branch"""
+
     question = "ci_branches"
 
     def find(self, facts):

@@ -19,7 +19,11 @@ def settings_files(root: Path) -> list[Path]:
         base = root.joinpath(*m.group(1).split("."))
         found += [p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()]
         found += sorted(base.glob("*.py")) if base.is_dir() else []
-    found += sorted(root.glob("settings*.py")) + sorted(root.glob("*/settings*.py")) + sorted(root.glob("*/settings/*.py"))
+    found += (
+        sorted(root.glob("settings*.py"))
+        + sorted(root.glob("*/settings*.py"))
+        + sorted(root.glob("*/settings/*.py"))
+    )
     return [p for p in dict.fromkeys(found) if "tests" not in p.relative_to(root).parts]
 
 
@@ -27,8 +31,10 @@ def media_roots(root: Path) -> dict[str, str]:
     """{directory under the project: where} of MEDIA_ROOT under BASE_DIR in the settings."""
     found: dict[str, str] = {}
     for path in settings_files(root):
-        m = re.search(r"""(?m)^MEDIA_ROOT\s*=\s*(?:[A-Z_]*(?:DIR|ROOT)\s*/\s*|os\.path\.join\(\s*[A-Z_]*(?:DIR|ROOT)\s*,\s*)["']([\w./-]+)["']""",
-                      read(path))
+        m = re.search(
+            r"""(?m)^MEDIA_ROOT\s*=\s*(?:[A-Z_]*(?:DIR|ROOT)\s*/\s*|os\.path\.join\(\s*[A-Z_]*(?:DIR|ROOT)\s*,\s*)["']([\w./-]+)["']""",
+            read(path),
+        )
         if m and ".." not in m.group(1):
             found.setdefault(m.group(1).strip("/"), f"MEDIA_ROOT in {path.relative_to(root)}")
     return found
@@ -39,6 +45,7 @@ class AllowedHosts(Rule):
 
     The Host header probes send: a loopback name Django's literal ALLOWED_HOSTS accepts (127.0.0.1,
     localhost), else its first plain host name; localhost where it allows any host or is empty."""
+
     question = "probe_host"
 
     def find(self, facts):

@@ -55,7 +55,9 @@ class Facts:
         if depth not in self._sources:
             skip = {"tests", "test", "migrations", "docs", "doc", "examples", "fixtures"}
             found = files(self.root, _PYTHON_FILES, depth=depth)
-            self._sources[depth] = [p for p in found if not skip & set(p.relative_to(self.root).parts[:-1])][:800]
+            self._sources[depth] = [p for p in found if not skip & set(p.relative_to(self.root).parts[:-1])][
+                :800
+            ]
         return self._sources[depth]
 
     def module(self, path: Path) -> str:
@@ -129,15 +131,22 @@ class Facts:
     @functools.cached_property
     def exposes(self) -> bool:
         """The old image or a compose file publishes a port."""
-        return bool(self.final is not None and any(re.search(r"\b\d{2,5}\b", e) for e in self.final.all("EXPOSE"))
-                    or any(port for _, _, port in self.compose))
+        return bool(
+            self.final is not None
+            and any(re.search(r"\b\d{2,5}\b", e) for e in self.final.all("EXPOSE"))
+            or any(port for _, _, port in self.compose)
+        )
 
     @functools.cached_property
     def serving(self) -> list[tuple[str, str, list[str]]]:
         """The start commands that serve HTTP: a server's command, a Procfile `web:`, or the old image's
         command where it publishes a port."""
-        serving = [s for s in self.starts if not s[1].startswith("Procfile `worker") and (
-            s[1].startswith("Procfile `web") or SERVES.search(clean_command(s[0])))]
+        serving = [
+            s
+            for s in self.starts
+            if not s[1].startswith("Procfile `worker")
+            and (s[1].startswith("Procfile `web") or SERVES.search(clean_command(s[0])))
+        ]
         return serving or [s for s in self.starts if "Dockerfile" in s[1] and self.exposes]
 
     @functools.cached_property
@@ -152,13 +161,21 @@ class Facts:
         else:
             server, port = listen_on_port(server)
         release = [clean_command(r) for r in release + more]
-        return {"server": server, "port": port, "build": " && ".join(clean_command(b) for b in build),
-                "release": " && ".join(release), "where": where}
+        return {
+            "server": server,
+            "port": port,
+            "build": " && ".join(clean_command(b) for b in build),
+            "release": " && ".join(release),
+            "where": where,
+        }
 
     @functools.cached_property
     def worker(self) -> dict:
-        command, where = (self.procfile["worker"], "Procfile `worker:`") if "worker" in self.procfile else (
-            self.starts[0][:2] if self.starts else ("", ""))
+        command, where = (
+            (self.procfile["worker"], "Procfile `worker:`")
+            if "worker" in self.procfile
+            else (self.starts[0][:2] if self.starts else ("", ""))
+        )
         server, build, _ = split_start(command)
         return {"command": clean_command(server), "build": " && ".join(build), "where": where}
 

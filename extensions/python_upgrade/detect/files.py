@@ -24,14 +24,46 @@ except ImportError:  # copier on Python 3.10: tomli where it is installed, else 
         tomllib = None
 
 # Never read: version control, virtualenvs, caches, build output and this template's own files.
-IGNORED_DIRS = {".git", ".tox", ".venv", "venv", "node_modules", "python-upgrade", "site-packages", ".nox",
-                "__pycache__", "build", "dist"}
+IGNORED_DIRS = {
+    ".git",
+    ".tox",
+    ".venv",
+    "venv",
+    "node_modules",
+    "python-upgrade",
+    "site-packages",
+    ".nox",
+    "__pycache__",
+    "build",
+    "dist",
+}
 # Directories whose manifests belong to something else (fixtures, docs, editor containers, CI actions).
-FOREIGN_DIRS = {"tests", "test", "testing", "fixtures", "docs", "doc", "examples", "example", ".github",
-                ".devcontainer", "news", "changelog.d"}
+FOREIGN_DIRS = {
+    "tests",
+    "test",
+    "testing",
+    "fixtures",
+    "docs",
+    "doc",
+    "examples",
+    "example",
+    ".github",
+    ".devcontainer",
+    "news",
+    "changelog.d",
+}
 # What makes a directory a Python project.
-PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "manage.py", "uv.lock",
-                 "poetry.lock", "pdm.lock")
+PROJECT_FILES = (
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "requirements.txt",
+    "Pipfile",
+    "manage.py",
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+)
 _VERSION = re.compile(r"(?<![\d.])3\.(\d{1,2})(?![\d])")
 _LIMIT = 1_000_000  # bytes; a larger file is no manifest
 
@@ -46,7 +78,9 @@ class Reading:
     unreadable: dict[str, str] = field(default_factory=dict)  # repository path -> why, and what was assumed
 
 
-_READING: contextvars.ContextVar[Reading | None] = contextvars.ContextVar("python_upgrade_reading", default=None)
+_READING: contextvars.ContextVar[Reading | None] = contextvars.ContextVar(
+    "python_upgrade_reading", default=None
+)
 
 
 @contextlib.contextmanager
@@ -77,7 +111,11 @@ def read(path: Path) -> str:
         return state.texts[path]
     text = ""
     try:
-        if state is not None and state.root is not None and not path.resolve().is_relative_to(state.root.resolve()):
+        if (
+            state is not None
+            and state.root is not None
+            and not path.resolve().is_relative_to(state.root.resolve())
+        ):
             return ""  # outside the destination (a `COPY ../x`, a link out of it): never read
         if path.is_file() and path.stat().st_size < _LIMIT:
             data = path.read_bytes()
@@ -126,7 +164,8 @@ def yaml_file(path: Path) -> object:
 
 
 def files(root: Path, patterns: tuple[str, ...], depth: int = 3) -> list[Path]:
-    """Files below root matching the glob patterns, at most `depth` parts deep, ignored directories left out."""
+    """Files below root matching the glob patterns, at most `depth` parts deep, ignored directories
+    left out."""
     found = []
     for pattern in patterns:
         for path in sorted(root.glob(pattern)):
@@ -154,6 +193,7 @@ def versions_in(text: str) -> list[str]:
 
 def braces(text: str) -> str:
     """tox's brace factors expanded: py3{10-12} -> py310,py311,py312; py3{8,9} -> py38,py39."""
+
     def one(match: re.Match) -> str:
         head, body, tail = match.group(1), match.group(2), match.group(3)
         items = []
@@ -164,6 +204,7 @@ def braces(text: str) -> str:
             else:
                 items.append(part.strip())
         return ",".join(head + item + tail for item in items)
+
     return re.sub(r"([\w.]*)\{([^{}]+)\}([\w.-]*)", one, text)
 
 

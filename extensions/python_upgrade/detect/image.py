@@ -23,11 +23,26 @@ def app_dockerfile(repo: Path, project: Path):
     roots = [project] if project == repo else [project, repo]
     seen = set()
     for root in roots:
-        for path in files(root, ("Dockerfile", "Dockerfile*", "*.Dockerfile", "*.dockerfile", "**/Dockerfile",
-                                 "**/Dockerfile*", "**/*.Dockerfile"), depth=4):
+        for path in files(
+            root,
+            (
+                "Dockerfile",
+                "Dockerfile*",
+                "*.Dockerfile",
+                "*.dockerfile",
+                "**/Dockerfile",
+                "**/Dockerfile*",
+                "**/*.Dockerfile",
+            ),
+            depth=4,
+        ):
             rel = path.relative_to(repo)
-            if (path in seen or path.name.endswith(".dockerignore") or FOREIGN_DIRS & set(rel.parts[:-1])
-                    or not path.is_file()):
+            if (
+                path in seen
+                or path.name.endswith(".dockerignore")
+                or FOREIGN_DIRS & set(rel.parts[:-1])
+                or not path.is_file()
+            ):
                 continue
             seen.add(path)
             text = read(path)
@@ -35,13 +50,23 @@ def app_dockerfile(repo: Path, project: Path):
             if not stages:
                 continue
             final = stages[-1]
-            python = bool(dockerfile.python_version(final.image) or re.search(r"(?:^|/)python(?::|@|$)", final.image)
-                          or re.search(r"\b(?:pip|uv|poetry|pipenv|pdm)\b", text))
+            python = bool(
+                dockerfile.python_version(final.image)
+                or re.search(r"(?:^|/)python(?::|@|$)", final.image)
+                or re.search(r"\b(?:pip|uv|poetry|pipenv|pdm)\b", text)
+            )
             if not python:
                 continue
-            variant = bool(re.search(r"dev|worker|test|ci\b|local", path.name.lower().replace("dockerfile", "")))
-            key = (bool(final.last("CMD") or final.last("ENTRYPOINT")), not variant, path.name == "Dockerfile",
-                   root == project, -len(rel.parts))
+            variant = bool(
+                re.search(r"dev|worker|test|ci\b|local", path.name.lower().replace("dockerfile", ""))
+            )
+            key = (
+                bool(final.last("CMD") or final.last("ENTRYPOINT")),
+                not variant,
+                path.name == "Dockerfile",
+                root == project,
+                -len(rel.parts),
+            )
             if best_key is None or key > best_key:
                 best, best_key = (path, final), key
     return best
@@ -58,11 +83,11 @@ def image_path(project: Path, dockerfile_path: Path | None, stage, path: str) ->
             candidates.append(mapping[absolute])
         for dest, source in mapping.items():
             if absolute.startswith(dest + "/") and source.rstrip("/") in (".", "./"):
-                candidates.append(absolute[len(dest) + 1:])
+                candidates.append(absolute[len(dest) + 1 :])
             elif absolute.startswith(dest + "/"):
-                candidates.append(source.rstrip("/") + "/" + absolute[len(dest) + 1:])
+                candidates.append(source.rstrip("/") + "/" + absolute[len(dest) + 1 :])
         if absolute.startswith(workdir.rstrip("/") + "/"):
-            candidates.append(absolute[len(workdir.rstrip("/")) + 1:])
+            candidates.append(absolute[len(workdir.rstrip("/")) + 1 :])
     candidates.append(path.removeprefix("./").removeprefix("/app/"))
     for candidate in candidates:
         for base in (project, dockerfile_path.parent if dockerfile_path else project):
@@ -86,9 +111,22 @@ def source_paths(project: Path, dockerfile_path: Path, stage, command: str) -> s
 
 _BUILD_PACKAGES = ("build-essential", "gcc", "g++", "make", "pkg-config", "cmake", "cargo", "rustc", "git")
 _NOT_NEEDED = ("ca-certificates", "curl", "wget", "tini", "dumb-init", "gnupg", "procps", "apt-utils")
-_PYTHON_TOOLS = {"pip", "setuptools", "wheel", "uv", "pipenv", "poetry", "pdm", "virtualenv", "pip-tools", "hatch"}
-_ENV_NOISE = re.compile(r"^(?:PATH|PYTHON\w*|PIP_\w+|UV_\w+|POETRY_\w+|PIPENV_\w+|VIRTUAL_ENV|LANG|LC_\w+|PORT|HOME|"
-                        r"DEBIAN_FRONTEND|GPG_KEY|TZ)$")
+_PYTHON_TOOLS = {
+    "pip",
+    "setuptools",
+    "wheel",
+    "uv",
+    "pipenv",
+    "poetry",
+    "pdm",
+    "virtualenv",
+    "pip-tools",
+    "hatch",
+}
+_ENV_NOISE = re.compile(
+    r"^(?:PATH|PYTHON\w*|PIP_\w+|UV_\w+|POETRY_\w+|PIPENV_\w+|VIRTUAL_ENV|LANG|LC_\w+|PORT|HOME|"
+    r"DEBIAN_FRONTEND|GPG_KEY|TZ)$"
+)
 
 
 def _shell_vars(run: str, known: dict[str, str]) -> str:
@@ -102,6 +140,7 @@ def _shell_vars(run: str, known: dict[str, str]) -> str:
 def packages(stages: list, final) -> tuple[str, str]:
     """Debian packages an existing Dockerfile installs: (build ones of every stage, runtime ones of
     the final stage and the stages it is built from)."""
+
     def installed(stage_list) -> list[str]:
         found = []
         for stage in stage_list:
@@ -113,8 +152,11 @@ def packages(stages: list, final) -> tuple[str, str]:
                     continue
                 run = _shell_vars(value, known)
                 for m in re.finditer(r"apt-get\s+(?:-\S+\s+)*install\s+([^&;|]+)", run):
-                    found += [w for w in m.group(1).split() if not w.startswith("-")
-                              and re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", w)]
+                    found += [
+                        w
+                        for w in m.group(1).split()
+                        if not w.startswith("-") and re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", w)
+                    ]
         return found
 
     every = installed(stages)
@@ -135,11 +177,30 @@ def app_packages(final, names: set[str]) -> str:
                 if skip:
                     skip = False
                     continue
-                if word in ("-r", "-c", "-e", "--requirement", "--constraint", "--editable", "-t", "--target",
-                            "--prefix", "--root", "-i", "--index-url", "--extra-index-url", "--python"):
+                if word in (
+                    "-r",
+                    "-c",
+                    "-e",
+                    "--requirement",
+                    "--constraint",
+                    "--editable",
+                    "-t",
+                    "--target",
+                    "--prefix",
+                    "--root",
+                    "-i",
+                    "--index-url",
+                    "--extra-index-url",
+                    "--python",
+                ):
                     skip = True
                     continue
-                if word.startswith("-") or "/" in word or word in (".", "..") or word.endswith((".whl", ".txt")):
+                if (
+                    word.startswith("-")
+                    or "/" in word
+                    or word in (".", "..")
+                    or word.endswith((".whl", ".txt"))
+                ):
                     continue
                 name = re.split(r"[\[<>=!~;]", word.strip("'\""))[0].lower().replace("_", "-")
                 if name and name not in _PYTHON_TOOLS | names and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", name):
@@ -149,8 +210,11 @@ def app_packages(final, names: set[str]) -> str:
 
 def app_env(final) -> dict[str, str]:
     """The environment the app's image sets for the app itself (settings modules, app paths)."""
-    return {k: v for k, v in dockerfile.env(final).items()
-            if not _ENV_NOISE.match(k) and "$" not in v and not re.search(r"secret|password|token|key", k, re.I)}
+    return {
+        k: v
+        for k, v in dockerfile.env(final).items()
+        if not _ENV_NOISE.match(k) and "$" not in v and not re.search(r"secret|password|token|key", k, re.I)
+    }
 
 
 def testpaths(root: Path) -> tuple[list[str], str]:
@@ -169,8 +233,14 @@ def testpaths(root: Path) -> tuple[list[str], str]:
             paths, where = line.group(1).split(), f"{name} [{section}] testpaths"
     paths = [str(p).strip("/") for p in paths if isinstance(p, str)]
     # Only directories of tests: `testpaths = ["app"]` (tests beside the code) holds the app itself.
-    return [p for p in paths if p and ".." not in p and (root / p).is_dir()
-            and Path(p).name in ("tests", "test", "testing", "functional_tests", "integration_tests")], where
+    return [
+        p
+        for p in paths
+        if p
+        and ".." not in p
+        and (root / p).is_dir()
+        and Path(p).name in ("tests", "test", "testing", "functional_tests", "integration_tests")
+    ], where
 
 
 # ------------------------------------------------------------------------------ rules: the old image
@@ -178,6 +248,7 @@ class DockerfileExpose(Rule):
     """{file} (EXPOSE)
 
     The port the old image declares is the port its server listens on."""
+
     question = "app_port"
 
     def find(self, facts):
@@ -191,6 +262,7 @@ class DockerfileBuildPackages(Rule):
     """{file} (apt-get install, every stage)
 
     Compilers and headers a builder stage installs are what the requirements need to build."""
+
     question = "build_packages"
 
     def find(self, facts):
@@ -201,6 +273,7 @@ class DockerfileRuntimePackages(Rule):
     """{file} (apt-get install of the final stage)
 
     The libraries the old production image installs are what the app loads at run time."""
+
     question = "runtime_packages"
 
     def find(self, facts):
@@ -211,6 +284,7 @@ class DockerfileAppPackages(Rule):
     """{file} (pip install beside the dependency files)
 
     A server or extra the image installs next to `-r requirements.txt` is needed in production."""
+
     question = "app_packages"
 
     def find(self, facts):
@@ -221,6 +295,7 @@ class DockerfileEnv(Rule):
     """{file} (ENV of the final stage)
 
     Settings the old image sets (DJANGO_SETTINGS_MODULE, ...), less interpreter and tool noise."""
+
     question = "app_env"
 
     def find(self, facts):
@@ -231,13 +306,18 @@ class DockerfileBuildSteps(Rule):
     """{file} (RUN)
 
     Steps the old image runs to build assets (collectstatic, compress, compilemessages)."""
+
     question = "build_command"
 
     def find(self, facts):
         if facts.final is None:
             return None
-        steps = [clean_command(s) for run in facts.final.all("RUN") for s in SHELL_SPLIT.split(run)
-                 if BUILD_STEP.search(s) and not re.search(r"\bpip\b", s)]
+        steps = [
+            clean_command(s)
+            for run in facts.final.all("RUN")
+            for s in SHELL_SPLIT.split(run)
+            if BUILD_STEP.search(s) and not re.search(r"\bpip\b", s)
+        ]
         return " && ".join(steps), {"file": facts.file}
 
 
@@ -245,6 +325,7 @@ class DockerfileSuite(Rule):
     """{file} (FROM {image})
 
     The Debian suite the old image's base names (python:3.12-slim-bookworm): the new images keep it."""
+
     question = "debian_suite"
 
     def find(self, facts):
@@ -257,6 +338,7 @@ class PytestTestpaths(Rule):
     """{where}
 
     pytest's testpaths that are test directories: the production image leaves them out."""
+
     question = "image_excludes"
 
     def find(self, facts):
@@ -268,13 +350,18 @@ class TestsDirectory(Rule):
     """the {names}/ directory (a guess: no testpaths say so)
 
     The top-level tests/ or test/ directory, where no code of the app imports from it."""
+
     question = "image_excludes"
     guess = True
 
     def find(self, facts):
         code = facts.python_sources(4)  # the tests themselves left out
-        dirs = [d for d in ("tests", "test") if (facts.root / d).is_dir()
-                and not any(re.search(rf"(?m)^\s*(?:from|import)\s+{d}\b", read(p)) for p in code)]
+        dirs = [
+            d
+            for d in ("tests", "test")
+            if (facts.root / d).is_dir()
+            and not any(re.search(rf"(?m)^\s*(?:from|import)\s+{d}\b", read(p)) for p in code)
+        ]
         return (dirs, {"names": "/, ".join(dirs)}) if dirs else None
 
 
@@ -283,6 +370,7 @@ class WritableDirectories(Rule):
 
     Django's MEDIA_ROOT under the project's BASE_DIR, and the old image's VOLUMEs and `mkdir`s under
     its WORKDIR."""
+
     question = "writable_dirs"
 
     def find(self, facts):
@@ -292,14 +380,24 @@ class WritableDirectories(Rule):
             workdir = dockerfile.workdir(final).rstrip("/")
             where = str(path.relative_to(facts.repo))
             volumes = [v for value in final.all("VOLUME") for v in re.findall(r"[\w./-]+", value)]
-            made = [d for run in final.all("RUN") for m in re.finditer(r"\bmkdir\s+(?:-\S+\s+)*([^&;|]+)", run)
-                    for d in m.group(1).split() if not d.startswith("-")]
+            made = [
+                d
+                for run in final.all("RUN")
+                for m in re.finditer(r"\bmkdir\s+(?:-\S+\s+)*([^&;|]+)", run)
+                for d in m.group(1).split()
+                if not d.startswith("-")
+            ]
             for d in volumes + made:
-                relative = d[len(workdir) + 1:] if workdir and d.startswith(workdir + "/") else (
-                    d if not d.startswith("/") and "$" not in d else "")
+                relative = (
+                    d[len(workdir) + 1 :]
+                    if workdir and d.startswith(workdir + "/")
+                    else (d if not d.startswith("/") and "$" not in d else "")
+                )
                 relative = relative.strip("/")
                 if relative and ".." not in relative and re.fullmatch(r"[\w./-]+", relative):
-                    found.setdefault(relative, f"{where} ({'VOLUME' if d in volumes else 'mkdir'} under WORKDIR)")
+                    found.setdefault(
+                        relative, f"{where} ({'VOLUME' if d in volumes else 'mkdir'} under WORKDIR)"
+                    )
         if not found:
             return None
         return list(found), {"where": "; ".join(f"{k}: {v}" for k, v in found.items())}
@@ -312,6 +410,7 @@ class GitVersion(Rule):
     out: hatch-vcs ([tool.hatch.version] source = "vcs"), setuptools-scm ([tool.setuptools_scm], or
     use_scm_version in setup.py), pdm-backend ([tool.pdm.version] source = "scm"),
     poetry-dynamic-versioning ([tool.poetry-dynamic-versioning] enable = true)."""
+
     question = "scm_version"
 
     def find(self, facts):
@@ -323,7 +422,9 @@ class GitVersion(Rule):
         if str(tool.get("pdm", {}).get("version", {}).get("source", "")) == "scm":
             return "pdm-backend", {"where": 'pyproject.toml [tool.pdm.version] source = "scm"'}
         if tool.get("poetry-dynamic-versioning", {}).get("enable") is True:
-            return "poetry-dynamic-versioning", {"where": "pyproject.toml [tool.poetry-dynamic-versioning] enable = true"}
+            return "poetry-dynamic-versioning", {
+                "where": "pyproject.toml [tool.poetry-dynamic-versioning] enable = true"
+            }
         if "setuptools_scm" in tool or re.search(r"setuptools[-_]scm", requires):
             return "setuptools-scm", {"where": "pyproject.toml [tool.setuptools_scm] / build-system requires"}
         if re.search(r"\buse_scm_version\s*=", read(facts.root / "setup.py")):

@@ -10,13 +10,32 @@ from .files import files, read, toml, upwards
 from .rule import Rule
 
 LOCKS = (("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pdm", "pdm.lock"), ("pipenv", "Pipfile.lock"))
-REQUIREMENTS = ("requirements.txt", "requirements/production.txt", "requirements/prod.txt", "requirements/base.txt",
-                "requirements/main.txt", "requirements/common.txt")
-TEST_REQUIREMENTS = ("requirements-test.txt", "requirements-tests.txt", "requirements-dev.txt", "requirements_test.txt",
-                     "requirements_dev.txt", "test-requirements.txt", "dev-requirements.txt", "test_requirements.txt",
-                     "dev_requirements.txt", "requirements-testing.txt", "requirements/test.txt",
-                     "requirements/tests.txt", "requirements/testing.txt", "requirements/dev.txt",
-                     "requirements/development.txt", "requirements/local.txt")
+REQUIREMENTS = (
+    "requirements.txt",
+    "requirements/production.txt",
+    "requirements/prod.txt",
+    "requirements/base.txt",
+    "requirements/main.txt",
+    "requirements/common.txt",
+)
+TEST_REQUIREMENTS = (
+    "requirements-test.txt",
+    "requirements-tests.txt",
+    "requirements-dev.txt",
+    "requirements_test.txt",
+    "requirements_dev.txt",
+    "test-requirements.txt",
+    "dev-requirements.txt",
+    "test_requirements.txt",
+    "dev_requirements.txt",
+    "requirements-testing.txt",
+    "requirements/test.txt",
+    "requirements/tests.txt",
+    "requirements/testing.txt",
+    "requirements/dev.txt",
+    "requirements/development.txt",
+    "requirements/local.txt",
+)
 # The extra / group holding the tests: the first of these names the project declares.
 TEST_GROUPS = ("test", "tests", "testing", "dev", "dev-packages")
 
@@ -26,8 +45,11 @@ def groups_of(project: Path, layout: str) -> list[str]:
     data = toml(project / "pyproject.toml")
     if layout == "pipenv":
         pipfile = toml(project / "Pipfile")
-        return [k for k, v in pipfile.items() if isinstance(v, dict) and k not in ("source", "requires", "scripts",
-                                                                                     "pipenv", "packages")]
+        return [
+            k
+            for k, v in pipfile.items()
+            if isinstance(v, dict) and k not in ("source", "requires", "scripts", "pipenv", "packages")
+        ]
     names: list[str] = []
     if layout == "poetry":
         names += list(((data.get("tool") or {}).get("poetry") or {}).get("group", {}) or {})
@@ -42,25 +64,40 @@ def groups_of(project: Path, layout: str) -> list[str]:
 
 def requirement_names(root: Path) -> set[str]:
     """Distribution names the project depends on (any requirements file, pyproject, setup files, Pipfile)."""
-    text = "\n".join(read(p) for p in files(root, ("requirements*.txt", "requirements/*.txt", "*requirements*.in")))
+    text = "\n".join(
+        read(p) for p in files(root, ("requirements*.txt", "requirements/*.txt", "*requirements*.in"))
+    )
     names = {m.lower() for m in re.findall(r"(?m)^\s*([A-Za-z][A-Za-z0-9._-]*)", text)}
     for name in ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile"):
         body = read(root / name)
-        names |= {m.lower() for m in re.findall(r"""(?m)^\s*["']?([A-Za-z][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~^]=?|=\s*["{]|["',])""", body)}
+        names |= {
+            m.lower()
+            for m in re.findall(
+                r"""(?m)^\s*["']?([A-Za-z][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~^]=?|=\s*["{]|["',])""",
+                body,
+            )
+        }
     return {n.replace("_", "-") for n in names}
 
 
 def runtime_names(root: Path) -> set[str]:
     """Distribution names production installs: the runtime requirements file(s), [project]
     dependencies, Poetry's main dependencies, Pipfile [packages] (not test or dev groups)."""
-    text = "\n".join(read(p) for p in files(root, ("requirements.txt", "requirements/*.txt"))
-                     if not re.search(r"test|dev|local|lint|doc", p.name))
+    text = "\n".join(
+        read(p)
+        for p in files(root, ("requirements.txt", "requirements/*.txt"))
+        if not re.search(r"test|dev|local|lint|doc", p.name)
+    )
     specs = re.findall(r"(?m)^\s*([A-Za-z][A-Za-z0-9._-]*)", text)
     data = toml(root / "pyproject.toml")
     specs += [str(d) for d in (data.get("project") or {}).get("dependencies") or []]
     specs += list((((data.get("tool") or {}).get("poetry") or {}).get("dependencies")) or {})
     specs += list((toml(root / "Pipfile").get("packages")) or {})
-    return {re.split(r"[\s\[<>=!~;@]", s.strip(), maxsplit=1)[0].lower().replace("_", "-") for s in specs if s.strip()}
+    return {
+        re.split(r"[\s\[<>=!~;@]", s.strip(), maxsplit=1)[0].lower().replace("_", "-")
+        for s in specs
+        if s.strip()
+    }
 
 
 def first_file(project: Path, names: tuple[str, ...]) -> str:
@@ -71,6 +108,7 @@ class LockFile(Rule):
     """{file}
 
     A lock file names its tool (uv, Poetry, PDM, Pipenv), in project_dir or above it for a uv workspace."""
+
     question = "dependency_layout"
 
     def find(self, facts):
@@ -83,6 +121,7 @@ class LockFile(Rule):
 
 class PipfileWithoutLock(Rule):
     """Pipfile (no lock yet)"""
+
     question = "dependency_layout"
 
     def find(self, facts):
@@ -93,6 +132,7 @@ class RequirementsLayout(Rule):
     """{file}
 
     Requirements files and no lock: pip installs them."""
+
     question = "dependency_layout"
 
     def find(self, facts):
@@ -102,16 +142,20 @@ class RequirementsLayout(Rule):
 
 class PyprojectLayout(Rule):
     """pyproject.toml [project] and no lock file"""
+
     question = "dependency_layout"
 
     def find(self, facts):
-        return ("pyproject", {}) if re.search(r"(?m)^\[project\]", read(facts.root / "pyproject.toml")) else None
+        return (
+            ("pyproject", {}) if re.search(r"(?m)^\[project\]", read(facts.root / "pyproject.toml")) else None
+        )
 
 
 class RequirementsFile(Rule):
     """{file}
 
     The runtime requirements file, by the names projects give it."""
+
     question = "requirements_file"
 
     def find(self, facts):
@@ -124,6 +168,7 @@ class TestRequirementsFile(Rule):
 
     The test requirements file, by the names projects give it; none when the tests need only the
     runtime requirements."""
+
     question = "test_requirements_file"
 
     def find(self, facts):
@@ -136,6 +181,7 @@ class TestGroup(Rule):
 
     The extra or group holding the tests: the first of test, tests, testing, dev, dev-packages the
     project declares for its layout."""
+
     question = "test_extra"
     needs = ("dependency_layout",)
 
@@ -143,4 +189,8 @@ class TestGroup(Rule):
         layout = facts.found("dependency_layout")
         names = groups_of(facts.root, layout) if layout else []
         name = next((n for n in TEST_GROUPS if n in names), "")
-        return (name, {"where": "Pipfile" if layout == "pipenv" else "pyproject.toml", "name": name}) if name else None
+        return (
+            (name, {"where": "Pipfile" if layout == "pipenv" else "pyproject.toml", "name": name})
+            if name
+            else None
+        )

@@ -25,6 +25,7 @@ class WorkspaceApp(Rule):
 
     The member a virtual uv workspace root holds the app in: the one member no other member depends
     on, else the one with a Dockerfile or manage.py."""
+
     question = "project_dir"
 
     def find(self, facts):
@@ -37,14 +38,18 @@ class WorkspaceApp(Rule):
         needed = set()
         for m in members:
             for requirement in (toml(m / "pyproject.toml").get("project") or {}).get("dependencies") or []:
-                needed.add(re.split(r"[\s<>=!~;\[(]", str(requirement), maxsplit=1)[0].lower().replace("_", "-"))
+                needed.add(
+                    re.split(r"[\s<>=!~;\[(]", str(requirement), maxsplit=1)[0].lower().replace("_", "-")
+                )
         apps = [m for m in members if names[m].lower().replace("_", "-") not in needed]
         served = [m for m in apps if (m / "Dockerfile").is_file() or (m / "manage.py").is_file()]
         chosen = served[:1] if len(served) == 1 else apps if len(apps) == 1 else []
         if not chosen:
             return None
         member = chosen[0].relative_to(repo).as_posix()
-        how = "the member with a Dockerfile or manage.py" if served else "the member no other member depends on"
+        how = (
+            "the member with a Dockerfile or manage.py" if served else "the member no other member depends on"
+        )
         return member, {"member": member, "how": how}
 
 
@@ -53,6 +58,7 @@ class ProjectFilesBelow(Rule):
 
     The root holds no project file (pyproject.toml, setup.py, requirements.txt, Pipfile, manage.py, a
     lock), and one sub-directory does (backend/, src/): the one with the most of them."""
+
     question = "project_dir"
 
     def find(self, facts):
@@ -82,6 +88,7 @@ class WorkspaceLock(Rule):
     """{lock}, the lock of a workspace with member {member}/ (its [project].name {package})
 
     Docker builds from where uv.lock sits, so the lock and the other members are in the context."""
+
     question = "workspace_root"
 
     def find(self, facts):
@@ -94,17 +101,23 @@ class WorkspaceLock(Rule):
     @staticmethod
     def details(facts, lock: Path) -> dict:
         package = str((toml(facts.root / "pyproject.toml").get("project") or {}).get("name", ""))
-        return {"lock": lock.relative_to(facts.repo).as_posix(), "member": facts.root.relative_to(lock.parent).as_posix(),
-                "package": package or "missing"}
+        return {
+            "lock": lock.relative_to(facts.repo).as_posix(),
+            "member": facts.root.relative_to(lock.parent).as_posix(),
+            "package": package or "missing",
+        }
 
 
 class WorkspaceMember(Rule):
     """{project}/pyproject.toml ([project].name)
 
     Every `uv sync` installs the member project_dir holds, by its name."""
+
     question = "workspace_package"
 
     def find(self, facts):
         lock = workspace_lock(facts)
-        package = str((toml(facts.root / "pyproject.toml").get("project") or {}).get("name", "")) if lock else ""
+        package = (
+            str((toml(facts.root / "pyproject.toml").get("project") or {}).get("name", "")) if lock else ""
+        )
         return (package, {"project": facts.root.relative_to(facts.repo).as_posix()}) if package else None

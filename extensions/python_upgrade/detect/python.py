@@ -65,6 +65,7 @@ def newest_first(versions: list[str]) -> list[str]:
 
 class DockerfileFrom(VersionSource):
     """The app's Dockerfile: the image its final stage is built from."""
+
     rule = "what production runs"
 
     def versions(self, facts):
@@ -75,6 +76,7 @@ class DockerfileFrom(VersionSource):
 
 class PythonVersionFile(VersionSource):
     """.python-version (pyenv, uv): its first line."""
+
     rule = "pinned interpreter"
 
     def versions(self, facts):
@@ -85,6 +87,7 @@ class PythonVersionFile(VersionSource):
 
 class RuntimeTxt(VersionSource):
     """runtime.txt (Heroku and its kind): python-3.X.Y."""
+
     rule = "pinned interpreter"
 
     def versions(self, facts):
@@ -94,21 +97,27 @@ class RuntimeTxt(VersionSource):
 
 class PipfileVersion(VersionSource):
     """Pipfile's [requires] python_version."""
+
     rule = "pinned interpreter"
 
     def versions(self, facts):
-        m = re.search(r"""(?m)^\s*python_(?:full_)?version\s*=\s*["'](3\.\d+)""", read(facts.root / "Pipfile"))
+        m = re.search(
+            r"""(?m)^\s*python_(?:full_)?version\s*=\s*["'](3\.\d+)""", read(facts.root / "Pipfile")
+        )
         return ([m.group(1)], "Pipfile ([requires] python_version)") if m else None
 
 
 class TestedVersions(VersionSource):
     """CI matrices (GitHub Actions, GitLab CI) and tox envs: the newest version tested."""
+
     rule = "newest version tested"
 
     def versions(self, facts):
         tested: list[str] = []
         where = []
-        for path in files(facts.repo, (".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")):
+        for path in files(
+            facts.repo, (".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")
+        ):
             if path.name == "python-upgrade.yml":
                 continue
             found = []
@@ -117,7 +126,7 @@ class TestedVersions(VersionSource):
                 if re.search(r"python(-version)?\s*:|python_version|image:\s*\S*python:", line, re.I):
                     found += versions_in(line)
                     # A matrix list written one item a line, under the key.
-                    for following in lines[i + 1:i + 12]:
+                    for following in lines[i + 1 : i + 12]:
                         if not re.match(r"\s*-\s*['\"]?3\.\d", following):
                             break
                         found += versions_in(following)
@@ -141,6 +150,7 @@ class TestedVersions(VersionSource):
 
 class Classifiers(VersionSource):
     """Trove classifiers (Programming Language :: Python :: 3.X): the newest listed."""
+
     rule = "newest version listed"
 
     def versions(self, facts):
@@ -153,12 +163,15 @@ class Classifiers(VersionSource):
 
 class RequiresPython(VersionSource):
     """requires-python / python_requires: the oldest version still supported."""
+
     rule = "oldest version supported"
 
     def versions(self, facts):
         for name in ("pyproject.toml", "setup.cfg", "setup.py"):
-            m = re.search(r"""(?:requires-python|python_requires)\s*[=:]\s*['"]?\s*>=?\s*(3\.\d{1,2})""",
-                          read(facts.root / name))
+            m = re.search(
+                r"""(?:requires-python|python_requires)\s*[=:]\s*['"]?\s*>=?\s*(3\.\d{1,2})""",
+                read(facts.root / name),
+            )
             if m:
                 return [m.group(1)], f"{name} ({m.group(0).split('=', 1)[-1].strip(' :')})"
         return None

@@ -12,14 +12,29 @@ from .image import image_path
 from .rule import Rule
 
 # Health route names, the ones that test the process alone first (a readiness check may need a database).
-HEALTH_ORDER = ("livez", "live", "liveness", "healthz", "health", "health-check", "health_check", "healthcheck",
-                "ping", "status", "readyz", "ready", "readiness")
+HEALTH_ORDER = (
+    "livez",
+    "live",
+    "liveness",
+    "healthz",
+    "health",
+    "health-check",
+    "health_check",
+    "healthcheck",
+    "ping",
+    "status",
+    "readyz",
+    "ready",
+    "readiness",
+)
 HEALTH_NAMES = r"(?:livez?|liveness|healthz?|health[-_]?check|ping|status|readyz?|readiness)"
 _URL_PATH = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::[\w${}]+)?(/[^\s'\"|;)]*)")
 # Pages a load test should not hit: health checks, admin, login and static pages, API docs.
-_NOT_LOADED = re.compile(rf"(?:^|/)(?:{HEALTH_NAMES}|admin|login|logout|signup|register|static|media|docs|redoc|"
-                         r"openapi\.json|metrics|favicon\.ico|robots\.txt|me|[\w-]*auth[\w-]*|accounts?|users?|token|"
-                         r"password\w*|__\w+__|\d{3})(?:/|$)")
+_NOT_LOADED = re.compile(
+    rf"(?:^|/)(?:{HEALTH_NAMES}|admin|login|logout|signup|register|static|media|docs|redoc|"
+    r"openapi\.json|metrics|favicon\.ico|robots\.txt|me|[\w-]*auth[\w-]*|accounts?|users?|token|"
+    r"password\w*|__\w+__|\d{3})(?:/|$)"
+)
 
 
 def healthcheck_path(project: Path, path: Path | None, stage) -> tuple[str, str]:
@@ -80,26 +95,40 @@ def routes(facts, names: str = HEALTH_NAMES, declared: bool = False) -> list[tup
 
     for path, text in texts.items():
         # Django: path("api/v3/", include("apiv3.urls")) -> apiv3/urls.py is under /api/v3/.
-        for m in re.finditer(r"""(?:path|re_path|url)\(\s*r?["']\^?([^"']*)["']\s*,\s*include\(\s*\(?\s*["']([\w.]+)["']""", text):
+        for m in re.finditer(
+            r"""(?:path|re_path|url)\(\s*r?["']\^?([^"']*)["']\s*,\s*include\(\s*\(?\s*["']([\w.]+)["']""",
+            text,
+        ):
             add(modules.get(m.group(2)), m.group(1).rstrip("$"), path)
         # FastAPI / Flask: include_router(name, prefix=...), register_blueprint(name, url_prefix=...).
         # A router included with no prefix still puts the includer's prefix in front of its routes.
-        for m in re.finditer(r"""(?:include_router|register_blueprint)\(\s*([\w.]+)(?:[^)]*?(?:url_)?prefix\s*=\s*(["'][^"']*["']|[A-Za-z_][\w.]*))?""", text):
+        for m in re.finditer(
+            r"""(?:include_router|register_blueprint)\(\s*([\w.]+)(?:[^)]*?(?:url_)?prefix\s*=\s*(["'][^"']*["']|[A-Za-z_][\w.]*))?""",
+            text,
+        ):
             name = m.group(1).split(".")[0]
-            imported = re.search(rf"(?m)^from\s+([\w.]+)\s+import\s+[^\n]*?\b(\w+)\s+as\s+{name}\b", text) or re.search(
-                rf"(?m)^from\s+([\w.]+)\s+import\s+(?:[^\n]*,\s*)?({name})\b", text)
+            imported = re.search(
+                rf"(?m)^from\s+([\w.]+)\s+import\s+[^\n]*?\b(\w+)\s+as\s+{name}\b", text
+            ) or re.search(rf"(?m)^from\s+([\w.]+)\s+import\s+(?:[^\n]*,\s*)?({name})\b", text)
             target = None
             if imported:
                 module = imported.group(1)
-                target = modules.get(module) or modules.get(f"{module}.{imported.group(2)}") or modules.get(
-                    f"{module}.__init__")
-            add(target or (path if re.search(rf"(?m)^{name}\s*=", text) else None), _literal(m.group(2) or '""', texts),
-                path)
+                target = (
+                    modules.get(module)
+                    or modules.get(f"{module}.{imported.group(2)}")
+                    or modules.get(f"{module}.__init__")
+                )
+            add(
+                target or (path if re.search(rf"(?m)^{name}\s*=", text) else None),
+                _literal(m.group(2) or '""', texts),
+                path,
+            )
     # Prefixes declared where the router is made.
     own = {}
     for path, text in texts.items():
-        m = re.search(r"""(?:APIRouter|Blueprint|Router)\([^)]*?(?:url_)?prefix\s*=\s*["']([^"']*)["']""", text) or re.search(
-            r"""(?m)^    path\s*=\s*["'](/[^"']*)["']\s*$""", text)  # a Litestar Controller's path
+        m = re.search(
+            r"""(?:APIRouter|Blueprint|Router)\([^)]*?(?:url_)?prefix\s*=\s*["']([^"']*)["']""", text
+        ) or re.search(r"""(?m)^    path\s*=\s*["'](/[^"']*)["']\s*$""", text)  # a Litestar Controller's path
         if m:
             own[path] = m.group(1)
 
@@ -115,10 +144,16 @@ def routes(facts, names: str = HEALTH_NAMES, declared: bool = False) -> list[tup
             parent += "/" + value.strip("/") if value.strip("/") else ""
         return parent + ("/" + own[path].strip("/") if own.get(path, "").strip("/") else "")
 
-    route = re.compile(rf"""(?:route|get|head|api_route|path|re_path|url|add_url_rule|add_route)\(\s*r?["']\^?/?((?:[\w-]+/)*{names}/?)\$?["']""")
-    keyword = re.compile(rf"""@(?:get|head|route|api_route)\([^)]*?\bpath\s*=\s*["']/?((?:[\w-]+/)*{names}/?)["']""")
+    route = re.compile(
+        rf"""(?:route|get|head|api_route|path|re_path|url|add_url_rule|add_route)\(\s*r?["']\^?/?((?:[\w-]+/)*{names}/?)\$?["']"""
+    )
+    keyword = re.compile(
+        rf"""@(?:get|head|route|api_route)\([^)]*?\bpath\s*=\s*["']/?((?:[\w-]+/)*{names}/?)["']"""
+    )
     if declared:  # only a decorator's or Django path()'s own argument, never a dict's .get("...")
-        route = re.compile(rf"""(?:@[\w.]+\.(?:get|head|route)|(?<![\w.])(?:path|re_path))\(\s*r?["']\^?/?((?:[\w-]+/)*{names}/?)\$?["']""")
+        route = re.compile(
+            rf"""(?:@[\w.]+\.(?:get|head|route)|(?<![\w.])(?:path|re_path))\(\s*r?["']\^?/?((?:[\w-]+/)*{names}/?)\$?["']"""
+        )
     found = []
     for path, text in texts.items():
         for m in list(route.finditer(text)) + list(keyword.finditer(text)):
@@ -136,6 +171,7 @@ class DockerfileHealthcheck(Rule):
     """{script}the HEALTHCHECK of {name}
 
     The path the old image's own health check requests (in its command or the script it runs)."""
+
     question = "health_path"
 
     def find(self, facts):
@@ -150,6 +186,7 @@ class HealthRoute(Rule):
 
     A route named like a health check (livez, healthz, health, ping, status, ...), under the prefixes
     of the URL includes, routers and blueprints that lead to it."""
+
     question = "health_path"
     needs = ("app_kind",)
 
@@ -165,6 +202,7 @@ class HealthRoute(Rule):
 
 class HealthLiteral(Rule):
     """the path {literal} in {file}"""
+
     question = "health_path"
     needs = ("app_kind",)
 
@@ -182,19 +220,26 @@ class HealthLiteral(Rule):
 class DjangoAdminLogin(Rule):
     """a guess: no health route found; Django's admin login page answers without a database or a login
     (add a real health check that tests what the app needs)"""
+
     question = "health_path"
     needs = ("app_kind",)
     guess = True
 
     def find(self, facts):
         urls = list(facts.root.glob("*/urls.py")) + list(facts.root.glob("*/*/urls.py"))
-        if facts.found("app_kind") == "web" and facts.django and any("admin.site.urls" in read(p) for p in urls):
+        if (
+            facts.found("app_kind") == "web"
+            and facts.django
+            and any("admin.site.urls" in read(p) for p in urls)
+        ):
             return "/admin/login/", {}
         return None
 
 
 class RootPage(Rule):
-    """a guess: no health route found; the root page (add a real health check that tests what the app needs)"""
+    """a guess: no health route found; the root page (add a real health check that tests what the app
+    needs)"""
+
     question = "health_path"
     needs = ("app_kind",)
     guess = True
@@ -208,13 +253,16 @@ class CodeRoutes(Rule):
 
     Up to five GET routes without parameters that the code names literally (Flask/FastAPI/Starlette
     decorators, Django path(), with their prefixes), less health checks, admin, login and static pages."""
+
     question = "load_paths"
     guess = True
 
     def find(self, facts):
         found_routes = routes(facts, r"[\w.-]+", declared=True)
-        found = sorted({path for path, _ in found_routes if not _NOT_LOADED.search(path)},
-                       key=lambda p: (p.count("/"), p))
+        found = sorted(
+            {path for path, _ in found_routes if not _NOT_LOADED.search(path)},
+            key=lambda p: (p.count("/"), p),
+        )
         if not found:
             return None
         names = sorted({where.split(" (")[0] for path, where in found_routes if path in found[:5]})
@@ -223,6 +271,7 @@ class CodeRoutes(Rule):
 
 class RootPageLoad(Rule):
     """a guess: no route without parameters found in the code; the root page"""
+
     question = "load_paths"
     guess = True
 

@@ -12,22 +12,44 @@ from .rule import Rule
 from .shell import clean_command
 
 # Images of the backing services tests use (databases, caches, brokers), by their registry names.
-_BACKING = re.compile(r"(?:^|/)(postgres|postgis|pgvector|timescaledb|mysql|mariadb|redis|valkey|memcached|mongo|"
-                      r"rabbitmq|elasticsearch|opensearch|minio)\b[^/]*$", re.I)
+_BACKING = re.compile(
+    r"(?:^|/)(postgres|postgis|pgvector|timescaledb|mysql|mariadb|redis|valkey|memcached|mongo|"
+    r"rabbitmq|elasticsearch|opensearch|minio)\b[^/]*$",
+    re.I,
+)
 # The port and readiness check of each kind of backing service, as its official image documents them.
 _SERVICE_DEFAULTS = {
-    "postgres": (5432, "pg_isready"), "postgis": (5432, "pg_isready"), "pgvector": (5432, "pg_isready"),
-    "timescaledb": (5432, "pg_isready"), "mysql": (3306, "mysqladmin ping -h 127.0.0.1"),
-    "mariadb": (3306, "mariadb-admin ping -h 127.0.0.1"), "redis": (6379, "redis-cli ping"),
-    "valkey": (6379, "valkey-cli ping"), "memcached": (11211, ""), "mongo": (27017, ""), "rabbitmq": (5672, ""),
+    "postgres": (5432, "pg_isready"),
+    "postgis": (5432, "pg_isready"),
+    "pgvector": (5432, "pg_isready"),
+    "timescaledb": (5432, "pg_isready"),
+    "mysql": (3306, "mysqladmin ping -h 127.0.0.1"),
+    "mariadb": (3306, "mariadb-admin ping -h 127.0.0.1"),
+    "redis": (6379, "redis-cli ping"),
+    "valkey": (6379, "valkey-cli ping"),
+    "memcached": (11211, ""),
+    "mongo": (27017, ""),
+    "rabbitmq": (5672, ""),
 }
 COMPOSE_DEFAULTS = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-COMPOSE_OVERRIDES = ("compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
-                     "docker-compose.override.yml")
+COMPOSE_OVERRIDES = (
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+)
 _COMPOSE_UP = re.compile(r"^docker[ -]compose\b(?P<head>.*?)\s+up\b(?P<tail>.*)$")
 # `docker compose up` options that take a value (the rest are flags or --opt=value).
-_COMPOSE_UP_VALUES = {"--scale", "--timeout", "-t", "--wait-timeout", "--exit-code-from", "--pull", "--attach",
-                      "--no-attach"}
+_COMPOSE_UP_VALUES = {
+    "--scale",
+    "--timeout",
+    "-t",
+    "--wait-timeout",
+    "--exit-code-from",
+    "--pull",
+    "--attach",
+    "--no-attach",
+}
 
 
 def backing_kind(image: str) -> str:
@@ -64,8 +86,15 @@ def service_spec(image, env, ports, health) -> dict:
     spec = {"image": str(image)}
     if isinstance(env, list):
         env = dict(str(e).split("=", 1) for e in env if "=" in str(e))
-    literal = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in (env or {}).items()
-               if isinstance(v, (str, int, float, bool)) and "${" not in str(v)} if isinstance(env, dict) else {}
+    literal = (
+        {
+            str(k): str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in (env or {}).items()
+            if isinstance(v, (str, int, float, bool)) and "${" not in str(v)
+        }
+        if isinstance(env, dict)
+        else {}
+    )
     if literal:
         spec["env"] = literal
     if host:
@@ -82,14 +111,26 @@ def job_services(job: dict) -> dict[str, dict]:
     found = {}
     services = job.get("services") if isinstance(job, dict) else None
     for name, service in (services or {}).items() if isinstance(services, dict) else ():
-        if isinstance(service, dict) and isinstance(service.get("image"), str) and "${{" not in service["image"]:
-            found[str(name)] = service_spec(service["image"], service.get("env"), service.get("ports"),
-                                            _health_cmd(str(service.get("options") or "")))
+        if (
+            isinstance(service, dict)
+            and isinstance(service.get("image"), str)
+            and "${{" not in service["image"]
+        ):
+            found[str(name)] = service_spec(
+                service["image"],
+                service.get("env"),
+                service.get("ports"),
+                _health_cmd(str(service.get("options") or "")),
+            )
     return found
 
 
 def _compose_health(service: dict) -> str:
-    test = (service.get("healthcheck") or {}).get("test") if isinstance(service.get("healthcheck"), dict) else None
+    test = (
+        (service.get("healthcheck") or {}).get("test")
+        if isinstance(service.get("healthcheck"), dict)
+        else None
+    )
     if isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL"):
         return " ".join(map(str, test[1:])) if test[0] == "CMD" else str(test[1]) if len(test) > 1 else ""
     return test if isinstance(test, str) else ""
@@ -144,8 +185,11 @@ def compose_services(paths: list[Path]) -> dict[str, dict]:
             into = merged.setdefault(str(name), {})
             for key, value in service.items():
                 if key == "environment" and isinstance(value, (dict, list)):
-                    env = value if isinstance(value, dict) else dict(
-                        str(e).split("=", 1) if "=" in str(e) else (str(e), None) for e in value)
+                    env = (
+                        value
+                        if isinstance(value, dict)
+                        else dict(str(e).split("=", 1) if "=" in str(e) else (str(e), None) for e in value)
+                    )
                     into["environment"] = {**into.get("environment", {}), **env}
                 elif key == "ports" and isinstance(value, list):
                     into["ports"] = [*into.get("ports", []), *value]
@@ -186,10 +230,18 @@ def compose_up(line: str, directory: Path, repo: Path) -> tuple[dict[str, dict],
         image = interpolate(service.get("image", ""), env) if "build" not in service else None
         if not image:
             continue
-        environment = {k: interpolate(v, env) for k, v in (service.get("environment") or {}).items() if v is not None}
-        ports = [interpolate(port, env) if isinstance(port, str) else port for port in service.get("ports", [])]
-        found[name] = service_spec(image, {k: v for k, v in environment.items() if v is not None},
-                                   [p for p in ports if p], _compose_health(service))
+        environment = {
+            k: interpolate(v, env) for k, v in (service.get("environment") or {}).items() if v is not None
+        }
+        ports = [
+            interpolate(port, env) if isinstance(port, str) else port for port in service.get("ports", [])
+        ]
+        found[name] = service_spec(
+            image,
+            {k: v for k, v in environment.items() if v is not None},
+            [p for p in ports if p],
+            _compose_health(service),
+        )
     read_from = " + ".join(str(path.relative_to(repo)) for path in paths)
     return (found, f"`{line.strip()}` in the test job, from {read_from}") if found else None
 
@@ -208,6 +260,7 @@ class CiJobServices(Rule):
     """the services: of the test job in {where}
 
     The job that runs the tests says what they need, nothing included."""
+
     question = "test_services"
 
     def find(self, facts):
@@ -222,6 +275,7 @@ class CiComposeUp(Rule):
     """{started} in {where}
 
     The compose services the test job starts (`docker compose up -d db`), as compose reads them."""
+
     question = "test_services"
 
     def find(self, facts):
@@ -237,6 +291,7 @@ class CiComposeUp(Rule):
 
 class CiJobWithoutServices(Rule):
     """the test job in {where} has no services:"""
+
     question = "test_services"
 
     def find(self, facts):
@@ -245,19 +300,37 @@ class CiJobWithoutServices(Rule):
 
 class ComposeBackingServices(Rule):
     """the database/cache services of {file} (a guess: no CI job runs the tests)"""
+
     question = "test_services"
     guess = True
 
     def find(self, facts):
-        for path in files(facts.root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",
-                                       "docker-compose.dev.yml", "compose.dev.yml", "docker-compose.override.yml"),
-                          depth=1):
-            found = {name: service_spec(service["image"], service.get("environment"), service.get("ports"),
-                                        _compose_health(service))
-                     for name, service in compose_services([path]).items()
-                     if isinstance(service.get("image"), str)
-                     and "build" not in service and backing_kind(service["image"])
-                     and "${" not in service["image"]}
+        for path in files(
+            facts.root,
+            (
+                "docker-compose.yml",
+                "docker-compose.yaml",
+                "compose.yml",
+                "compose.yaml",
+                "docker-compose.dev.yml",
+                "compose.dev.yml",
+                "docker-compose.override.yml",
+            ),
+            depth=1,
+        ):
+            found = {
+                name: service_spec(
+                    service["image"],
+                    service.get("environment"),
+                    service.get("ports"),
+                    _compose_health(service),
+                )
+                for name, service in compose_services([path]).items()
+                if isinstance(service.get("image"), str)
+                and "build" not in service
+                and backing_kind(service["image"])
+                and "${" not in service["image"]
+            }
             if found:
                 return found, {"file": path.relative_to(facts.repo)}
         return None

@@ -7,16 +7,31 @@ import re
 
 # Setup steps found before a start command: ones that produce files for the image (build_command);
 # the others (migrate, db upgrade) are release steps, left out: run once per deploy, not per container.
-BUILD_STEP = re.compile(r"collectstatic|compilemessages|compress\b|(?:translate|pybabel|babel)\s+compile|"
-                        r"compile_?translations|assets\s+build")
+BUILD_STEP = re.compile(
+    r"collectstatic|compilemessages|compress\b|(?:translate|pybabel|babel)\s+compile|"
+    r"compile_?translations|assets\s+build"
+)
 RELEASE_STEP = re.compile(r"\bmigrate\b|\bupgrade\b|alembic|createcachetable|loaddata|\binit[-_]?db\b")
 SHELL_SPLIT = re.compile(r"\s*(?:&&|;|\|\|)\s*")
 # A line that runs a project's tests (CI steps, tox commands).
-TEST_RUNNER = re.compile(r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|nose2|trial)\b")
+TEST_RUNNER = re.compile(
+    r"(?:^|\s)(?:pytest|py\.test|-m pytest|-m unittest|manage\.py test|-m manage test|nose2|trial)\b"
+)
 _RUNNERS = ("uv run", "poetry run", "pipenv run", "pdm run", "hatch run", "rye run", "python -m poetry run")
 # Runner options that take a value (uv run --with x, --python 3.12, --package name ...).
-_RUNNER_VALUE_FLAGS = {"--with", "--python", "-p", "--package", "--group", "--extra", "--env-file", "--directory",
-                       "--project", "--index", "--with-requirements"}
+_RUNNER_VALUE_FLAGS = {
+    "--with",
+    "--python",
+    "-p",
+    "--package",
+    "--group",
+    "--extra",
+    "--env-file",
+    "--directory",
+    "--project",
+    "--index",
+    "--with-requirements",
+}
 # Web servers: the flags that say where they listen (removed) and how to say $PORT instead, each as
 # the server's documentation spells it.
 LISTEN = {
@@ -30,8 +45,10 @@ LISTEN = {
     "litestar run": (("--host", "-H", "--port", "-p"), "--host 0.0.0.0 --port $PORT"),
     "flask run": (("--host", "-h", "--port", "-p"), "--host 0.0.0.0 --port $PORT"),
 }
-SERVES = re.compile(r"\b(?:gunicorn|uvicorn|hypercorn|daphne|granian|uwsgi|waitress-serve|fastapi\s+run|"
-                    r"litestar\s+(?:--app\s+\S+\s+)?run|flask\s+run|runserver)\b")
+SERVES = re.compile(
+    r"\b(?:gunicorn|uvicorn|hypercorn|daphne|granian|uwsgi|waitress-serve|fastapi\s+run|"
+    r"litestar\s+(?:--app\s+\S+\s+)?run|flask\s+run|runserver)\b"
+)
 
 
 def clean_command(command: str) -> str:
@@ -46,7 +63,7 @@ def clean_command(command: str) -> str:
     rest = re.sub(r"^exec\s+", "", rest)
     for runner in _RUNNERS:
         if rest == runner or rest.startswith(runner + " "):
-            words = rest[len(runner):].split()
+            words = rest[len(runner) :].split()
             while words and words[0].startswith("--") or (words and words[0] in _RUNNER_VALUE_FLAGS):
                 flag = words.pop(0)
                 if flag in _RUNNER_VALUE_FLAGS and "=" not in flag and words:
@@ -79,7 +96,7 @@ def listen_on_port(command: str) -> tuple[str, int | None]:
                 port = int(digits.group(1))
         command = re.sub(pattern, "", command)
         match = re.search(rf"(?:^|\s|/){spelled}(?=\s|$)", command)
-        command = command[:match.end()] + " " + listen + command[match.end():]
+        command = command[: match.end()] + " " + listen + command[match.end() :]
         return " ".join(command.split()), port
     if re.search(r"(?:^|\s|/)uwsgi(?=\s|$)", command):
         flag = re.search(r"(?:^|\s)(--http-socket|--http)(?:=|\s+)(\S+)", command)
@@ -88,8 +105,12 @@ def listen_on_port(command: str) -> tuple[str, int | None]:
             port = int(digits.group(1)) if digits else None
             command = command.replace(flag.group(0), f" {flag.group(1)} 0.0.0.0:$PORT", 1)
         else:
-            command = re.sub(r"(?:^|\s|/)uwsgi(?=\s|$)", lambda m: m.group(0) + " --http-socket 0.0.0.0:$PORT", command,
-                             count=1)
+            command = re.sub(
+                r"(?:^|\s|/)uwsgi(?=\s|$)",
+                lambda m: m.group(0) + " --http-socket 0.0.0.0:$PORT",
+                command,
+                count=1,
+            )
         return " ".join(command.split()), port
     found = re.search(r"\brunserver\s+(?:[\w.]*:)?(\d{2,5})\b", command)
     if found:
@@ -112,7 +133,11 @@ def split_start(command: str) -> tuple[str, list[str], list[str]]:
 def script_lines(text: str) -> list[str]:
     """A shell script's command lines: continuation lines joined, blank and comment lines dropped."""
     text = re.sub(r"\\[ \t]*\r?\n", " ", text)
-    return [" ".join(line.split()) for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    return [
+        " ".join(line.split())
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
 
 
 def unwrap(words: list[str]) -> list[str]:

@@ -39,8 +39,11 @@ def dockerfile_start(root: Path, repo: Path, path: Path, final) -> tuple[str, st
     cmd = unwrap(dockerfile.exec_form(final.last("CMD")))
     if entry:
         command, release, script = script_command(root, entry, cmd, path, final)
-        how = f"{script}, its ENTRYPOINT, then the CMD" if script and command == " ".join(cmd) else (
-            f"{script}, run by its ENTRYPOINT" if script else "ENTRYPOINT/CMD")
+        how = (
+            f"{script}, its ENTRYPOINT, then the CMD"
+            if script and command == " ".join(cmd)
+            else (f"{script}, run by its ENTRYPOINT" if script else "ENTRYPOINT/CMD")
+        )
     else:
         command, release, script = script_command(root, cmd, [], path, final)
         how = f"{script}, its CMD" if script else "CMD"
@@ -61,7 +64,9 @@ def procfile(root: Path) -> dict[str, str]:
 def compose_builds(root: Path) -> list[tuple[str, str, int | None]]:
     """(file, command, container port) of each compose service that builds this repository."""
     found = []
-    for path in files(root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"), depth=1):
+    for path in files(
+        root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"), depth=1
+    ):
         data = yaml_file(path) or {}
         services = data.get("services") if isinstance(data, dict) else None
         for service in (services or {}).values() if isinstance(services, dict) else ():
@@ -71,7 +76,10 @@ def compose_builds(root: Path) -> list[tuple[str, str, int | None]]:
             command = " ".join(map(str, command)) if isinstance(command, list) else str(command)
             port = None
             for entry in service.get("ports") or []:
-                m = re.search(r"(\d{2,5})(?:/tcp)?$", str(entry.get("target", "")) if isinstance(entry, dict) else str(entry))
+                m = re.search(
+                    r"(\d{2,5})(?:/tcp)?$",
+                    str(entry.get("target", "")) if isinstance(entry, dict) else str(entry),
+                )
                 if m:
                     port = int(m.group(1))
                     break
@@ -81,8 +89,11 @@ def compose_builds(root: Path) -> list[tuple[str, str, int | None]]:
 
 def cloud_foundry(repo: Path) -> list[tuple[str, str]]:
     """(command, where) of Cloud Foundry manifests' `applications[].command` (manifest*.yml)."""
-    for path in files(repo, ("manifest*.yml", "manifest*.yaml", "*/manifest*.yml", "*/*/manifest*.yaml",
-                             "*/*/manifest*.yml"), depth=3):
+    for path in files(
+        repo,
+        ("manifest*.yml", "manifest*.yaml", "*/manifest*.yml", "*/*/manifest*.yaml", "*/*/manifest*.yml"),
+        depth=3,
+    ):
         data = yaml_file(path) or {}
         for app in (data.get("applications") or []) if isinstance(data, dict) else []:
             if isinstance(app, dict) and isinstance(app.get("command"), str):
@@ -97,7 +108,9 @@ def entry_point(facts) -> tuple[str, str]:
         for wsgi in sorted(root.glob("*/wsgi.py")) + sorted(root.glob("*/*/wsgi.py")):
             module = ".".join(wsgi.relative_to(root).with_suffix("").parts)
             return f"gunicorn {module}", f"manage.py and {wsgi.relative_to(root)} (Django)"
-    flask_app = re.search(r"(?m)^\s*FLASK_APP\s*=\s*(\S+)", read(root / ".flaskenv") + "\n" + read(root / ".env"))
+    flask_app = re.search(
+        r"(?m)^\s*FLASK_APP\s*=\s*(\S+)", read(root / ".flaskenv") + "\n" + read(root / ".env")
+    )
     if flask_app:
         module = flask_app.group(1).strip("'\"").removesuffix(".py").replace("/", ".")
         module, _, attr = module.partition(":")
@@ -108,8 +121,14 @@ def entry_point(facts) -> tuple[str, str]:
         m = re.search(r"(?m)^(\w+)\s*=\s*(Flask|FastAPI|Starlette|Quart|Litestar|Sanic)\(", text)
         if m:
             server = "gunicorn" if m.group(2) == "Flask" else "uvicorn"
-            return f"{server} {module}:{m.group(1)}", f"{path.relative_to(root)} ({m.group(2)} app `{m.group(1)}`)"
+            return (
+                f"{server} {module}:{m.group(1)}",
+                f"{path.relative_to(root)} ({m.group(2)} app `{m.group(1)}`)",
+            )
         m = re.search(r"(?m)^def (\w+)\(\s*environ\s*,\s*start_response\s*\)", text)
         if m:
-            return f"gunicorn {module}:{m.group(1)}", f"{path.relative_to(root)} (WSGI callable `{m.group(1)}`)"
+            return (
+                f"gunicorn {module}:{m.group(1)}",
+                f"{path.relative_to(root)} (WSGI callable `{m.group(1)}`)",
+            )
     return "", ""
