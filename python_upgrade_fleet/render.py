@@ -38,6 +38,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Python upgrade: {len(report['repos'])} repositories ({report['generated']})",
         "",
+        *[f"Note: {note}.\n" for note in report.get("notes", [])],
         "| repository | phase | versions | template | dual since | retire due | audit | traffic | needs "
         "action |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -168,6 +169,7 @@ tr.act td:last-child {{ color: #c53030; font-weight: bold; }}
 <body>
 <h1>Python upgrade: {len(repos)} repositories, {acting} need action</h1>
 <p>Generated {html.escape(report["generated"])} by python-upgrade-fleet status.</p>
+{"".join(f"<p>Note: {html.escape(note)}.</p>" for note in report.get("notes", []))}
 {bars("repositories by phase", by_phase, COLORS)}
 {bars("repositories by Python in production", dict(sorted(by_version.items())))}
 {timeline(report)}

@@ -47,6 +47,13 @@ def version_key(ref: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", base))
 
 
+# A template without releases is the template's fact, not each repository's: said once, at the top.
+UNTAGGED = (
+    "template {source} has no version tags: tag each release (v0.1.0, ...; docs/releasing.md), "
+    "and `behind` says which repositories are behind it"
+)
+
+
 def latest_tag(source: str) -> tuple[str | None, str | None]:
     """(the newest version tag of a template repository, problem)."""
     listed = subprocess.run(
@@ -60,7 +67,7 @@ def latest_tag(source: str) -> tuple[str | None, str | None]:
         return None, f"template {source} not reachable: {(listed.stderr.strip().splitlines() or ['?'])[-1]}"
     tags = [line.split("refs/tags/", 1)[1] for line in listed.stdout.splitlines() if "refs/tags/" in line]
     tags = [t for t in tags if version_key(t)]
-    return (max(tags, key=version_key), None) if tags else (None, f"template {source} has no version tags")
+    return (max(tags, key=version_key), None) if tags else (None, UNTAGGED.format(source=source))
 
 
 def dual_since(repo: Path) -> str | None:
@@ -253,7 +260,9 @@ def status_of(
         if source not in tags:
             tags[source] = latest_tag(str(source))
         latest, problem = tags[source]
-        if problem:
+        if problem == UNTAGGED.format(source=source):
+            row["template_note"] = problem
+        elif problem:
             row["problems"].append(problem)
         elif row["template_version"]:
             row["latest_template_version"] = latest
@@ -331,4 +340,5 @@ def status(
     today = today or datetime.date.today()
     tags: dict = {}
     repos = [status_of(repo, today, template, audit, tags, states) for repo in repositories(paths)]
-    return {"generated": today.isoformat(), "template": template, "repos": repos}
+    notes = sorted({row.pop("template_note") for row in repos if "template_note" in row})
+    return {"generated": today.isoformat(), "template": template, "notes": notes, "repos": repos}

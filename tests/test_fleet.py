@@ -564,3 +564,26 @@ def test_apply_and_status_over_real_repositories_with_the_organisation_file(tmp_
     assert not seen["attrs"]["rendered"] and not seen["litestar-fullstack"]["rendered"]
     table = fleet("status", "--markdown", "--template", str(template), str(folder)).stdout
     assert all(name in table for name in names) and "3.10 → 3.13" in table
+
+
+def test_an_untagged_template_is_said_once_and_no_repository_needs_action_for_it(tmp_path):
+    """A template with no release tags yet: the report says so once (JSON notes, Markdown, page); no
+    repository is behind it or needs action for it."""
+    template = tmp_path / "template-repo"
+    shutil.copytree(
+        ROOT, template, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info")
+    )
+    git(template, "init", "-q", "-b", "main")
+    commit(template, "no release yet")
+    repo = rendered_repo(tmp_path / "repos", "shop", template, "HEAD", "2026-12-01", retire_after_days=14)
+    result = fleet("status", "--json", "--today", TODAY, str(repo))
+    report = json.loads(result.stdout)
+    assert report["notes"] == [
+        f"template {template} has no version tags: tag each release (v0.1.0, ...; "
+        "docs/releasing.md), and `behind` says which repositories are behind it"
+    ]
+    (row,) = report["repos"]
+    assert row["behind"] is None and row["problems"] == [] and row["needs_action"] == [], row
+    assert result.returncode == 0, result.stderr
+    table = fleet("status", "--today", TODAY, str(repo)).stdout
+    assert table.count("has no version tags") == 1

@@ -1,7 +1,7 @@
 """Copy benchmark: `copier copy --trust --defaults` into every real project of ../shared/real-repos,
 with this template and another one (an older commit, say) side by side in one run.
 
-    python benchmarks/copy.py [--other PATH] [--runs 3] [--out docs/benchmarks-copy.md]
+    python benchmarks/copy_time.py [--other PATH] [--runs 3] [--out docs/benchmarks-copy.md]
 
 Each run copies into a fresh extraction of the project (git init, one commit), in a new Python process
 (`python -m copier`, as a user runs it), alternating the templates; the median of --runs is reported,
@@ -51,7 +51,8 @@ def copy_seconds(template: Path, work: Path, name: str) -> tuple[float, dict]:
     )
     seconds = time.perf_counter() - began
     assert result.returncode == 0, result.stderr[-2000:]
-    return seconds, dict(load_yaml(repo / ANSWERS_FILE))
+    answers = dict(load_yaml(repo / ANSWERS_FILE))
+    return seconds, {k: v for k, v in answers.items() if k not in ("_commit", "_src_path")}
 
 
 def main() -> int:
@@ -98,7 +99,7 @@ def main() -> int:
     lines = [
         f"# Copy benchmark ({datetime.date.today().isoformat()})",
         "",
-        f"`python benchmarks/copy.py{' --other ' + str(args.other) if args.other else ''} --runs {args.runs}`"
+        f"`python benchmarks/copy_time.py{' --other ' + str(args.other) if args.other else ''} --runs {args.runs}`"
         f" on {os.cpu_count()} cores: wall seconds of `python -m copier copy --trust --defaults` into each "
         f"real project of ../shared/real-repos (a new process each, the median of {args.runs}, the "
         "templates alternating).",
