@@ -28,7 +28,7 @@ _SERVICE_KEYS = {"image", "env", "port", "container_port", "health", "command"}
 
 # ---------------------------------------------------------------------------------------- versions
 def version_error(field: str, value: object, allowed: tuple[str, ...] = SUPPORTED) -> str:
-    """An error message naming the field, or "" when value is one of the allowed minors."""
+    """A Python minor version as a quoted string ('3.12'), one of the allowed ones."""
     if not isinstance(value, str):
         return (
             f"{field}: {value!r} is not a string; write versions quoted, e.g. '3.10' "
@@ -45,7 +45,7 @@ def version_error(field: str, value: object, allowed: tuple[str, ...] = SUPPORTE
 
 
 def target_error(current: str, target: str) -> str:
-    """Validation of target_python against current_python, naming the field."""
+    """A supported minor version, newer than current_python."""
     message = version_error("target_python", target)
     if message:
         return message
@@ -55,7 +55,8 @@ def target_error(current: str, target: str) -> str:
 
 
 def experimental_error(values: object, current: str, target: str) -> str:
-    """Validation of experimental_pythons: a list of "3.X" or "3.Xt" strings, none repeated."""
+    """A list of quoted versions ('3.16', or '3.14t' for a free-threaded build), each known, none
+    repeated, none of them current_python or target_python."""
     field = "experimental_pythons"
     if values in (None, ""):
         return ""
@@ -80,6 +81,7 @@ def experimental_error(values: object, current: str, target: str) -> str:
 
 
 def suite_error(suite: str, versions: list[str]) -> str:
+    """A Debian suite both versions have a python:<version>-slim-<suite> image for."""
     for version in versions:
         if version in RELEASES and suite not in DEBIAN_SUITES[version]:
             return (
@@ -98,7 +100,7 @@ def days_error(field: str, value: object) -> str:
 
 
 def port_error(field: str, value: object) -> str:
-    """A TCP port as an int 1-65535 (YAML-typed answers: 'http' arrives as a string)."""
+    """A TCP port, a whole number from 1 to 65535."""
     if isinstance(value, bool) or not isinstance(value, int):
         return f"{field}: {value!r} is not a port number (1 to 65535)"
     if not 1 <= value <= 65535:
@@ -107,7 +109,7 @@ def port_error(field: str, value: object) -> str:
 
 
 def command_error(field: str, value: object, required: bool = True) -> str:
-    """A shell command line: one line; empty only where the question is optional."""
+    """One line (join steps with &&); empty only where the question is optional."""
     if not isinstance(value, str):
         return f"{field}: {value!r} is not a command line (a string)"
     if "\n" in value.strip():
@@ -154,6 +156,7 @@ def env_error(field: str, value: object) -> str:
 
 
 def health_error(field: str, value: object) -> str:
+    """A plain URL path starting with / (no spaces, quotes, ? or #)."""
     if not isinstance(value, str) or not value.startswith("/"):
         return f"{field}: {value!r} must start with /"
     if not re.fullmatch(r"/[A-Za-z0-9._~%/:@+=,-]*", value):
@@ -260,7 +263,7 @@ def host_path_error(field: str, value: object) -> str:
 
 
 def env_from_error(field: str, value: object) -> str:
-    """{configMaps: [name], secrets: [name]} with Kubernetes object names."""
+    """A mapping {configMaps: [name], secrets: [name]} of Kubernetes object names."""
     if value in (None, "", {}):
         return ""
     if not isinstance(value, dict) or set(value) - {"configMaps", "secrets"}:
@@ -284,6 +287,7 @@ def requirements_error(field: str, value: object) -> str:
 
 
 def branches_error(field: str, value: object) -> str:
+    """A non-empty list of branch names."""
     if (
         not isinstance(value, list)
         or not value
@@ -306,7 +310,7 @@ def repository_dir_error(dst_path: object, field: str, value: object) -> str:
 
 
 def repository_file_error(dst_path: object, field: str, value: object, project_dir: object = ".") -> str:
-    """An answer naming a file the project does not have (a new, empty destination has none yet)."""
+    """A file the project has (a new, empty destination has none yet, and is not checked)."""
     if not isinstance(value, str) or not value or is_new(dst_path):
         return ""
     where = Path(str(dst_path)) / str(project_dir or ".")
@@ -317,7 +321,7 @@ def repository_file_error(dst_path: object, field: str, value: object, project_d
 def repository_group_error(
     dst_path: object, project_dir: object, layout: str, field: str, value: object
 ) -> str:
-    """An extra / group answer the project does not declare (a new, empty destination has none yet)."""
+    """An extra, group or Pipfile category the project declares (a new, empty destination is not checked)."""
     if layout == "requirements" or not isinstance(value, str) or not value or is_new(dst_path):
         return ""
     names = groups_of(locate(dst_path, project_dir)[1], layout)
@@ -329,7 +333,7 @@ def repository_group_error(
 
 
 def repository_workspace_error(dst_path: object, project_dir: object, field: str, value: object) -> str:
-    """workspace_root must be project_dir itself or a parent of it holding uv.lock."""
+    """`.` or a parent of project_dir (`..`, `../..`) inside the repository, where uv.lock sits."""
     if not isinstance(value, str) or not value:
         return f"{field}: empty; give . when project_dir holds uv.lock"
     if value != "." and set(Path(value).parts) != {".."}:
@@ -349,7 +353,7 @@ def repository_workspace_error(dst_path: object, project_dir: object, field: str
 def repository_member_error(
     dst_path: object, project_dir: object, workspace_root: object, field: str, value: object
 ) -> str:
-    """workspace_package must be a member the workspace's uv.lock knows ([manifest] members)."""
+    """A member the workspace's uv.lock knows (its [manifest] members)."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
         return f"{field}: {value!r} is not a package name; give project_dir's [project].name"
     _, project = locate(dst_path, project_dir)

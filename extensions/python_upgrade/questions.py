@@ -118,6 +118,8 @@ class Question:
     usable: Callable[[Answers, object], bool] | None = None
     # Said in the help when nothing is detected.
     unfound: str = ""
+    # The fallback in words, where it is computed (the reference, docs/reference/questions.md, shows it).
+    fallback_text: str = ""
 
     def default(self, answers: Answers, name: str) -> object:
         found = answers.found(name)
@@ -136,7 +138,9 @@ def _detected_only(answers: Answers, found: Finding | None) -> str:
 
 QUESTIONS: dict[str, Question] = {
     "project_name": Question(
-        check=lambda a, v: checks.command_error("project_name", v), fallback=lambda a: a.dst.resolve().name
+        check=lambda a, v: checks.command_error("project_name", v),
+        fallback=lambda a: a.dst.resolve().name,
+        fallback_text="the repository folder's name",
     ),
     "project_dir": Question(
         check=lambda a, v: checks.repository_dir_error(a.dst, "project_dir", v), fallback="."
@@ -147,6 +151,7 @@ QUESTIONS: dict[str, Question] = {
     "target_python": Question(
         check=lambda a, v: checks.target_error(a.current_python, v),
         fallback=lambda a: next_minor(a.current_python),
+        fallback_text="the next minor after current_python",
         origin=lambda a, f: f"the next minor after current_python {a.current_python}",
     ),
     "experimental_pythons": Question(
@@ -154,6 +159,7 @@ QUESTIONS: dict[str, Question] = {
     ),
     "app_kind": Question(
         fallback=lambda a: "web" if is_new(a.dst) else "library",
+        fallback_text="`web` for a new, empty repository, else `library`",
         unfound="Nothing in this repository says how it runs",
     ),
     "phase": Question(fallback="dual"),
@@ -165,6 +171,7 @@ QUESTIONS: dict[str, Question] = {
             "gunicorn --bind 0.0.0.0:$PORT app:app" if a.app_kind == "web" else "python -m worker"
         ),
         unfound="Nothing in this repository says how it starts",
+        fallback_text="`gunicorn --bind 0.0.0.0:$PORT app:app` (web), else `python -m worker`",
     ),
     "app_port": Question(when=WEB, check=lambda a, v: checks.port_error("app_port", v), fallback=8000),
     "health_path": Question(when=WEB, check=lambda a, v: checks.health_error("health_path", v), fallback="/"),
@@ -200,6 +207,7 @@ QUESTIONS: dict[str, Question] = {
         when=WEB,
         check=lambda a, v: checks.env_error("smoke_env", v),
         fallback=lambda a: a.test_env or {},
+        fallback_text="test_env (what the tests run with)",
         origin=lambda a, f: "",
     ),
     "load_paths": Question(
@@ -239,6 +247,7 @@ QUESTIONS: dict[str, Question] = {
             or checks.repository_file_error(a.dst, "test_requirements_file", v, a.project_dir)
         ),
         fallback=lambda a: "requirements-dev.txt" if is_new(a.dst) else "",
+        fallback_text="`requirements-dev.txt` for a new, empty repository, else empty (none)",
         origin=_detected_only,
     ),
     "test_extra": Question(
@@ -248,6 +257,7 @@ QUESTIONS: dict[str, Question] = {
             or checks.repository_group_error(a.dst, a.project_dir, a.dependency_layout, "test_extra", v)
         ),
         fallback=lambda a: ("test" if a.dependency_layout == "pyproject" else "dev") if is_new(a.dst) else "",
+        fallback_text="`test` (pyproject) or `dev` for a new, empty repository, else empty (none)",
         origin=_detected_only,
     ),
     "build_packages": Question(check=lambda a, v: checks.packages_error("build_packages", v), fallback=""),
@@ -284,6 +294,7 @@ QUESTIONS: dict[str, Question] = {
         when=KUBERNETES,
         check=lambda a, v: checks.image_error("image_repository", v),
         fallback=lambda a: slug(a.project_name),
+        fallback_text="project_name as images spell it (a slug)",
         origin=lambda a, f: "",
     ),
     "kubernetes_env_from": Question(

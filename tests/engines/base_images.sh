@@ -5,6 +5,8 @@
 #   VARIANT=full tests/engines/base_images.sh bookworm 3.12   # python:<X.Y>-<suite>, the big image
 #   tests/engines/base_images.sh tox-runner 4.67.15 1.37.1 3.14 3.15  # prints the tag of a sid image
 #                                               # with those interpreters, tox and tox-uv, for tox runs
+#   tests/engines/base_images.sh distribution bookworm   # prints the tag of Debian with its own python3,
+#                                               # pip and pipx, as a new user has it
 #
 # For each version: keep an image that is already there, else try to pull it, else build an offline
 # stand-in with the same tag: a debootstrap'd minbase Debian (cached as an image) plus this machine's
@@ -242,6 +244,29 @@ DOCKERFILE
         "$docker" build -q --network host -t "$image" "$ctx" >/dev/null
         log "built stand-in $image"
     done
+    exit 0
+fi
+
+# A distribution as it comes, with its own python3 and pipx (which Debian marks EXTERNALLY-MANAGED):
+# where a new user installs copier (tests/test_install.py). Prints the tag.
+if [ "$suite" = distribution ]; then
+    target=${1:?usage: base_images.sh distribution SUITE}
+    tag="python-upgrade-standin/debian-python3:$target-r$recipe"
+    if ! have "$tag"; then
+        build_rootfs "$target"
+        mkdir -p "$work/distribution"
+        cat >"$work/distribution/Dockerfile" <<DOCKERFILE
+FROM $(rootfs_image "$target")
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        python3 python3-pip pipx git >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*
+ENV LANG=C.UTF-8$(trust_env)
+LABEL org.opencontainers.image.description="Debian $target with its python3, pip and pipx (python-upgrade tests)" \
+      python-upgrade.standin-recipe="$recipe"
+DOCKERFILE
+        "$docker" build -q --network host -t "$tag" "$work/distribution" >/dev/null
+        log "built $tag"
+    fi
+    echo "$tag"
     exit 0
 fi
 

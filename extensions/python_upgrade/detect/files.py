@@ -13,15 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+import tomllib  # copier-template-extensions, which loads this, needs Python 3.11 anyway
 
-try:
-    import tomllib
-except ImportError:  # copier on Python 3.10: tomli where it is installed, else TOML files read as empty
-    try:
-        import tomli as tomllib
-    except ImportError:
-        tomllib = None
+import yaml
 
 # Never read: version control, virtualenvs, caches, build output and this template's own files.
 IGNORED_DIRS = {
@@ -152,8 +146,6 @@ def _parsed(kind: str, path: Path, parse):
 
 def toml(path: Path) -> dict:
     """A TOML file as a dict ({} when missing or invalid, the latter noted)."""
-    if tomllib is None:
-        return {}
     value = _parsed("TOML", path, tomllib.loads)
     return value if isinstance(value, dict) else {}
 
