@@ -55,51 +55,63 @@ def copy_seconds(template: Path, work: Path, name: str) -> tuple[float, dict]:
     return seconds, {k: v for k, v in answers.items() if k not in ("_commit", "_src_path")}
 
 
+def label(template: Path) -> str:
+    """A template checkout by its commit (and `+changes` where its tree has uncommitted ones)."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=template, capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=template, capture_output=True, text=True
+    ).stdout
+    return (head.stdout.strip() or template.name) + ("+changes" if dirty.strip() else "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--other", type=Path, help="another template folder (a git checkout) to compare with")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-copy.md"))
     args = parser.parse_args()
-    templates = {"this": ROOT} | ({"other": args.other.resolve()} if args.other else {})
+    templates = {label(ROOT): ROOT} | ({label(args.other): args.other.resolve()} if args.other else {})
+    labels = list(templates)
+    this, other = labels[0], labels[-1]
     rows = []
     with tempfile.TemporaryDirectory(prefix="copy-bench-") as tmp:
         work = Path(tmp)
         (work / "settings.yml").write_text("{}\n")
         for name in TABLE:
-            seconds: dict[str, list[float]] = {label: [] for label in templates}
+            seconds: dict[str, list[float]] = {which: [] for which in templates}
             answers: dict[str, dict] = {}
             for i in range(args.runs):
-                for label, template in templates.items():
-                    case = work / f"{name}-{label}-{i}"
+                for which, template in templates.items():
+                    case = work / f"{name}-{len(seconds[which])}-{labels.index(which)}"
                     case.mkdir()
-                    took, answers[label] = copy_seconds(template, case, name)
-                    seconds[label].append(took)
+                    took, answers[which] = copy_seconds(template, case, name)
+                    seconds[which].append(took)
             same = (
                 ""
                 if len(answers) < 2
                 else (
                     "same answers"
-                    if answers["this"] == answers["other"]
+                    if answers[this] == answers[other]
                     else "answers differ: "
                     + ", ".join(
                         sorted(
                             k
-                            for k in answers["this"].keys() | answers["other"].keys()
-                            if answers["this"].get(k) != answers["other"].get(k)
+                            for k in answers[this].keys() | answers[other].keys()
+                            if answers[this].get(k) != answers[other].get(k)
                         )
                     )
                 )
             )
-            medians = {label: statistics.median(values) for label, values in seconds.items()}
-            print(name, {label: f"{m:.2f}" for label, m in medians.items()}, same, flush=True)
+            medians = {which: statistics.median(values) for which, values in seconds.items()}
+            print(name, {which: f"{m:.2f}" for which, m in medians.items()}, same, flush=True)
             rows.append((name, medians, same))
-    labels = list(templates)
-    head = " | ".join(f"{label} (s)" for label in labels)
+    head = " | ".join(f"{which} (s)" for which in labels)
     lines = [
         f"# Copy benchmark ({datetime.date.today().isoformat()})",
         "",
-        f"`python benchmarks/copy_time.py{' --other ' + str(args.other) if args.other else ''} --runs {args.runs}`"
+        f"`python benchmarks/copy_time.py{' --other CHECKOUT' if args.other else ''} --runs {args.runs}`"
         f" on {os.cpu_count()} cores: wall seconds of `python -m copier copy --trust --defaults` into each "
         f"real project of ../shared/real-repos (a new process each, the median of {args.runs}, the "
         "templates alternating).",
@@ -108,8 +120,8 @@ def main() -> int:
         "|---|" + "---|" * len(labels) + ("---|---|" if len(labels) > 1 else ""),
     ]
     for name, medians, same in rows:
-        cells = " | ".join(f"{medians[label]:.2f}" for label in labels)
-        extra = f" {medians['this'] / medians['other']:.2f} | {same} |" if len(labels) > 1 else ""
+        cells = " | ".join(f"{medians[which]:.2f}" for which in labels)
+        extra = f" {medians[this] / medians[other]:.2f} | {same} |" if len(labels) > 1 else ""
         lines.append(f"| {name} | {cells} |{extra}")
     text = "\n".join(lines) + "\n"
     print(text)

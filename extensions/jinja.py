@@ -60,6 +60,7 @@ EXPORTS = {
         versions.end_of_life,
         versions.has_free_threading,
         versions.end_of_life_note,
+        versions.debian_packages,
         filters.shell_quote,
         filters.slug,
         filters.data_json,
@@ -68,6 +69,8 @@ EXPORTS = {
         filters.start_check,
         filters.workspace_paths,
         checks.suite_error,
+        pins.poetry_for,
+        pins.poetry_versions,
     )
 }
 # What copier.yml's questions call with the answers so far: their when, default, check and help.

@@ -968,3 +968,178 @@ def test_load_paths_are_the_plain_get_routes_with_their_prefixes(tmp_path):
         "why": "a guess: no route without parameters found in the code; the root page",
     }
     assert finding_of(tmp_path / "missing", "load_paths")["value"] is None
+
+
+# ------------------------------------------------ following what the project's own automation runs
+MAKE_CI = """
+jobs:
+  db:
+    services:
+      postgres: {image: postgres, ports: ['5432:5432']}
+    steps:
+      - run: uv run make test
+        env: {TESTING_DATABASE_URL: 'postgres://postgres@localhost/x'}
+  lite:
+    steps:
+      - run: |
+          sudo rm -f /etc/boto.cfg
+          uv run make test
+        env: {TESTING_DATABASE_URL: 'sqlite://'}
+"""
+
+
+def test_a_make_target_is_followed_and_the_job_without_services_is_preferred(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            ".github/workflows/sqlite.yml": MAKE_CI,
+            "Makefile": "lint:\n\truff check .\n\ntest:\n\t@pytest -rf --cov=app \\\n\t\t-n auto\n",
+            "pyproject.toml": '[project]\nname = "app"\n',
+        },
+    )
+    found = detect_app(root)["value"]
+    assert found["test_command"] == "pytest -rf --cov=app -n auto"
+    assert found["test_env"] == {"TESTING_DATABASE_URL": "sqlite://"}
+    assert finding_of(root, "test_services", empty={}) == {
+        "value": {},
+        "why": "the test job in .github/workflows/sqlite.yml has no services:",
+    }
+
+
+def test_a_gulp_task_a_script_without_extension_and_coverage_are_followed(tmp_path):
+    gulp = repo(
+        tmp_path / "gulp",
+        {
+            ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n      - run: gulp lint\n      - run: "
+            "gulp coverage\n",
+            "gulpfile.js": 'function coverage(cb) {\n  spawn(\n    "pipenv",\n    ["run", "coverage", "run", '
+            '"manage.py", '
+            '"test", "--settings=site.settings.test", "--parallel"],\n  );\n}\n'
+            'gulp.task("coverage", coverage);\n',
+            "manage.py": "",
+        },
+    )
+    assert (
+        detect_app(gulp)["value"]["test_command"]
+        == "python manage.py test --settings=site.settings.test --parallel"
+    )
+    script = repo(
+        tmp_path / "script",
+        {
+            ".github/workflows/tests.yml": "jobs:\n  t:\n    steps:\n      - run: |\n          poetry run "
+            "alembic "
+            "upgrade head\n          poetry run ./scripts/test\n",
+            "scripts/test": "#!/usr/bin/env bash\nset -e\npytest --cov=app ${@}\n",
+        },
+    )
+    found = detect_app(script)["value"]
+    assert found["test_command"] == "pytest --cov=app"
+    assert found["test_setup_command"] == "alembic upgrade head"  # a release step the job runs first
+
+
+def test_a_start_script_keeps_the_defaults_it_sets_and_a_procfile_script_is_followed(tmp_path):
+    root = repo(
+        tmp_path / "entry",
+        {
+            "Dockerfile": 'FROM python:3.11-slim\nEXPOSE 8000\nENTRYPOINT ["/opt/app/docker-entrypoint.sh"]\n'
+            "COPY . /opt/app\n",
+            "docker-entrypoint.sh": "#!/bin/bash\nWORKERS=${WORKERS:-1}\nLOG=${LOG:--}\npython ping.py\n"
+            "flask db upgrade\n"
+            "exec gunicorn 'app:create_app()' --bind '0.0.0.0:8000' --workers $WORKERS "
+            '--access-logfile "$LOG"\n',
+        },
+    )
+    found = detect_app(root)["value"]
+    assert found["app_command"] == (
+        "gunicorn --bind 0.0.0.0:$PORT 'app:create_app()' --workers ${WORKERS:-1} "
+        '--access-logfile "${LOG:--}"'
+    )
+    assert found["release_command"] == "flask db upgrade"
+    procfile = repo(
+        tmp_path / "procfile",
+        {
+            "Procfile": "web: bash Procfile.sh\n",
+            "Procfile.sh": "#!/bin/bash\npython manage.py migrate\ngunicorn site.wsgi:application --timeout "
+            "30\n",
+            "manage.py": "",
+            "requirements.txt": "django\n",
+        },
+    )
+    found = detect_app(procfile)["value"]
+    assert found["app_command"] == "gunicorn --bind 0.0.0.0:$PORT site.wsgi:application --timeout 30"
+    assert found["release_command"] == "python manage.py migrate"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("coverage run manage.py test", "python manage.py test"),
+        ("coverage run --source=app -p -m pytest -x", "python -m pytest -x"),
+        ("python -m coverage run --rcfile .coveragerc -m pytest", "python -m pytest"),
+        ("coverage report", "coverage report"),
+    ],
+)
+def test_coverage_is_ci_s_concern(line, expected):
+    assert shell.clean_command(line) == expected
+
+
+def test_a_comment_inside_a_continued_run_is_no_package(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y \\\n"
+            "    # the database client\n    libpq5 \\\n    # images\n    libjpeg62-turbo \\\n"
+            "    && rm -rf /var/lib/apt/lists/*\nCMD gunicorn app:app\n",
+        },
+    )
+    assert detect_app(root)["value"]["runtime_packages"] == "libpq5 libjpeg62-turbo"
+
+
+def test_what_the_app_needs_to_start_for_the_smoke_check(tmp_path):
+    """The example environment file, less what points at another host (a compose service's name); a
+    throwaway SECRET_KEY where Django's settings read one with nothing to fall back on; and CI's test
+    environment first where there is one."""
+    django = {
+        "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")\n',
+        "site/settings.py": 'SECRET_KEY = os.environ.get("SECRET_KEY") or None\n',
+        ".env.example": "DEBUG=True\nCACHE_URL=redis://redis:6379/0\n"
+        "DATABASE_URL=postgres://u:p@localhost/db\n",
+    }
+    found = finding_of(repo(tmp_path / "a", django), "smoke_env")
+    assert found["value"] == {
+        "DEBUG": "True",
+        "DATABASE_URL": "postgres://u:p@localhost/db",
+        "SECRET_KEY": "smoke-test-only-not-a-secret",
+    }
+    assert found["why"] == ".env.example, a throwaway SECRET_KEY (the settings read it from the environment)"
+    with_default = django | {"site/settings.py": 'SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only")\n'}
+    assert "SECRET_KEY" not in finding_of(repo(tmp_path / "b", with_default), "smoke_env")["value"]
+    with_ci = django | {
+        ".github/workflows/t.yml": "jobs:\n  t:\n    steps:\n      - run: python manage.py test\n"
+        "        env: {SECRET_KEY: for-tests}\n"
+    }
+    assert finding_of(repo(tmp_path / "c", with_ci), "smoke_env")["value"] is None  # test_env says it all
+
+
+def test_an_exported_requirements_file_before_a_pipfile_without_lock_and_poetry_s_dev_table(tmp_path):
+    pipenv = repo(
+        tmp_path / "pipenv", {"Pipfile": "[packages]\ndjango = '*'\n", "requirements.txt": "django==5.1\n"}
+    )
+    assert detect_layout(pipenv)["layout"] == "requirements"
+    assert checks.repository_lock_error(pipenv, ".", "dependency_layout", "pipenv").startswith(
+        "dependency_layout: pipenv installs from Pipfile.lock, which this project does not have: run `pipenv "
+        "lock`"
+    )
+    poetry = repo(
+        tmp_path / "poetry",
+        {
+            "pyproject.toml": '[tool.poetry]\nname = "x"\n[tool.poetry.dev-dependencies]\npytest = "^7.1"\n',
+            "poetry.lock": "",
+        },
+    )
+    assert detect_layout(poetry) | {"requirements": ""} == {
+        "layout": "poetry",
+        "requirements": "",
+        "test_requirements": "",
+        "test_extra": "dev",
+    }

@@ -6,6 +6,7 @@ scripts here that record how they were called; tests/test_tox_engine.py runs the
 from __future__ import annotations
 
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,27 @@ def test_no_poetry_in_the_tool_and_no_version_to_install(tmp_path, monkeypatch):
         poetry_install.main(["--tool", str(tmp_path / "tool"), "main"])
     assert "give --poetry VERSION" in str(stop.value)
     assert not (tmp_path / "tool").exists()
+
+
+def test_the_release_for_this_interpreter():
+    minor = "{}.{}".format(*sys.version_info[:2])
+    assert poetry_install.release_for(f"2.5.1,{minor}=1.8.5") == "1.8.5"
+    assert poetry_install.release_for("2.5.1,3.1=1.0.0") == "2.5.1"
+
+
+def test_a_project_that_is_no_package_installs_nothing_of_itself(tmp_path, monkeypatch, capsys):
+    """package-mode = false, or a legacy project without a module of its name: --only-root is Poetry's
+    --no-root, nothing fails."""
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "env"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "app"\npackage-mode = false\n')
+    log = fake_tool(tmp_path / "tool", "main")
+    assert poetry_install.main(["--tool", str(tmp_path / "tool"), "--only-root"]) == 0
+    assert not log.exists() and "package-mode = false" in capsys.readouterr().out
+    (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "app"\n')
+    poetry = tmp_path / "tool" / "bin" / "poetry"
+    poetry.write_text('#!/bin/sh\necho "No file/folder found for package app" >&2\nexit 1\n')
+    assert poetry_install.main(["--tool", str(tmp_path / "tool"), "--only-root"]) == 0
+    assert "no package" in capsys.readouterr().out
+    poetry.write_text('#!/bin/sh\necho "something else broke" >&2\nexit 1\n')
+    assert poetry_install.main(["--tool", str(tmp_path / "tool"), "--only-root"]) == 1

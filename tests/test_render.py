@@ -47,7 +47,7 @@ PATHS = {
             "cache": {"image": "redis:7", "port": 6379, "health": "redis-cli ping"},
         },
     },
-    "web-poetry": {"dependency_layout": "poetry"},
+    "web-poetry": {"dependency_layout": "poetry", "runtime_packages": "netcat libpq5"},
     "web-pdm-served": {
         "dependency_layout": "pdm",
         "test_extra": "test",
@@ -544,3 +544,13 @@ def test_a_project_in_a_subdirectory(tmp_path):
     tox_setup = next(s for s in workflow["jobs"]["tox"]["steps"] if "setup-python" in s.get("uses", ""))
     assert tox_setup["with"]["cache-dependency-path"] == "backend/Pipfile.lock"
     assert (tmp_path / ".copier-answers.python-upgrade.yml").is_file()
+
+
+def test_a_package_the_suite_names_otherwise_is_installed_by_its_name_there(copie):
+    """netcat (an old image's name) is a virtual package with several providers in bookworm, which apt
+    refuses: the production image installs netcat-openbsd, and says why."""
+    project = rendered(copie, runtime_packages="netcat libpq5", debian_suite="bookworm")
+    dockerfile = (project / "python-upgrade" / "Dockerfile").read_text()
+    assert "--no-install-recommends netcat-openbsd libpq5" in dockerfile
+    assert "# Named as bookworm names them (the answer says: netcat libpq5)." in dockerfile
+    assert "netcat libpq5" in (project / ANSWERS_FILE).read_text()

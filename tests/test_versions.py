@@ -260,3 +260,9 @@ def test_load_paths_error():
         "load_paths", [{"path": "/x", "method": "fetch"}]
     )
     assert "has keys other than" in checks.load_paths_error("load_paths", [{"path": "/x", "users": 3}])
+
+
+def test_debian_packages_are_named_as_the_suite_names_them():
+    assert versions.debian_packages("netcat libpq5", "bookworm") == "netcat-openbsd libpq5"
+    assert versions.debian_packages("netcat libpq5", "bullseye") == "netcat libpq5"
+    assert versions.debian_packages("", "trixie") == ""

@@ -332,6 +332,27 @@ def repository_group_error(
     return f"{field}: {where} has no group or extra named {value} ({has}); give one, or '' for none"
 
 
+# The lock each layout installs from (uv's may sit above project_dir: workspace_root says where).
+LAYOUT_LOCKS = {
+    "poetry": ("poetry.lock", "poetry lock"),
+    "pdm": ("pdm.lock", "pdm lock"),
+    "pipenv": ("Pipfile.lock", "pipenv lock"),
+}
+
+
+def repository_lock_error(dst_path: object, project_dir: object, field: str, value: object) -> str:
+    """A layout whose lock file the project has (the images install from the lock)."""
+    if value not in LAYOUT_LOCKS or is_new(dst_path):
+        return ""
+    lock, command = LAYOUT_LOCKS[value]
+    if (locate(dst_path, project_dir)[1] / lock).is_file():
+        return ""
+    return (
+        f"{field}: {value} installs from {lock}, which this project does not have: run `{command}` and "
+        "commit it, or give the layout it has (requirements, pyproject)"
+    )
+
+
 def repository_workspace_error(dst_path: object, project_dir: object, field: str, value: object) -> str:
     """`.` or a parent of project_dir (`..`, `../..`) inside the repository, where uv.lock sits."""
     if not isinstance(value, str) or not value:

@@ -77,6 +77,9 @@ def _assignments(value: str) -> dict[str, str]:
 
 def parse(text: str) -> list[Stage]:
     """The stages of a Dockerfile, in order; tolerant of anything malformed."""
+    # Comment lines go before continuations are joined, as BuildKit drops them: a comment inside a
+    # `RUN apt-get install a \` list is no package.
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     joined = re.sub(r"\\[ \t]*\r?\n", " ", text)
     lines = [line.strip() for line in joined.splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]

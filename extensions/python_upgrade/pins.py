@@ -13,6 +13,23 @@ TOOLS = {
     "locust": "2.47.0",
 }
 
+# Poetry for the minors the pinned one no longer runs on (poetry 2.5 needs 3.10): the newest release
+# that runs there. Poetry runs on the project's own interpreter (in the image and in tox).
+POETRY_FOR = {"3.8": "1.8.5", "3.9": "2.2.1"}
+
+
+def poetry_for(version: str) -> str:
+    """The Poetry release that runs on Python `version`."""
+    return POETRY_FOR.get(str(version), TOOLS["poetry"])
+
+
+def poetry_versions(live: list) -> str:
+    """poetry_install.py's --poetry: the pinned release, and the one for each of the `live` versions
+    ([[role, version], ...]) the pinned one does not run on."""
+    versions = [str(version) for _, version in live]
+    return ",".join([TOOLS["poetry"], *(f"{v}={POETRY_FOR[v]}" for v in versions if v in POETRY_FOR)])
+
+
 # The cutover's gates, one set for both engines: deploy/bluegreen/bluegreen.conf (nginx on one host)
 # and deploy/kubernetes/analysis.yaml (Argo Rollouts). The new version fails on more 5xx or a slower
 # p99, or on a resident memory above this share of the old version's (a newer interpreter can start

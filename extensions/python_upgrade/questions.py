@@ -216,7 +216,10 @@ QUESTIONS: dict[str, Question] = {
     "build_command": Question(
         when=RUNS, check=lambda a, v: checks.command_error("build_command", v, False), fallback=""
     ),
-    "dependency_layout": Question(fallback="requirements"),
+    "dependency_layout": Question(
+        check=lambda a, v: checks.repository_lock_error(a.dst, a.project_dir, "dependency_layout", v),
+        fallback="requirements",
+    ),
     "installer": Question(when=EXPORTED, fallback="uv"),
     "workspace_root": Question(
         when=UV,

@@ -119,6 +119,25 @@ PAIRS: tuple[tuple[str, str], ...] = tuple(zip(SUPPORTED, SUPPORTED[1:]))
 # The C library of each Debian suite: the newest manylinux_2_N wheel tag its images can install.
 DEBIAN_GLIBC: dict[str, str] = {"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
 
+# Package names apt no longer installs by that name in a suite: virtual packages with several providers
+# (apt refuses them: "netcat is a virtual package") and renames. A package copied from an old image's
+# Dockerfile gets the name its new suite has. (A sole provider, as the t64 renames of trixie, apt picks
+# by itself.)
+DEBIAN_RENAMED: dict[str, dict[str, str]] = {
+    "bookworm": {
+        "netcat": "netcat-openbsd",
+        "libmysqlclient-dev": "default-libmysqlclient-dev",
+        "mysql-client": "default-mysql-client",
+        "libgdk-pixbuf2.0-0": "libgdk-pixbuf-2.0-0",
+    },
+    "trixie": {
+        "netcat": "netcat-openbsd",
+        "libmysqlclient-dev": "default-libmysqlclient-dev",
+        "mysql-client": "default-mysql-client",
+        "libgdk-pixbuf2.0-0": "libgdk-pixbuf-2.0-0",
+    },
+}
+
 _VERSION = re.compile(r"^[0-9]+\.[0-9]+t?$")
 
 
@@ -172,6 +191,12 @@ def has_free_threading(version: str) -> bool:
 def free_threaded(version: str) -> bool:
     """'3.14t' names the free-threaded build of 3.14 (a Jinja test: select("free_threaded"))."""
     return str(version).endswith("t")
+
+
+def debian_packages(packages: str, suite: str) -> str:
+    """Debian package names as `suite` installs them (`netcat` -> `netcat-openbsd` in bookworm)."""
+    renamed = DEBIAN_RENAMED.get(str(suite), {})
+    return " ".join(renamed.get(name, name) for name in str(packages).split())
 
 
 def end_of_life_note(version: str, today: str) -> str:

@@ -21,7 +21,7 @@ import collections
 from pathlib import Path
 
 from ..versions import STARTS
-from . import app, ci, django, image, layout, project, python, routes, services
+from . import app, ci, django, environment, image, layout, project, python, routes, services
 from .facts import Facts
 from .files import Reading, is_new, locate, reading
 from .rule import Finding, Rule
@@ -74,11 +74,13 @@ RULES: dict[str, tuple[type[Rule], ...]] = {
         services.CiJobWithoutServices,
         services.ComposeBackingServices,
     ),
+    "smoke_env": (environment.StartSettings,),
     "load_paths": (routes.CodeRoutes, routes.RootPageLoad),
+    # A lock names its tool; without one, the requirements files a project exports come before a Pipfile.
     "dependency_layout": (
         layout.LockFile,
-        layout.PipfileWithoutLock,
         layout.RequirementsLayout,
+        layout.PipfileWithoutLock,
         layout.PyprojectLayout,
     ),
     "requirements_file": (layout.RequirementsFile,),
@@ -98,7 +100,7 @@ RULES: dict[str, tuple[type[Rule], ...]] = {
 }
 # Rules whose empty answer still decides (`the test job has no services:`); for the others an empty
 # value means "not found here", and the next rule is asked.
-DECIDES_EMPTY = (services.CiJobWithoutServices,)
+DECIDES_EMPTY = (services.CiJobWithoutServices, ci.CiSetupSteps)
 # How often each rule ran in this process (one copy runs each once): for profiling, and the tests.
 RUNS: collections.Counter = collections.Counter()
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .automation import resolve
 from .files import files, read, yaml_file
 from .rule import Rule
-from .shell import BUILD_STEP, TEST_RUNNER, clean_command
+from .shell import BUILD_STEP, RELEASE_STEP, TEST_RUNNER
 
 
 def workflows(repo: Path) -> list[tuple[Path, dict]]:
@@ -46,49 +47,53 @@ def run_lines(step: dict) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def ci_steps(repo: Path) -> list[tuple[str, dict, str, dict]]:
-    """(run line, env of its workflow, job and step, where, the job) for every CI step, in file order."""
-    steps = []
-    for where, data, job in ci_jobs(repo):
-        for step in run_steps(job):
-            env = {}
-            for scope in (data, job, step):
-                if isinstance(scope.get("env"), dict):
-                    env |= scope["env"]
-            steps += [(line, env, where, job) for line in run_lines(step)]
-    return steps
-
-
-def job_steps(job: dict, repo: Path) -> list[tuple[str, Path]]:
-    """(run line, the directory it runs in) for each step of a job."""
+def job_lines(job: dict, data: dict, repo: Path) -> list[tuple[str, dict, Path]]:
+    """(command line, env of its workflow, job and step, the directory it runs in) of every step of a
+    job, each followed into the project's automation (make, just, npm, gulp, nox, its scripts)."""
     default = (
         ((job.get("defaults") or {}).get("run") or {}).get("working-directory")
         if isinstance(job.get("defaults"), dict)
         else None
     )
-    return [
-        (line, repo / str(step.get("working-directory") or default or "."))
-        for step in run_steps(job)
-        for line in run_lines(step)
-    ]
+    lines = []
+    for step in run_steps(job):
+        env = {}
+        for scope in (data, job, step):
+            if isinstance(scope.get("env"), dict):
+                env |= scope["env"]
+        directory = repo / str(step.get("working-directory") or default or ".")
+        for line in run_lines(step):
+            lines += [(resolved, env, directory) for resolved in resolve(line, directory, repo)]
+    return lines
 
 
-def runs_tests(command: str, directory: Path, depth: int = 1) -> bool:
-    """Whether a CI line runs the tests: a test runner, tox or nox, or a shell script that does (one
-    script deep: `bash scripts/tests-start.sh` that calls `bash scripts/test.sh` running pytest)."""
-    if re.match(r"docker[ -]compose\b", command):
-        return False
-    if TEST_RUNNER.search(command) or re.search(r"(?:^|\s)(?:tox|nox)\b", command):
-        return True
-    script = re.search(r"(?:^|\s)(?:bash|sh|\.)?\s*(\.?/?[\w./-]+\.sh)\b", command)
-    if not script or depth < 0:
-        return False
-    text = read(directory / script.group(1))
-    return any(
-        runs_tests(clean_command(line), directory, depth - 1)
-        for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    )
+def is_test_line(command: str) -> bool:
+    """A command that runs a test runner itself (not an installer, tox, nox or a container)."""
+    return bool(TEST_RUNNER.search(command)) and not command.startswith(("pip", "tox", "nox", "docker"))
+
+
+def test_jobs(repo: Path, job_services, compose_up) -> list[dict]:
+    """The CI jobs that run the tests, each {where, job, lines, test (index of the test line or None),
+    services (what it starts: its services:, or the compose services it brings up, with where)}; jobs
+    that need no backing service first (the cheapest to reproduce: a matrix over databases runs the
+    same tests on SQLite too), then in file order."""
+    found = []
+    for where, data, job in ci_jobs(repo):
+        lines = job_lines(job, data, repo)
+        test = next((i for i, (command, _, _) in enumerate(lines) if is_test_line(command)), None)
+        if test is None and not any(re.search(r"(?:^|\s)(?:tox|nox)\b", command) for command, _, _ in lines):
+            continue
+        services, how = job_services(job), ""
+        if not services:
+            for command, _, directory in lines:
+                started = compose_up(command, directory, repo)
+                if started:
+                    services, how = started
+                    break
+        found.append(
+            {"where": where, "job": job, "lines": lines, "test": test, "services": services, "started": how}
+        )
+    return sorted(found, key=lambda j: bool(j["services"]))
 
 
 def tox_commands(text: str) -> list[str]:
@@ -113,24 +118,25 @@ def service_ports(value: str, ports: dict) -> str:
     )
 
 
-def ci_test(repo: Path, job_services) -> dict:
-    """The CI step that runs the tests: its command, env (service ports filled in), setup steps, where."""
-    steps = ci_steps(repo)
-    for i, (line, env, where, job) in enumerate(steps):
-        command = clean_command(line)
-        if TEST_RUNNER.search(command) and not command.startswith(("pip", "tox", "nox", "docker")):
-            ports = {name: spec.get("port") for name, spec in job_services(job).items()}
-            env = {k: service_ports(str(v), ports) if isinstance(v, str) else v for k, v in env.items()}
-            clean = {
-                str(k): str(v).lower() if isinstance(v, bool) else str(v)
-                for k, v in env.items()
-                if isinstance(v, (str, int, float, bool))
-                and "${{" not in str(v)
-                and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))
-            }
-            setup = [clean_command(s) for s, _, w, _ in steps[:i] if w == where and BUILD_STEP.search(s)]
-            return {"command": command, "env": clean, "setup": " && ".join(setup), "where": where}
-    return {}
+def ci_test(test_job: dict | None) -> dict:
+    """The test step of the chosen test job: its command (`"$@"` dropped: tox appends its arguments),
+    env (service ports filled in), the build and release steps before it in the job, where."""
+    if not test_job or test_job["test"] is None:
+        return {}
+    command, env, _ = test_job["lines"][test_job["test"]]
+    command = " ".join(w for w in command.split() if w not in ('"$@"', "$@", "${@}", '"${@}"', "$*"))
+    ports = {name: spec.get("port") for name, spec in test_job["services"].items()}
+    env = {k: service_ports(str(v), ports) if isinstance(v, str) else v for k, v in env.items()}
+    clean = {
+        str(k): str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in env.items()
+        if isinstance(v, (str, int, float, bool))
+        and "${{" not in str(v)
+        and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))
+    }
+    before = [line for line, _, _ in test_job["lines"][: test_job["test"]]]
+    setup = [line for line in before if BUILD_STEP.search(line) or RELEASE_STEP.search(line)]
+    return {"command": command, "env": clean, "setup": " && ".join(setup), "where": test_job["where"]}
 
 
 # ------------------------------------------------------------------------------------------- rules

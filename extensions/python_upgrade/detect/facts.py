@@ -8,12 +8,12 @@ import re
 from pathlib import Path
 
 from .. import dockerfile
-from .ci import ci_test
+from .ci import ci_test, test_jobs
 from .files import files, read
 from .image import app_dockerfile, packages
 from .layout import requirement_names, runtime_names
 from .rule import Finding
-from .services import job_services, test_job
+from .services import compose_up, job_services
 from .shell import SERVES, clean_command, listen_on_port, split_start
 from .starts import cloud_foundry, compose_builds, dockerfile_start, entry_point, procfile, script_command
 
@@ -114,7 +114,9 @@ class Facts:
                 starts.append(start)
         for name in ("web", "worker"):
             if name in self.procfile:
-                starts.append((self.procfile[name], f"Procfile `{name}:`", []))
+                # `web: bash start.sh`: the script's server line, its release steps left out.
+                command, release, script = script_command(self.root, self.procfile[name].split(), [])
+                starts.append((command, f"Procfile `{name}:`{', ' + script if script else ''}", release))
         for command, where in cloud_foundry(self.repo):
             script, release, followed = script_command(self.root, command.split(), [])
             starts.append((script, f"{where}{', ' + followed if followed else ''}", release))
@@ -181,11 +183,12 @@ class Facts:
 
     # ------------------------------------------------------------------------------------ the tests
     @functools.cached_property
-    def ci_test(self) -> dict:
-        """The CI step that runs the tests: its command, env (service ports filled in), setup steps."""
-        return ci_test(self.repo, job_services)
+    def test_job(self) -> dict | None:
+        """The CI job that runs the tests (detect/ci.py test_jobs: one needing no service first), or None."""
+        jobs = test_jobs(self.repo, job_services, compose_up)
+        return jobs[0] if jobs else None
 
     @functools.cached_property
-    def test_job(self):
-        """(where, job, [(run line, directory)]) of the first CI job that runs the tests, or None."""
-        return test_job(self.repo)
+    def ci_test(self) -> dict:
+        """That job's test step: its command, env (service ports filled in), setup steps, where."""
+        return ci_test(self.test_job)

@@ -52,7 +52,10 @@ def groups_of(project: Path, layout: str) -> list[str]:
         ]
     names: list[str] = []
     if layout == "poetry":
-        names += list(((data.get("tool") or {}).get("poetry") or {}).get("group", {}) or {})
+        poetry = (data.get("tool") or {}).get("poetry") or {}
+        names += list(poetry.get("group", {}) or {})
+        if poetry.get("dev-dependencies"):  # the legacy table: Poetry 1.2+ installs it as the group dev
+            names.append("dev")
     if layout in ("uv", "pdm", "pyproject", "poetry"):
         names += list(data.get("dependency-groups") or {})
     if layout in ("pdm",):
@@ -120,7 +123,9 @@ class LockFile(Rule):
 
 
 class PipfileWithoutLock(Rule):
-    """Pipfile (no lock yet)"""
+    """Pipfile (no lock yet: run `pipenv lock` and commit Pipfile.lock)
+
+    A Pipfile and no requirements file: Pipenv's project; the images install its lock."""
 
     question = "dependency_layout"
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .ci import ci_jobs, job_steps, runs_tests
 from .files import files, read, yaml_file
 from .rule import Rule
-from .shell import clean_command
 
 # Images of the backing services tests use (databases, caches, brokers), by their registry names.
 _BACKING = re.compile(
@@ -246,15 +244,6 @@ def compose_up(line: str, directory: Path, repo: Path) -> tuple[dict[str, dict],
     return (found, f"`{line.strip()}` in the test job, from {read_from}") if found else None
 
 
-def test_job(repo: Path):
-    """(where, job, [(run line, directory)]) of the first CI job that runs the tests, or None."""
-    for where, _, job in ci_jobs(repo):
-        steps = job_steps(job, repo)
-        if any(runs_tests(clean_command(line), directory) for line, directory in steps):
-            return where, job, steps
-    return None
-
-
 # ------------------------------------------------------------------------------------------- rules
 class CiJobServices(Rule):
     """the services: of the test job in {where}
@@ -264,11 +253,10 @@ class CiJobServices(Rule):
     question = "test_services"
 
     def find(self, facts):
-        found = facts.test_job
-        if found is None:
+        job = facts.test_job
+        if job is None or job["started"]:
             return None
-        services = job_services(found[1])
-        return (services, {"where": found[0]}) if services else None
+        return (job["services"], {"where": job["where"]}) if job["services"] else None
 
 
 class CiComposeUp(Rule):
@@ -279,14 +267,12 @@ class CiComposeUp(Rule):
     question = "test_services"
 
     def find(self, facts):
-        if facts.test_job is None:
-            return None
-        where, _, steps = facts.test_job
-        for line, directory in steps:
-            started = compose_up(line, directory, facts.repo)
-            if started:
-                return started[0], {"started": started[1], "where": where}
-        return None
+        job = facts.test_job
+        return (
+            (job["services"], {"started": job["started"], "where": job["where"]})
+            if job and job["started"]
+            else None
+        )
 
 
 class CiJobWithoutServices(Rule):
@@ -295,7 +281,7 @@ class CiJobWithoutServices(Rule):
     question = "test_services"
 
     def find(self, facts):
-        return ({}, {"where": facts.test_job[0]}) if facts.test_job is not None else None
+        return ({}, {"where": facts.test_job["where"]}) if facts.test_job is not None else None
 
 
 class ComposeBackingServices(Rule):

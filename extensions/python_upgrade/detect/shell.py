@@ -70,6 +70,15 @@ def clean_command(command: str) -> str:
                     words.pop(0)
             rest = " ".join(words)
             break
+    # Coverage's instrumentation is CI's concern, not the migration's: `coverage run [options] -m x` runs
+    # what `python -m x` runs (its options: --source=..., -p, --rcfile x ...).
+    coverage = re.match(
+        r"^(?:python3?\s+-m\s+)?coverage\s+run\s+((?:--?[\w-]+(?:=\S+|\s+(?!-m\b)[^-\s]\S*)?\s+)*?)"
+        r"(-m\s+\S+|\S+\.py)(.*)$",
+        rest,
+    )
+    if coverage:
+        rest = f"python {coverage.group(2)}{coverage.group(3)}"
     if rest.startswith("-m "):
         rest = "python " + rest
     head, _, tail = rest.partition(" ")

@@ -28,8 +28,30 @@ def script_command(project: Path, words: list[str], rest: list[str], dockerfile_
         return " ".join(rest), release, str(script.relative_to(project))
     for line in reversed(lines):
         if line.startswith("exec ") or SERVES.search(line):
-            return line, release, str(script.relative_to(project))
+            return with_defaults(line, lines), release, str(script.relative_to(project))
     return " ".join(words + rest), [], ""
+
+
+def with_defaults(command: str, lines: list[str]) -> str:
+    """A script's server line with the variables the script sets before it written with their values:
+    `WORKERS=${WORKERS:-1}` then `--workers $WORKERS` gives `--workers ${WORKERS:-1}`, so the default
+    holds and the environment still overrides it, as in the script."""
+    values = {}
+    for line in lines:
+        m = re.fullmatch(
+            r"(?:export\s+)?([A-Za-z_]\w*)=(\$\{\1:?-[^}]*\}|\"[^\"$`]*\"|'[^']*'|[^\s$`;&|]*)", line
+        )
+        if m:
+            values[m.group(1)] = m.group(2)
+
+    def one(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        value = values.get(name)
+        if value is None or name == "PORT":
+            return match.group(0)
+        return value if value.startswith("${") else value.strip("'\"")
+
+    return re.sub(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)", one, command)
 
 
 def dockerfile_start(root: Path, repo: Path, path: Path, final) -> tuple[str, str, list[str]] | None:
