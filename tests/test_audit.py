@@ -379,3 +379,23 @@ def test_the_audit_run_directly_fetches_the_pinned_uv_once(tmp_path):
     again = audit(project, "--json", "--no-tests", python=python, env=env)
     assert again.returncode == 0 and "fetched uv" not in again.stderr
     assert json.loads(again.stdout)["wheels"] == report["wheels"]
+
+
+def test_a_project_range_that_excludes_the_target_is_a_blocker(tmp_path):
+    """requires-python = ">=3.11,<3.12" (CTFd's): nothing installs on 3.12 until the project widens it;
+    Poetry's caret range is read as Poetry reads it."""
+    project = render_sample(tmp_path / "ranged", current_python="3.11", target_python="3.12")
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\nrequires-python = ">=3.11,<3.12"\n')
+    result = audit(project, "--json", "--no-wheels", "--no-tests")
+    report = json.loads(result.stdout)
+    assert result.returncode == 1 and report["blockers"] == 1
+    assert report["requires_python"] == {
+        "spec": ">=3.11,<3.12",
+        "where": "pyproject.toml [project] requires-python",
+        "admits_target": False,
+    }
+    text = audit(project, "--no-wheels", "--no-tests").stdout
+    assert "pyproject.toml [project] requires-python says `>=3.11,<3.12`: widen it to admit 3.12" in text
+    (project / "pyproject.toml").write_text('[tool.poetry.dependencies]\npython = "^3.9"\n')
+    report = json.loads(audit(project, "--json", "--no-wheels", "--no-tests").stdout)
+    assert report["requires_python"]["spec"] == ">=3.9,<4" and report["requires_python"]["admits_target"]

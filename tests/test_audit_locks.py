@@ -5,6 +5,7 @@ format the template reads. Found on real locks: a Windows-only pin reported as a
 from __future__ import annotations
 
 import json
+import tarfile
 
 import pytest
 
@@ -175,3 +176,38 @@ def test_verdicts_name_what_to_do(monkeypatch, target, compiler, blocker, words)
     current = {"wheel": "old.whl", "first": None, "error": None}
     found, what = module.verdict(current, target, pure=False)
     assert found is blocker and words in what, what
+
+
+@pytest.mark.parametrize(
+    ("rust", "blocker", "words"),
+    [
+        (
+            False,
+            True,
+            "must compile, and build_packages has no Rust toolchain (add cargo rustc (its build is Rust's), "
+            "or move to 2.0.1)",
+        ),
+        (True, False, "compiles from source (build_packages has a Rust toolchain)"),
+    ],
+)
+def test_a_rust_build_asks_for_rust_not_build_essential(monkeypatch, rust, blocker, words):
+    module = load_program("audit")
+    monkeypatch.setattr(module, "DATA", {**module.DATA, "compiler": True, "rust": rust})
+    monkeypatch.setattr(module, "CURRENT", "3.11")
+    monkeypatch.setattr(module, "TARGET", "3.12")
+    current = {"wheel": "old.whl", "first": None, "error": None}
+    target = {"wheel": None, "first": "2.0.1", "error": None, "sdist": True}
+    found, what = module.verdict(current, target, pure=False, needs="rust")
+    assert found is blocker and words in what, what
+
+
+def test_what_compiling_an_sdist_needs_is_read_from_its_build_backend(tmp_path):
+    module = load_program("audit")
+    for name, backend, expected in (("fast", "maturin>=1.0", "rust"), ("plain", "setuptools>=61", "c")):
+        root = tmp_path / name / f"{name}-1.0"
+        root.mkdir(parents=True)
+        (root / "pyproject.toml").write_text(f'[build-system]\nrequires = ["{backend}"]\n')
+        archive = tmp_path / f"{name}-1.0.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            tar.add(root, arcname=f"{name}-1.0")
+        assert module.read_build_needs(archive.name, archive.as_uri()) == expected

@@ -1143,3 +1143,20 @@ def test_an_exported_requirements_file_before_a_pipfile_without_lock_and_poetry_
         "test_requirements": "",
         "test_extra": "dev",
     }
+
+
+def test_load_paths_leave_out_what_needs_a_login_or_is_no_get(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            "app/views.py": "bp = Blueprint('main', __name__)\n"
+            "@bp.route('/explore')\n@login_required\ndef explore(): ...\n"
+            "@bp.route('/attempt', methods=['POST'])\ndef attempt(): ...\n"
+            "@bp.route('/scoreboard', methods=['GET'])\ndef scoreboard(): ...\n"
+            "@bp.route('/writers')\ndef writers(): ...\n"
+            "@bp.route('/admin-stats')\n@admins_only\ndef stats(): ...\n",
+            "site/urls.py": "urlpatterns = [path('dash/', login_required(views.dash)), path('about/', "
+            "views.about)]\n",
+        },
+    )
+    assert finding_of(root, "load_paths")["value"] == ["/scoreboard", "/writers", "/about/"]

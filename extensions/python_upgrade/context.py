@@ -19,6 +19,7 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
                       the dual phase, target once finished
     memory            the Kubernetes memory request and limit (MiB): the limit is max_rss_percent of it
     compiler          build_packages holds a compiler (build-essential, gcc, g++, clang)
+    rust              build_packages holds Rust's toolchain (cargo, rustc), which maturin builds need
     testenv_deps      the [testenv] deps of tox-python-upgrade.ini, which the audit env extends
     removed           the stdlib modules current has and target removed: {module: (removed in, instead)}
 """
@@ -98,6 +99,7 @@ def derived(answers: dict) -> dict:
             "limit_mib": KUBERNETES_RESOURCES["memory_request_mib"] * GATES["max_rss_percent"] // 100,
         },
         "compiler": any(p in COMPILERS for p in str(answers.get("build_packages") or "").split()),
+        "rust": {"cargo", "rustc"} <= set(str(answers.get("build_packages") or "").split()),
         "testenv_deps": testenv_deps(answers, layout, tox_uv),
         "removed": removed_modules(current, target),
     }

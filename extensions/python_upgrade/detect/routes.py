@@ -157,6 +157,8 @@ def routes(facts, names: str = HEALTH_NAMES, declared: bool = False) -> list[tup
     found = []
     for path, text in texts.items():
         for m in list(route.finditer(text)) + list(keyword.finditer(text)):
+            if declared and not plain_get(text, m.start()):
+                continue
             unresolved: list[str] = []
             where = str(path.relative_to(root))
             route_path = f"{full(path)}/{m.group(1)}".replace("//", "/")
@@ -164,6 +166,32 @@ def routes(facts, names: str = HEALTH_NAMES, declared: bool = False) -> list[tup
                 where += f" (a guess: the prefix {unresolved[0]} has no literal value in the code; add it)"
             found.append((route_path, where))
     return found
+
+
+_GUARDED = re.compile(r"login|auth|admin|permission|require|staff|superuser|token", re.I)
+
+
+def plain_get(text: str, start: int) -> bool:
+    """Whether the route declared at `start` answers a plain GET with no login: its methods include GET
+    (or none are named), and no decorator between it and its function (@login_required,
+    @admins_only, @permission_required(...)), nor a wrapper of the view in a Django path(), guards it."""
+    opening = text.find("(", start)
+    depth, end = 0, opening
+    for end in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+    call = text[start : end + 1]  # the route's own call: path("x/", view), @bp.route("/x", methods=[...])
+    methods = re.search(r"methods\s*=\s*[\[(]([^\])]*)", call)
+    if methods and "GET" not in methods.group(1).upper():
+        return False
+    if re.search(r"\.(?:post|put|patch|delete)\(", call):
+        return False
+    if not call.startswith("@"):  # path("x/", login_required(view)): the view's wrapper
+        return "," not in call or not _GUARDED.search(call.split(",", 1)[1])
+    following = text[end + 1 :]
+    decorators = following[: following.find("def ")] if "def " in following else ""
+    return not any(_GUARDED.search(d) for d in decorators.splitlines() if d.strip().startswith("@"))
 
 
 # ------------------------------------------------------------------------------------------- rules
