@@ -83,6 +83,7 @@ QUESTION_FUNCTIONS = {
     "question_groups": questions.groups,
     "check_answers": questions.check_all,
     "unreadable_files": questions.unreadable,
+    "ignored_files": questions.ignored,
 }
 
 

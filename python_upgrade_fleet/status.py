@@ -249,6 +249,13 @@ def status_of(
         row["problems"].append(f"{ANSWERS} unreadable: {str(error).splitlines()[0]}")
         return finish(row)
     row["rendered"] = True
+    untracked = (repo / ".git").exists() and git(repo, "ls-files", "--error-unmatch", ANSWERS).returncode != 0
+    if untracked:
+        rule = git(repo, "check-ignore", "--verbose", ANSWERS).stdout.split("\t")[0].strip()
+        row["problems"].append(
+            f"{ANSWERS} is not tracked by git{f' (ignored by {rule})' if rule else ''}: "
+            f"`git add -f {ANSWERS}` and commit it, or copier update, Renovate and apply find no answers"
+        )
     row["template_version"] = str(answers.get("_commit") or "") or None
     row["phase"] = answers.get("phase", "dual")
     row["current_python"], row["target_python"] = answers.get("current_python"), answers.get("target_python")
@@ -288,7 +295,7 @@ def status_of(
             due = datetime.date.fromisoformat(row["dual_since"]) + datetime.timedelta(days=int(days))
             row["retire_due"] = due.isoformat()
             row["retire_overdue"] = today > due
-        else:
+        elif not untracked:
             row["problems"].append(f"{ANSWERS} is not committed: no date for the dual phase")
     row["audit"] = run_audit(repo, project_dir) if audit else audit_summary(repo, project_dir)
     state = state_file(repo, project_dir, states or {})

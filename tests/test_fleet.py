@@ -587,3 +587,35 @@ def test_an_untagged_template_is_said_once_and_no_repository_needs_action_for_it
     assert result.returncode == 0, result.stderr
     table = fleet("status", "--today", TODAY, str(repo)).stdout
     assert table.count("has no version tags") == 1
+
+
+def test_an_ignored_answers_file_is_named_at_copy_and_needs_action_in_the_fleet(tmp_path, capsys):
+    """A repository whose .gitignore hides dotfiles (`.*`): the copy names each file git ignores, with
+    the line that ignores it and what keeps it; committed as `git add -A` commits, the answers file is
+    left out, and the fleet says so until it is tracked."""
+    template = tagged_template(tmp_path)
+    repo = plain_repo(tmp_path / "repos", "shop")
+    (repo / ".gitignore").write_text("*.pyc\n.*\n!.gitignore\n")
+    commit(repo, "ignore dotfiles", "2026-11-02")
+    run_copy(str(template), repo, data={"current_python": "3.11"}, defaults=True, unsafe=True, vcs_ref="v2")
+    said = capsys.readouterr()
+    notes = [line for line in (said.out + said.err).splitlines() if line.startswith("Note: git ignores")]
+    assert notes == [
+        "Note: git ignores .copier-answers.python-upgrade.yml (.gitignore:2: .*); `git add -f "
+        ".copier-answers.python-upgrade.yml` keeps it (or a line !.copier-answers.python-upgrade.yml in "
+        ".gitignore below it), else it is left out of every commit",
+        "Note: git ignores .github/workflows/python-upgrade.yml (.gitignore:2: .*); `git add -f "
+        ".github/workflows/python-upgrade.yml` keeps it, else it is left out of every commit",
+    ], notes
+    commit(repo, "python-upgrade", "2026-11-20")
+    assert ANSWERS_FILE not in git(repo, "ls-files")
+    result = fleet("status", "--json", "--today", TODAY, str(repo))
+    (row,) = json.loads(result.stdout)["repos"]
+    assert result.returncode == 1 and row["problems"] == [
+        f"{ANSWERS_FILE} is not tracked by git (ignored by .gitignore:2:.*): `git add -f {ANSWERS_FILE}` "
+        "and commit it, or copier update, Renovate and apply find no answers"
+    ], row
+    git(repo, "add", "-f", ANSWERS_FILE)
+    commit(repo, "keep the answers", "2026-11-20")
+    (row,) = json.loads(fleet("status", "--json", "--today", TODAY, str(repo)).stdout)["repos"]
+    assert row["problems"] == [], row

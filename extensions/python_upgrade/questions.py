@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import checks
+from . import checks, gitignore
 from .detect import Detection, Finding, detect, is_new
 from .detect.layout import groups_of
 from .detect.files import locate
@@ -410,3 +410,12 @@ def unreadable(answers: Answers) -> str:
     for detection in answers._detections.values():
         notes |= detection.unreadable
     return "\n".join(f"Note: {path} could not be read: {why}." for path, why in sorted(notes.items()))
+
+
+def ignored(answers: Answers) -> str:
+    """One line per file the template wrote that the repository's git ignores (gitignore.py)."""
+    return gitignore.notes(
+        answers.dst,
+        str(answers.project_dir or "."),
+        str(answers.conf("answers_file") or ".copier-answers.yml"),
+    )
