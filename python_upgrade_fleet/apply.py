@@ -4,7 +4,9 @@ each on a new branch, committed; a repository that cannot take it is left exactl
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -17,6 +19,26 @@ import yaml
 from python_upgrade_fleet.status import ANSWERS, git, repositories
 
 DEFAULT_BRANCH = "python-upgrade/{current}-to-{target}"
+
+
+class Stopped(BaseException):
+    """SIGINT or SIGTERM: raised where the run was, so each repository's half-made branch is undone."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the clean-up is not interrupted
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def stop_on_signals() -> None:
+    """SIGINT and SIGTERM raise Stopped (Python's default for SIGTERM skips every clean-up)."""
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:
@@ -126,6 +148,13 @@ def apply_one(
         result["reason"] = reason
         return result
 
+    try:
+        return _apply_on_branch(repo, result, template, data_file, data, branch, vcs_ref, push, undo, work)
+    except Stopped as stopped:
+        return undo(f"stopped by {signal.Signals(stopped.signum).name}: left as it was")
+
+
+def _apply_on_branch(repo, result, template, data_file, data, branch, vcs_ref, push, undo, work) -> dict:
     ran = run_copier(copier_command(repo, result["action"], template, data_file, data, vcs_ref))
     if ran.returncode != 0:
         return undo(f"copier {result['action']}: {last_line(ran)}")
@@ -192,7 +221,11 @@ def apply(
         # Imported once here: forked workers inherit it instead of importing it each.
         import copier  # noqa: F401, PLC0415
     results: dict[Path, dict] = {}
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1))) as pool:
+    # Stopped (SIGINT, SIGTERM): the queued repositories are not started, each worker is told to stop
+    # (its repository's branch undone, see apply_one), and Stopped goes on to the command line.
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(repos) or 1)), initializer=stop_on_signals)
+    futures: dict = {}
+    try:
         futures = {
             pool.submit(
                 apply_one, repo, template, data_file, list(data or []), branch, vcs_ref, dry_run, push
@@ -203,4 +236,12 @@ def apply(
             results[futures[future]] = result = future.result()
             if progress:
                 progress(result)
+    except Stopped:
+        for future in futures:
+            future.cancel()
+        for worker in multiprocessing.active_children():
+            os.kill(worker.pid, signal.SIGTERM)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return [results[repo] for repo in repos]

@@ -11,7 +11,8 @@ life, past its retire date, blocked by its audit or has a problem, 2 on usage er
 apply: copies the template into each repository that lacks it and updates those that have it, each
 on a new branch (default python-upgrade/<current>-to-<target>), committed; a repository with
 uncommitted changes, a conflict or a refused answer is left exactly as it was and reported. Exit 1
-when any repository failed, 2 on usage errors.
+when any repository failed, 2 on usage errors; stopped by SIGINT or SIGTERM, the repositories in
+progress are left as they were (their branch undone) and it exits 130 or 143.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import signal
 import sys
 from pathlib import Path
 
 from python_upgrade_fleet import render
-from python_upgrade_fleet.apply import DEFAULT_BRANCH, apply
+from python_upgrade_fleet.apply import DEFAULT_BRANCH, Stopped, apply, stop_on_signals
 from python_upgrade_fleet.status import status
 
 
@@ -116,18 +118,27 @@ def run_apply(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             mark = "ok  " if result["ok"] else "FAIL"
             print(f"{mark} {result['path']}: {result['reason']}", flush=True)
 
-    results = apply(
-        args.paths,
-        template=args.template,
-        data_file=args.data_file,
-        data=args.data,
-        branch=args.branch,
-        jobs=args.jobs,
-        vcs_ref=args.vcs_ref,
-        dry_run=args.dry_run,
-        push=args.push,
-        progress=progress,
-    )
+    stop_on_signals()
+    try:
+        results = apply(
+            args.paths,
+            template=args.template,
+            data_file=args.data_file,
+            data=args.data,
+            branch=args.branch,
+            jobs=args.jobs,
+            vcs_ref=args.vcs_ref,
+            dry_run=args.dry_run,
+            push=args.push,
+            progress=progress,
+        )
+    except Stopped as stopped:
+        name = signal.Signals(stopped.signum).name
+        print(
+            f"python-upgrade-fleet apply: stopped by {name}; the repositories in progress are as they were",
+            file=sys.stderr,
+        )
+        return 128 + stopped.signum
     if args.json:
         print(json.dumps({"repos": results}, indent=2))
     else:

@@ -215,3 +215,58 @@ def wait_http(url: str, seconds: float = 30.0) -> tuple[int, str]:
 
 def version_of(url: str) -> str:
     return json.loads(wait_http(url)[1])["python"]
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Live processes (zombies left out) whose environment holds PYTHON_UPGRADE_TEST_MARK=marker: a
+    program started with it and everything it started, whatever session or group they moved to."""
+    needle = f"PYTHON_UPGRADE_TEST_MARK={marker}".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (proc / "environ").read_bytes().split(b"\0"):
+                if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def stop_midway(
+    command: list[str], cwd: Path, ready, signal_name: str, tmp: Path
+) -> subprocess.CompletedProcess:
+    """Start `command` (with its own TMPDIR and a marker in its environment), wait until `ready(pids)`
+    says it is at work (pids: its processes), send the signal, and prove nothing it started is left:
+    no process, no temporary file. The finished process, its stderr captured."""
+    import signal
+    import time
+    import uuid
+
+    marker = uuid.uuid4().hex
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = os.environ | {"PYTHON_UPGRADE_TEST_MARK": marker, "TMPDIR": str(tmp)}
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while not ready(marked_processes(marker)):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "never got to work"
+        time.sleep(0.1)
+    process.send_signal(getattr(signal, signal_name))
+    out, err = process.communicate(timeout=120)
+    time.sleep(0.5)
+    assert process.returncode == 128 + getattr(signal, signal_name), (process.returncode, err[-3000:])
+    assert marked_processes(marker) == [], "left running"
+    assert list(tmp.iterdir()) == [], "temporary files left"
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def command_lines(pids: list[int]) -> list[str]:
+    lines = []
+    for pid in pids:
+        try:
+            lines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return lines

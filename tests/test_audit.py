@@ -17,7 +17,15 @@ import pytest
 from copier import run_copy
 
 from conftest import ROOT
-from engine import render_sample, require_interpreters, tool_version, tox, tox_results
+from engine import (
+    command_lines,
+    render_sample,
+    require_interpreters,
+    stop_midway,
+    tool_version,
+    tox,
+    tox_results,
+)
 
 LEGACY = """\
 import os
@@ -399,3 +407,61 @@ def test_a_project_range_that_excludes_the_target_is_a_blocker(tmp_path):
     (project / "pyproject.toml").write_text('[tool.poetry.dependencies]\npython = "^3.9"\n')
     report = json.loads(audit(project, "--json", "--no-wheels", "--no-tests").stdout)
     assert report["requires_python"]["spec"] == ">=3.9,<4" and report["requires_python"]["admits_target"]
+
+
+# --------------------------------------------------------------------------------------------- signals
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory) -> Path:
+    """The sample with both tox environments made (compare.py's first step)."""
+    require_interpreters("3.11", "3.12")
+    project = render_sample(
+        tmp_path_factory.mktemp("compare") / "sample", current_python="3.11", target_python="3.12"
+    )
+    made = tox(project, "compare", posargs=("--runs", "1", "--command", "python -c pass"))
+    assert made.returncode == 0, made.stdout[-3000:]
+    return project
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_compare_stopped_by_a_signal_leaves_nothing(compared, tmp_path, signal_name):
+    """Stopped while the measured command runs: the command (a grandchild) is gone too."""
+    slow = "python -c 'import time; time.sleep(300)'"
+    result = stop_midway(
+        [sys.executable, "python-upgrade/compare.py", "--runs", "1", "--command", slow],
+        compared,
+        lambda pids: any(
+            "time.sleep(300)" in line and "compare.py" not in line for line in command_lines(pids)
+        ),
+        signal_name,
+        tmp_path / "tmp",
+    )
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"compare.py: stopped by {signal_name}; what it started is stopped"
+    )
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_the_audit_stopped_by_a_signal_leaves_nothing(legacy_project, tmp_path, signal_name):
+    """Stopped while pip resolves (its processes run in worker threads): they end, the audit's
+    temporary directories are removed."""
+    (legacy_project / "requirements.txt").write_text("numpy==1.25.2\nmarkupsafe==3.0.2\nrequests>=2\n")
+    result = stop_midway(
+        [
+            sys.executable,
+            "python-upgrade/audit.py",
+            "--no-tests",
+            "--resolver",
+            "pip",
+            "--exclude",
+            "legacy",
+        ],
+        legacy_project,
+        lambda pids: any(" -m pip " in f" {line} " for line in command_lines(pids)),
+        signal_name,
+        tmp_path / "tmp",
+    )
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"audit.py: stopped by {signal_name}; what it started is stopped"
+    )

@@ -619,3 +619,41 @@ def test_an_ignored_answers_file_is_named_at_copy_and_needs_action_in_the_fleet(
     commit(repo, "keep the answers", "2026-11-20")
     (row,) = json.loads(fleet("status", "--json", "--today", TODAY, str(repo)).stdout)["repos"]
     assert row["problems"] == [], row
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_apply_stopped_by_a_signal_leaves_each_repository_as_it_was(tmp_path, signal_name):
+    """SIGTERM (a CI cancel) or SIGINT mid-copy: the repository in progress is left as it was (its
+    working branch gone, clean, on main), the ones not started untouched, one line, exit 128 + n."""
+    import signal
+    import time
+
+    template = tagged_template(tmp_path)
+    folder = tmp_path / "repos"
+    repos = [plain_repo(folder, f"r{n}") for n in range(3)]
+    before = {repo: head(repo) for repo in repos}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "python_upgrade_fleet.cli", "apply", "--template", str(template), str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(
+        "python-upgrade/apply-" in git(repo, "branch", "--list") for repo in repos
+    ):
+        time.sleep(0.02)
+    time.sleep(0.3)  # copier is at work on it
+    process.send_signal(getattr(signal, signal_name))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + getattr(signal, signal_name), (out, err)
+    assert err.strip().splitlines()[-1] == (
+        f"python-upgrade-fleet apply: stopped by {signal_name}; the repositories in progress are as they were"
+    )
+    for repo in repos:
+        branches = git(repo, "branch", "--list", "--format=%(refname:short)").split()
+        assert not [b for b in branches if b.startswith("python-upgrade/apply-")], branches
+        if "python-upgrade/3.11-to-3.12" in branches:  # finished before the signal: a whole commit
+            assert head(repo)[2] == ""
+        else:
+            assert head(repo) == before[repo], repo
