@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import uuid
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,6 +118,61 @@ class Load:
         return [r for r in self.records if not 200 <= r.status < 300]
 
 
+class Writer:
+    """Notes written through nginx (the sample app's POST /notes: a row in its SQLite database and an
+    uploaded file), one at a time until stopped; each acknowledged write is counted with the Python
+    that took it, each failure kept."""
+
+    def __init__(self, port: int, pause: float = 0.02):
+        self.port, self.pause = port, pause
+        self.acknowledged: list[tuple[int, str]] = []  # (id, python)
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def write(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("POST", "/notes", body=b"a note", headers={"Content-Type": "text/plain"})
+            response = conn.getresponse()
+            body = response.read()
+            if response.status == 200:
+                answer = json.loads(body)
+                self.acknowledged.append((answer["id"], minor(answer["python"])))
+            else:
+                self.failures.append(f"{response.status} {body[:200]!r}")
+        except OSError as error:
+            self.failures.append(type(error).__name__)
+        finally:
+            conn.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.write()
+            time.sleep(self.pause)
+
+    def start(self) -> "Writer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+
+def notes(port: int) -> dict:
+    """GET /notes straight from one color's port: {"notes", "files", "python"}."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/notes")
+        response = conn.getresponse()
+        body = response.read()
+        assert response.status == 200, body
+        return json.loads(body)
+    finally:
+        conn.close()
+
+
 @dataclass
 class Site:
     """One blue-green installation: the rendered project, its settings and state dir."""
@@ -199,6 +255,9 @@ class Site:
         assert not list(self.state.glob("state.tmp.*"))
         return state
 
+    def port_of(self, color: str) -> int:
+        return int(self.env[f"BG_{color.upper()}_PORT"])
+
     def cleanup(self) -> None:
         pid_file = self.state / "nginx" / "logs" / "nginx.pid"
         if pid_file.exists():
@@ -217,6 +276,9 @@ class Site:
                 subprocess.run(
                     [self.env["BG_DOCKER"], "rm", "-f", f"{self.name_prefix}-{color}"], capture_output=True
                 )
+        if self.runtime == "docker":
+            volumes = [v.split(":")[0] for v in self.env.get("BG_VOLUMES", "").split()]
+            subprocess.run([self.env["BG_DOCKER"], "volume", "rm", "-f", *volumes], capture_output=True)
 
 
 def require_nginx() -> str:
@@ -238,6 +300,8 @@ def make_venv(python: str, path: Path, requirements: Path) -> Path:
 
 
 def render_site(root: Path, runtime: str) -> Path:
+    """The sample app with its state on disk (data/ holds its SQLite database, uploads/ its files;
+    state_dirs defaults to both) and its release command (the table)."""
     require_interpreters(BLUE, GREEN)
     return render_sample(
         root / "project",
@@ -245,6 +309,8 @@ def render_site(root: Path, runtime: str) -> Path:
         target_python=GREEN,
         bluegreen_runtime=runtime,
         app_command=APP_COMMAND,
+        writable_dirs=["data", "uploads"],
+        release_command="python app.py migrate",
     )
 
 
@@ -269,4 +335,10 @@ def site(project: Path, state: Path, runtime: str, colors: dict, name_prefix: st
         "BG_STOP_TIMEOUT": "10",
         **colors,
     }
+    if runtime == "docker":  # the state's volumes, this test's own (bluegreen.conf names them by project)
+        unique = f"python-upgrade-test-{uuid.uuid4().hex[:8]}"
+        env["BG_VOLUMES"] = f"{unique}-data:/app/data {unique}-uploads:/app/uploads"
+    else:  # the venv runtime keeps it in BG_APP_DIR, shared by the module's tests: emptied for each
+        for folder in ("data", "uploads"):
+            shutil.rmtree(project / folder, ignore_errors=True)
     return Site(project, env, state, listen, runtime, name_prefix)

@@ -13,9 +13,11 @@ import subprocess
 import sys
 import time
 
+from pathlib import Path
+
 import pytest
 
-from bluegreen import BLUE, GREEN, make_venv, render_site, site
+from bluegreen import BLUE, GREEN, Writer, make_venv, notes, render_site, site
 from conftest import require
 from engine import build, ensure_base_images
 
@@ -81,9 +83,14 @@ def fleet_view(s) -> dict:
 
 
 def lifecycle(s) -> None:
-    """deploy -> shift 10 -> promote -> rollback -> promote -> finalize under load: no failed request."""
+    """deploy -> shift 10 -> promote -> rollback -> promote -> finalize under load: no failed request.
+    The app keeps notes on disk (SQLite in data/, a file each in uploads/; state_dirs): written all
+    along through nginx, none is lost, green finds blue's and blue finds green's after a rollback."""
     with s.under_load() as load:
         assert load.wait_for(time.monotonic() - 60, 100)
+        writer = Writer(s.listen_port).start()
+        while len(writer.acknowledged) < 5 and not writer.failures:
+            time.sleep(0.05)
         ok(s.run("deploy"))
         ok(s.run("shift", "10"))
         window = load.wait_for(time.monotonic(), 1500, seconds=90)
@@ -100,6 +107,11 @@ def lifecycle(s) -> None:
         ok(s.run("promote"))
         assert s.state_values()["LIVE"] == "green"
         assert set(s.sample(30)) == {GREEN}
+        written = len(writer.acknowledged)
+        seen_by_green = notes(s.port_of("green"))
+        assert seen_by_green["python"].startswith(GREEN) and seen_by_green["notes"] >= written
+        by_blue = sum(python == BLUE for _, python in writer.acknowledged)
+        assert by_blue >= 5, writer.acknowledged[:10]
         seen = fleet_view(s)
         assert (seen["phase"], seen["live_python"], seen["target_share"]) == ("promoted", GREEN, 100)
         assert seen["promoted_at"] == datetime.datetime.now(datetime.timezone.utc).date().isoformat()
@@ -107,6 +119,10 @@ def lifecycle(s) -> None:
         t0 = time.monotonic()
         result = s.run("rollback")
         ok(result)
+        written = len(writer.acknowledged)
+        by_green = sum(python == GREEN for _, python in writer.acknowledged)
+        seen_by_blue = notes(s.port_of("blue"))
+        assert seen_by_blue["python"].startswith(BLUE) and seen_by_blue["notes"] >= written and by_green > 0
         after = load.wait_for(t0, 300, seconds=30)
         greens = [r.t for r in after if r.python == GREEN]
         switched = (max(greens) - t0) if greens else 0.0
@@ -116,13 +132,19 @@ def lifecycle(s) -> None:
         ok(s.run("promote"))
         ok(s.run("finalize"))
         time.sleep(1)
+        writer.stop()
+    kept = notes(s.port_of("green"))
+    assert writer.failures == [], writer.failures[:5]
+    assert kept["notes"] == len(writer.acknowledged) == kept["files"], (kept, len(writer.acknowledged))
     state = s.assert_consistent()
     assert state["LIVE"] == "green" and state["PREVIOUS"] == "" and state["PHASE"] == "finalized"
     assert load.failures() == [], load.failures()[:5]
     assert len(load.records) > 3000
     print(
         f"{len(load.records)} requests, 0 failed, {load.retries} retried on a reload-closed keep-alive "
-        f"connection; green {share:.1f}% at 10%; rollback switched in {switched:.2f}s"
+        f"connection; green {share:.1f}% at 10%; rollback switched in {switched:.2f}s; "
+        f"{len(writer.acknowledged)} notes written ({by_blue} by blue before the promote, {by_green} by "
+        f"green before the rollback), {kept['notes']} kept, 0 lost"
     )
     audit = (s.state / "audit.log").read_text()
     for action in ("deploy", "shift", "promote", "rollback", "finalize"):
@@ -141,6 +163,58 @@ def test_lifecycle_under_load_docker(docker_colors, tmp_path):
         lifecycle(s)
     finally:
         s.cleanup()
+
+
+# --------------------------------------------------------------------------------------------- signals
+def alive(pid_file) -> bool:
+    """The process runs (a zombie, dead but not yet reaped by an init that does not reap, does not)."""
+    try:
+        stat = Path(f"/proc/{int(pid_file.read_text())}/stat").read_text()
+    except (OSError, ValueError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_release_stops_it_and_starts_nothing(venv_site, tmp_path, signal_name):
+    """Stopped while the release command runs: its whole process tree is gone, green never started,
+    the state file and the traffic are as they were; one line, exit 128 + n."""
+    s = venv_site
+    ok(s.run("start"))
+    before = s.state_values()
+    marker = tmp_path / "release-pid"
+    release = f"sh -c 'echo $$ > {marker}; exec sleep 300'"
+    process = s.popen("deploy", extra_env={"BG_RELEASE_COMMAND": release})
+    deadline = time.monotonic() + 30
+    while not (marker.exists() and marker.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive(marker)
+    process.send_signal(getattr(signal, signal_name))
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + getattr(signal, signal_name), err
+    assert f"error: stopped by {signal_name}; traffic stays as the state file says (blue 100%" in err, err
+    assert not alive(marker)  # the release command's own children too (its process group)
+    assert not (s.state / "green.pid").exists()
+    assert s.state_values() == before and set(s.sample(10)) == {BLUE}
+
+
+def test_a_signal_while_green_starts_stops_green(venv_site, tmp_path):
+    s = venv_site
+    ok(s.run("start"))
+    process = s.popen("deploy", extra_env={"BG_APP_COMMAND": "sleep 600", "BG_HEALTH_TIMEOUT": "120"})
+    pid_file = s.state / "green.pid"
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and alive(pid_file)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    green = tmp_path / "green.pid"
+    shutil.copyfile(pid_file, green)
+    time.sleep(1)  # in wait_healthy
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert "stopped by SIGTERM; stopped green, which was starting" in err, err
+    assert not alive(green)
+    assert s.state_values()["CANDIDATE"] == "" and set(s.sample(10)) == {BLUE}
 
 
 # ---------------------------------------------------------------------------------------------- faults
@@ -195,11 +269,13 @@ def test_the_env_file_and_the_release_command(venv_colors, tmp_path):
     settings = {"BG_ENV_FILE": str(env_file), "BG_RELEASE_COMMAND": release}
     s = site(project, tmp_path / "state", "venv", colors)
     try:
-        ok(s.run("start", extra_env=settings))
-        assert not marker.exists()  # `start` brings up the live color only; releases go with deploy
-        ok(s.run("deploy", extra_env=settings))
+        ok(s.run("start", extra_env=settings))  # blue, after its release command
         (line,) = marker.read_text().splitlines()
-        assert line.startswith(f"from-the-env-file {GREEN}.")
+        assert line.startswith(f"from-the-env-file {BLUE}.")
+        ok(s.run("start", extra_env=settings))  # blue is up: nothing runs again
+        ok(s.run("deploy", extra_env=settings))
+        lines = marker.read_text().splitlines()
+        assert len(lines) == 2 and lines[1].startswith(f"from-the-env-file {GREEN}.")
         for port in (s.env["BG_BLUE_PORT"], s.env["BG_GREEN_PORT"]):
             conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=5)
             conn.request("GET", "/")
@@ -210,6 +286,7 @@ def test_the_env_file_and_the_release_command(venv_colors, tmp_path):
 
     other = site(project, tmp_path / "state-2", "venv", colors)
     try:
+        ok(other.run("start"))
         failing = other.run("deploy", extra_env=settings | {"BG_RELEASE_COMMAND": "exit 3"})
         assert failing.returncode == 4 and "the release command failed for green" in failing.stderr
         assert not (other.state / "green.pid").exists()

@@ -312,3 +312,56 @@ def test_the_schema_checks_catch_what_a_cluster_would_refuse_or_drop(copie):
     changed["spec"]["prots"] = changed["spec"].pop("ports")
     with pytest.raises(Exception, match="prots"):
         validate_core(changed)
+
+
+def test_state_and_release_reach_the_pods(copie):
+    """state_dirs: a ReadWriteMany claim at each directory in the app's container and the release
+    command's init container, the pods' group owning them; release_command: an init
+    container with the pod's own image, settings and state, so the preview pods are migrated."""
+    project = rendered(
+        copie,
+        project_name="notes",
+        kubernetes=True,
+        writable_dirs=["data", "/var/uploads"],
+        release_command="python manage.py migrate --noinput",
+        kubernetes_env_from={"configMaps": [], "secrets": ["notes-secrets"]},
+    )
+    saved = load_yaml(project / ".copier-answers.python-upgrade.yml")
+    assert saved["state_dirs"] == ["data", "/var/uploads"]  # the default: everything the app writes
+    objects = documents(project / "deploy" / "kubernetes" / "rollout.yaml")
+    (rollout,) = [doc for doc in objects if doc["kind"] == "Rollout"]
+    claims = [doc for doc in objects if doc["kind"] == "PersistentVolumeClaim"]
+    for claim in claims:
+        validate_core(claim)
+        assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # both versions' pods at once, any node
+    validate_crd(rollout, "rollout-crd.yaml")
+    pod = rollout["spec"]["template"]
+    validate_core(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "pod-template-check"},
+            "spec": {"selector": rollout["spec"]["selector"], "template": pod},
+        }
+    )
+    spec = pod["spec"]
+    assert spec["volumes"] == [
+        {"name": f"state-{suffix}", "persistentVolumeClaim": {"claimName": f"notes-state-{suffix}"}}
+        for suffix in ("data", "var-uploads")
+    ]
+    assert [c["metadata"]["name"] for c in claims] == ["notes-state-data", "notes-state-var-uploads"]
+    assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsGroup"]
+    mounts = [
+        {"name": "state-data", "mountPath": "/app/data"},
+        {"name": "state-var-uploads", "mountPath": "/var/uploads"},
+    ]
+    (app,) = spec["containers"]
+    (release,) = spec["initContainers"]
+    assert app["volumeMounts"] == mounts and release["volumeMounts"] == mounts
+    assert release["image"] == app["image"] and release["envFrom"] == app["envFrom"]
+    assert release["command"] == ["/bin/sh", "-c", "python manage.py migrate --noinput"]
+
+    # Without state and release command: neither.
+    plain = documents(rendered(copie, kubernetes=True) / "deploy" / "kubernetes" / "rollout.yaml")
+    assert "PersistentVolumeClaim" not in {doc["kind"] for doc in plain}
+    assert "initContainers" not in plain[0]["spec"]["template"]["spec"]

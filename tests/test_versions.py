@@ -217,6 +217,30 @@ def test_paths_error():
         assert checks.paths_error("image_excludes", [bad]).startswith(
             f"image_excludes: {bad!r} is not a path inside"
         )
+    # writable_dirs (and state_dirs) take a data directory of the image outside the project too.
+    assert checks.paths_error("writable_dirs", ["/var/uploads", "/datastore"], absolute=True) == ""
+    for bad in ("/", "/app", "/tmp/", "/../etc", "/a b"):
+        assert "is not a path inside the project (relative, or absolute outside /app" in checks.paths_error(
+            "writable_dirs", [bad], absolute=True
+        ), bad
+
+
+def test_state_dirs_error(tmp_path):
+    assert checks.state_dirs_error("state_dirs", ["data", "/var/uploads"], ["data", "/var/uploads/"]) == ""
+    assert checks.state_dirs_error("state_dirs", [], ["data"]) == ""
+    assert checks.state_dirs_error("state_dirs", ["media"], ["data"]) == (
+        "state_dirs: media is not in writable_dirs, so the app user could not write to it; "
+        "add it there too (-d writable_dirs=...)"
+    )
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "models.py").write_text("")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.db").write_text("")
+    assert checks.repository_state_error(tmp_path, ".", "state_dirs", ["data", "/var/uploads"]) == ""
+    assert checks.repository_state_error(tmp_path, ".", "state_dirs", ["shop"]).startswith(
+        "state_dirs: shop/ holds the project's code (shop/models.py); a volume there would hide"
+    )
 
 
 def test_services_error():

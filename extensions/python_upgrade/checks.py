@@ -182,18 +182,59 @@ def name_error(field: str, value: object) -> str:
     return ""
 
 
-def paths_error(field: str, value: object) -> str:
-    """A list of paths inside the project (relative, no `..`, no spaces or quotes): [tests, media]."""
+def paths_error(field: str, value: object, absolute: bool = False) -> str:
+    """A list of paths inside the project (relative, no `..`, no spaces or quotes): [tests, media].
+    With `absolute`, a path of the image outside the project is one too (/var/uploads), never / itself."""
     if value in (None, ""):
         return ""
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
         return f"{field}: {value!r} must be a list of paths inside the project, e.g. [tests]"
-    bad = [p for p in value if not _RELATIVE_PATH.match(p) or p.strip("/") in ("", ".")]
+    bad = [
+        p
+        for p in value
+        if not _RELATIVE_PATH.match(p[1:] if absolute and p.startswith("/") else p)
+        or p.strip("/") in ("", ".")
+        or (absolute and p.rstrip("/") in ("/app", "/opt/venv", "/usr", "/etc", "/bin", "/lib", "/tmp"))
+    ]
+    allowed = "relative, or absolute outside /app, no '..'" if absolute else "relative, no '..'"
     return (
-        f"{field}: {bad[0]!r} is not a path inside the project (relative, no '..', e.g. media/uploads)"
-        if bad
+        f"{field}: {bad[0]!r} is not a path inside the project ({allowed}, e.g. media/uploads)" if bad else ""
+    )
+
+
+def state_dirs_error(field: str, value: object, writable: object) -> str:
+    """The app's state directories: paths (as writable_dirs takes them) that writable_dirs lists, since
+    the app user must own them."""
+    error = paths_error(field, value, absolute=True)
+    if error or not value:
+        return error
+    owned = {str(p).strip("/") for p in (writable if isinstance(writable, list) else [])}
+    missing = [p for p in value if p.strip("/") not in owned]
+    return (
+        f"{field}: {missing[0]} is not in writable_dirs, so the app user could not write to it; "
+        f"add it there too (-d writable_dirs=...)"
+        if missing
         else ""
     )
+
+
+def repository_state_error(dst_path: object, project_dir: object, field: str, value: object) -> str:
+    """A state directory holds data, not the project's code: a volume mounted over code would show the
+    new color the old color's copy of it."""
+    if not isinstance(value, list) or is_new(dst_path):
+        return ""
+    root = Path(str(dst_path)) / str(project_dir or ".")
+    for path in value:
+        if not isinstance(path, str) or path.startswith("/"):
+            continue
+        code = next((p for p in sorted((root / path).rglob("*.py")) if p.is_file()), None)
+        if code is not None:
+            return (
+                f"{field}: {path}/ holds the project's code ({code.relative_to(root)}); a volume there "
+                f"would hide the new version's code. Keep the data in a directory of its own (the app's "
+                f"setting for it, e.g. a database path in smoke_env) and give that"
+            )
+    return ""
 
 
 def load_paths_error(field: str, value: object) -> str:

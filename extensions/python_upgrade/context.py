@@ -22,6 +22,8 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
     rust              build_packages holds Rust's toolchain (cargo, rustc), which maturin builds need
     testenv_deps      the [testenv] deps of tox-python-upgrade.ini, which the audit env extends
     removed           the stdlib modules current has and target removed: {module: (removed in, instead)}
+    state             the state directories (state_dirs) as containers mount them: [{path, name}], the
+                      path in the image and its volume's name suffix
 """
 
 from __future__ import annotations
@@ -102,4 +104,22 @@ def derived(answers: dict) -> dict:
         "rust": {"cargo", "rustc"} <= set(str(answers.get("build_packages") or "").split()),
         "testenv_deps": testenv_deps(answers, layout, tox_uv),
         "removed": removed_modules(current, target),
+        "state": state_mounts(answers),
     }
+
+
+def state_mounts(answers: dict) -> list[dict]:
+    """The app's state directories (state_dirs) as the containers mount them: the path in the image
+    (relative ones under /app, its WORKDIR) and a name for its volume, unique within the project."""
+    dirs = answers.get("state_dirs") if answers.get("app_kind") == "web" else []
+    mounts = []
+    for path in dirs if isinstance(dirs, list) else []:
+        path = str(path).rstrip("/")
+        inside = path[2:] if path.startswith("./") else path
+        mounts.append(
+            {
+                "path": path if path.startswith("/") else f"/app/{inside}",
+                "name": slug(path.strip("/").replace("/", "-")) or "state",
+            }
+        )
+    return mounts

@@ -275,7 +275,17 @@ QUESTIONS: dict[str, Question] = {
         when=RUNS, check=lambda a, v: checks.paths_error("image_excludes", v), fallback=[]
     ),
     "writable_dirs": Question(
-        when=RUNS, check=lambda a, v: checks.paths_error("writable_dirs", v), fallback=[]
+        when=RUNS, check=lambda a, v: checks.paths_error("writable_dirs", v, absolute=True), fallback=[]
+    ),
+    "state_dirs": Question(
+        when=WEB,
+        check=lambda a, v: (
+            checks.state_dirs_error("state_dirs", v, a.writable_dirs)
+            or checks.repository_state_error(a.dst, a.project_dir, "state_dirs", v)
+        ),
+        fallback=lambda a: a.writable_dirs or [],
+        fallback_text="writable_dirs (everything the app writes is kept)",
+        origin=lambda a, f: "writable_dirs",
     ),
     "scm_version": Question(
         fallback="", unfound="Nothing detected: the version is written in the project's files"

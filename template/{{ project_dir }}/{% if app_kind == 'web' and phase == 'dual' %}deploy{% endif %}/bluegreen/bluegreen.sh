@@ -13,7 +13,8 @@ Usage: bluegreen.sh [--dry-run] [--force] COMMAND [ARG]
 
 Commands:
   status          colors, Python versions, weights, health and the last actions
-  start           bring up the live color and nginx in front of it (first install, after a reboot)
+  start           bring up the live color (its release command first) and nginx in front of it
+                  (first install, after a reboot)
   deploy          start the other color beside the live one; wait until its health path answers
                   (no traffic moves to it)
   shift PERCENT   send PERCENT (0-100) of requests to the deployed color
@@ -31,7 +32,8 @@ Options:
 
 Exit codes: 0 ok, 2 usage, 3 another run holds the lock, 4 new color not healthy, 5 nginx refused
 the config or did not take it, 6 state does not allow the command, 7 analysis inconclusive (too
-few requests; promote paused), 8 analysis failed (rolled back).
+few requests; promote paused), 8 analysis failed (rolled back), 130/143 stopped by SIGINT/SIGTERM
+(what this run was starting is stopped; the traffic stays as the state file says).
 USAGE
 }
 
@@ -47,9 +49,19 @@ audit_log=$BG_STATE_DIR/audit.log
 nginx_conf=$BG_NGINX_PREFIX/conf/nginx.conf
 access_log=$BG_NGINX_PREFIX/logs/access.log
 dry_run=0 force=0
-# docker runtime: both colors (and the release command) get the same env file.
+# docker runtime: both colors (and the release command) get the same env file and the same state.
 docker_env_file=()
 [ -z "$BG_ENV_FILE" ] || docker_env_file=(--env-file "$BG_ENV_FILE")
+docker_volumes=()
+for volume in $BG_VOLUMES; do
+    case $volume in
+    ?*:/?*) docker_volumes+=(--volume "$volume") ;;
+    *)
+        printf 'bluegreen: error: BG_VOLUMES: %s is not SOURCE:/path (a volume name or host directory, then where the app finds it)\n' "$volume" >&2
+        exit "$EXIT_USAGE"
+        ;;
+    esac
+done
 
 log() { printf '%s bluegreen: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -137,20 +149,48 @@ release() { # release COLOR: the release command (migrations) once, with the new
     [ -n "$BG_RELEASE_COMMAND" ] || return 0
     require_env_file
     log "release command for $1: $BG_RELEASE_COMMAND"
+    # In the background, waited for: a signal reaches its trap at once (see on_signal).
     if [ "$BG_RUNTIME" = docker ]; then
-        "$BG_DOCKER" run --rm --network host "${docker_env_file[@]}" "$(image_of "$1")" sh -c "$BG_RELEASE_COMMAND"
+        "$BG_DOCKER" rm -f "$(container release)" >/dev/null 2>&1 || true
+        "$BG_DOCKER" run --rm --name "$(container release)" --network host "${docker_env_file[@]}" "${docker_volumes[@]}" \
+            "$(image_of "$1")" sh -c "$BG_RELEASE_COMMAND" 9>&- &
     else
         local venv
         venv=$(venv_of "$1")
         (
             cd "$BG_APP_DIR"
             export_env_file
-            VIRTUAL_ENV=$venv PATH="$venv/bin:$PATH" /bin/sh -c "$BG_RELEASE_COMMAND" 9>&-
-        )
+            VIRTUAL_ENV=$venv PATH="$venv/bin:$PATH" exec setsid /bin/sh -c "$BG_RELEASE_COMMAND" 9>&-
+        ) &
     fi
+    release_pid=$!
+    local code=0
+    wait "$release_pid" || code=$?
+    release_pid=""
+    return "$code"
 }
 
 container() { echo "$NAME_PREFIX-$1"; }
+
+# What a run started and has not handed over yet, for on_signal: the release command, the color a
+# deploy is starting (before the state file records it), the bake traffic.
+release_pid="" starting="" bake_load_pid=""
+
+on_signal() { # SIGINT or SIGTERM: stop what this run started, keep what the state file records
+    trap - INT TERM
+    bake_load_stop
+    if [ -n "$release_pid" ]; then
+        if [ "$BG_RUNTIME" = docker ]; then
+            "$BG_DOCKER" rm -f "$(container release)" >/dev/null 2>&1 || true
+        else
+            kill -TERM -- "-$release_pid" 2>/dev/null || kill -TERM "$release_pid" 2>/dev/null || true
+        fi
+        wait "$release_pid" 2>/dev/null || true
+    fi
+    [ -z "$starting" ] || stop_color "$starting"
+    log "error: stopped by SIG$1${starting:+; stopped $starting, which was starting}; traffic stays as the state file says ($(split))"
+    exit "$((128 + $2))"
+}
 
 start_color() {
     local color=$1 port
@@ -159,7 +199,7 @@ start_color() {
     require_env_file
     if [ "$BG_RUNTIME" = docker ]; then
         "$BG_DOCKER" rm -f "$(container "$color")" >/dev/null 2>&1 || true
-        "$BG_DOCKER" run -d --name "$(container "$color")" --network host "${docker_env_file[@]}" -e "PORT=$port" \
+        "$BG_DOCKER" run -d --name "$(container "$color")" --network host "${docker_env_file[@]}" "${docker_volumes[@]}" -e "PORT=$port" \
             --stop-timeout "$BG_STOP_TIMEOUT" --restart unless-stopped "$(image_of "$color")" >/dev/null
     else
         local venv
@@ -415,10 +455,11 @@ cmd_status() {
 
 cmd_start() {
     if ((dry_run)); then
-        log "dry run: would start $LIVE if it is down and nginx on $BG_LISTEN if it is stopped"
+        log "dry run: would start $LIVE (release command first) if it is down and nginx on $BG_LISTEN if it is stopped"
         return 0
     fi
     if ! health "$LIVE"; then
+        release "$LIVE" || die "$EXIT_UNHEALTHY" "the release command failed for $LIVE; nothing started"
         start_color "$LIVE"
         wait_healthy "$LIVE" || die "$EXIT_UNHEALTHY" "$LIVE never answered $BG_HEALTH_PATH within ${BG_HEALTH_TIMEOUT}s"
     fi
@@ -449,16 +490,19 @@ cmd_deploy() {
         audit deploy-failed "$(split)" "$(split)" "release command failed"
         die "$EXIT_UNHEALTHY" "the release command failed for $new; nothing started, no traffic moved ($(split))"
     fi
+    starting=$new
     start_color "$new"
     if ! wait_healthy "$new"; then
         local answer
         answer=$(health_answer "$new")
         stop_color "$new"
+        starting=""
         audit deploy-failed "$(split)" "$(split)" "$new not healthy within ${BG_HEALTH_TIMEOUT}s"
         die "$EXIT_UNHEALTHY" "$new never answered 2xx on $BG_HEALTH_PATH (Host: $BG_HEALTH_HOST) within ${BG_HEALTH_TIMEOUT}s (last: $answer); stopped it, no traffic moved ($(split))"
     fi
     CANDIDATE=$new WEIGHT=0 PHASE=deployed
     save_state
+    starting=""
     audit deploy "$(split)" "$(split)" "$new (Python $(python_of "$new")) healthy, no traffic"
     log "$new is healthy and gets no traffic yet; next: shift 10 or promote"
 }
@@ -482,7 +526,6 @@ bake_load_check() { # BG_BAKE_LOAD=1 needs locust and the locustfile before anyt
 }
 
 bake_load_start() { # our own traffic for one bake (BG_BAKE_LOAD=1), bounded by the bake time
-    bake_load_pid=""
     [ "$BG_BAKE_LOAD" = 1 ] || return 0
     timeout --kill-after=5 "$((BG_BAKE_SECONDS + 10))" "$BG_LOCUST" -f "$BG_LOCUSTFILE" --headless \
         --users "$BG_BAKE_LOAD_USERS" --spawn-rate "$BG_BAKE_LOAD_USERS" --run-time "${BG_BAKE_SECONDS}s" \
@@ -630,6 +673,8 @@ main() {
     exec 9>"$BG_STATE_DIR/lock"
     flock -w "${BG_LOCK_WAIT:-3}" 9 || die "$EXIT_LOCKED" "another bluegreen.sh run holds $BG_STATE_DIR/lock"
     load_state
+    trap 'on_signal INT 2' INT
+    trap 'on_signal TERM 15' TERM
     ((dry_run)) || recover
     "cmd_$command" "$@"
 }

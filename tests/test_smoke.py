@@ -1,0 +1,100 @@
+"""python-upgrade/smoke.py on a real engine: the sample app keeps notes in SQLite under data/ and files
+under uploads/ (state_dirs), and its release command makes the table. The app's container finds what
+the release command's container made (one set of temporary volumes); without them it answers 500.
+Stopped with SIGTERM or SIGINT, nothing it started is left: no container, no volume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from engine import build, docker_cli, ensure_base_images, render_sample, require_interpreters
+
+pytestmark = [pytest.mark.docker]
+TAG = "python-upgrade-smoke/sample:3.12"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    require_interpreters("3.11", "3.12")
+    ensure_base_images("3.11", "3.12")
+    project = render_sample(
+        tmp_path_factory.mktemp("smoke") / "sample",
+        current_python="3.11",
+        target_python="3.12",
+        writable_dirs=["data", "uploads"],
+        release_command="python app.py migrate",
+        health_path="/notes",  # answers 200 only where the release command's table is
+    )
+    built = build(project, "production-target", TAG)
+    assert built.returncode == 0, built.stderr[-4000:]
+    return project
+
+
+def smoke(project, *args, **popen):
+    command = [sys.executable, "python-upgrade/smoke.py", TAG, *args]
+    env = os.environ | {"DOCKER": docker_cli()[0]}
+    if popen:
+        return subprocess.Popen(command, cwd=project, env=env, text=True, **popen)
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+
+
+def leftovers() -> tuple[list[str], list[str]]:
+    """Containers of the image (running or not) and smoke volumes still there."""
+    docker = docker_cli()[0]
+    containers = subprocess.run(
+        [docker, "ps", "-aq", "--filter", f"ancestor={TAG}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    volumes = subprocess.run(
+        [docker, "volume", "ls", "-q", "--filter", "name=python-upgrade-smoke-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return containers, volumes
+
+
+def test_the_release_commands_effect_reaches_the_app(project):
+    result = smoke(project)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "smoke.py: release command: python app.py migrate" in result.stdout
+    assert "answered 200 on http://127.0.0.1:" in result.stdout
+    assert leftovers() == ([], [])
+
+    # Without the shared volumes (state_dirs: []), the release ran in a container of its own and the
+    # app has no table: what smoke.py did before the state was shared.
+    data = project / "python-upgrade" / "service.json"
+    facts = json.loads(data.read_text())
+    data.write_text(json.dumps(facts | {"state": []}))
+    try:
+        result = smoke(project, "--seconds", "10")
+    finally:
+        data.write_text(json.dumps(facts))
+    assert result.returncode == 1 and "never answered 2xx: answered 500" in result.stderr, result.stderr[
+        -2000:
+    ]
+    assert leftovers() == ([], [])
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_stopped_by_a_signal_it_leaves_nothing(project, signal_name):
+    # No release: the app answers 500, which smoke.py waits out, until the signal.
+    process = smoke(
+        project, "--no-release", "--seconds", "120", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while not leftovers()[0] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert leftovers()[0] and leftovers()[1], "the app's container and volumes never came"
+    time.sleep(1)
+    process.send_signal(getattr(signal, signal_name))
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + getattr(signal, signal_name), err
+    assert err.strip().splitlines()[-1] == f"smoke.py: stopped by {signal_name}; what it started is stopped"
+    assert leftovers() == ([], [])
