@@ -5,12 +5,17 @@ real production images (Docker), with faults that appear on the target version o
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from conftest import load_program
-from engine import ensure_base_images, render_sample, require_interpreters, tox
+from engine import docker_cli, ensure_base_images, render_sample, require_interpreters, tox
+from gitrepo import commit, git
 
 load = load_program("load")
 
@@ -182,33 +187,140 @@ def test_a_fault_of_the_target_only_is_flagged_by_its_measure(venv_project, faul
         assert f"load.py: target significantly worse: {message}" in result.stdout + result.stderr
 
 
+REGRESSION = """
+# A change that holds 120 MiB from the start on the target version only.
+if sys.version_info >= (3, 12):
+    _REGRESSION = bytearray(120 * 2**20)
+    for _i in range(0, len(_REGRESSION), 4096):
+        _REGRESSION[_i] = 1
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.docker
 @pytest.mark.tox
-def test_two_production_images_with_the_same_limits(tmp_path):
-    """The default runtime: both images built from the rendered Dockerfile, run with --cpus and
-    --memory, memory read from each container's cgroup; a start-up allocation of the target only."""
+def test_two_production_images_with_the_same_limits_measure_the_tree_as_it_is(tmp_path):
+    """The default runtime: both images built from the rendered Dockerfile and the tree as it is, at
+    every run (no flag): a change committed between two runs is what the second measures, and each
+    report names the images' ids and the revision they were built from. Run with --cpus and --memory,
+    memory read from each container's cgroup. The app's state (state_dirs) is a volume per version
+    that its release command migrates first: /notes answers from its table."""
     ensure_base_images("3.11", "3.12")
     project = render_sample(
-        tmp_path / "sample", current_python="3.11", target_python="3.12", project_name="load-sample"
+        tmp_path / "sample",
+        current_python="3.11",
+        target_python="3.12",
+        project_name="load-sample",
+        writable_dirs=["data", "uploads"],
+        release_command="python app.py migrate",
+        load_paths=["/", "/notes"],
     )
-    # load.py builds production-current and production-target itself (--build: even where the tags exist).
-    result = run_load(
-        project,
-        "--build",
-        "--cpus",
-        "1",
-        "--memory",
-        "512m",
-        "-e",
-        "SAMPLE_FAULT_PYTHON=3.12",
-        "-e",
-        "SAMPLE_STARTUP_MB=120",
-    )
-    assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "load.py: building load-sample:3.12" in result.stdout
+    (project / ".gitignore").write_text(".tox/\npython-upgrade/load/\n")
+    git(project, "init", "-q", "-b", "main")
+    commit(project, "the sample")
+    limits = ("--cpus", "1", "--memory", "512m")
+
+    first = run_load(project, *limits)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    assert "load.py: building load-sample:3.12" in first.stdout
     report, data = report_of(project, "python-upgrade/load")
+    revision = git(project, "rev-parse", "--short", "HEAD").strip()
+    for version in ("current", "target"):
+        result = data["results"][version]
+        assert result["revision"] == revision and result["image_id"].startswith("sha256:"), result
+        assert f"({result['image_id'][7:19]}, built from {revision})" in report
+        assert all(r["failure_percent"] == 0 for r in result["rounds"])  # /notes has its table
     assert "limits of each: --cpus 1 --memory 512m" in report
+    peaks = {v: data["results"][v]["startup_peak_mib"] for v in ("current", "target")}
+
+    app = project / "app.py"
+    app.write_text(app.read_text() + REGRESSION)
+    commit(project, "hold memory on 3.12")
+    second = run_load(project, *limits)
+    assert second.returncode == 1, second.stdout[-4000:] + second.stderr[-2000:]
+    report, data = report_of(project, "python-upgrade/load")
+    changed = git(project, "rev-parse", "--short", "HEAD").strip()
+    assert data["results"]["target"]["revision"] == changed != revision
     assert {key for key, _ in data["failures"]} == {"steady_mib", "startup_peak_mib"}
     current, target = (data["results"][v]["startup_peak_mib"] for v in ("current", "target"))
-    assert target - current > 200  # two workers, 120 MiB each, resident
+    assert (
+        target - peaks["target"] > 200 and abs(current - peaks["current"]) < 50
+    )  # two workers, 120 MiB each
+
+    # Stopped mid-round (a CI cancel): both containers and their volumes are gone.
+    docker = docker_cli()[0]
+    process = subprocess.Popen(
+        [str(project / ".tox" / "load" / "bin" / "python"), "python-upgrade/load.py", "--reuse", *limits],
+        cwd=project,
+        env=os.environ | {"DOCKER": docker},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert "round 1/5 current" in next(line for line in process.stdout if line.startswith("round "))
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "load.py: stopped by SIGTERM; what it started is stopped"
+    for kind in ("ps", "volume"):
+        listed = subprocess.run(
+            [
+                docker,
+                *(["ps", "-a"] if kind == "ps" else ["volume", "ls"]),
+                "-q",
+                "--filter",
+                "name=python-upgrade-load-",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert listed == [], (kind, listed)
+
+
+@pytest.mark.slow
+@pytest.mark.tox
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_stopped_by_a_signal_the_venv_runtime_leaves_no_server_and_no_temporary_files(
+    venv_project, tmp_path, signal_name
+):
+    made = tox(venv_project, "load", posargs=("--help",))
+    assert made.returncode == 0, made.stdout[-2000:]
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process = subprocess.Popen(
+        [
+            str(venv_project / ".tox" / "load" / "bin" / "python"),
+            "python-upgrade/load.py",
+            "--runtime",
+            "venv",
+        ],
+        cwd=venv_project,
+        env=os.environ | {"TMPDIR": str(temporary)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    next(line for line in process.stdout if line.startswith("round "))
+    servers = gunicorns(venv_project)
+    assert len(servers) >= 2, servers  # both versions' gunicorn (and workers) were running
+    process.send_signal(getattr(signal, signal_name))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + getattr(signal, signal_name), err
+    assert err.strip().splitlines()[-1] == f"load.py: stopped by {signal_name}; what it started is stopped"
+    assert gunicorns(venv_project) == []
+    assert list(temporary.iterdir()) == []
+
+
+def gunicorns(project) -> list[int]:
+    """Live gunicorn processes whose working directory is the project."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if "gunicorn" in (proc / "cmdline").read_text() and os.readlink(proc / "cwd") == str(project):
+                state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
