@@ -619,7 +619,88 @@ def test_directories_the_app_writes_to(tmp_path):
     )
     assert finding_of(root, "writable_dirs", empty=[])["value"] == ["media"]
     root = repo(tmp_path / "c", {"settings.py": "MEDIA_ROOT = '/var/media'\n", "manage.py": ""})
-    assert finding_of(root, "writable_dirs", empty=[])["value"] == []
+    assert finding_of(root, "writable_dirs", empty=[])["value"] == ["/var/media"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected", "where"),
+    [
+        (  # Django's settings: the sqlite3 engine's NAME built from BASE_DIR, either way
+            {
+                "manage.py": "",
+                "site/settings.py": 'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",'
+                ' "NAME": os.getenv("DB_NAME") or os.path.join(BASE_DIR, "data/db.sqlite3")}}\n',
+            },
+            ["data"],
+            "data: SQLite in site/settings.py",
+        ),
+        (
+            {
+                "manage.py": "",
+                "settings.py": 'DATABASES = {"default": {"NAME": BASE_DIR / "var" / "db" / "x.sqlite3"}}\n',
+            },
+            ["var/db"],
+            "var/db: SQLite in settings.py",
+        ),
+        (  # a config module's default URL, and an absolute one in the example environment file
+            {
+                "app/config.py": 'DB = os.environ.get("DATABASE_URL", "sqlite:///instance/app.db")\n',
+                ".env.example": "DATABASE_URL=sqlite:////var/lib/app/app.db\nTEST_DB=sqlite:///:memory:\n",
+            },
+            ["instance", "/var/lib/app"],
+            "/var/lib/app: DATABASE_URL in .env.example",
+        ),
+        (  # the old image: an absolute VOLUME, a directory made and given to the app's user
+            {
+                "Dockerfile": "FROM python:3.12-slim\nWORKDIR /opt/app\n"
+                "RUN mkdir -p /var/uploads /var/cache/x && chown -R 1001:1001 /var/uploads\n"
+                'VOLUME ["/srv/files"]\nCMD app\n',
+            },
+            ["/srv/files", "/var/uploads"],
+            "/var/uploads: Dockerfile (mkdir)",
+        ),
+        (  # in the project's root no volume can share it: nothing answered, the help says why
+            {"config.py": "SQLALCHEMY_DATABASE_URI = 'sqlite:///' + os.path.join(basedir, 'app.db')\n"},
+            [],
+            "the SQLite database app.db (SQLite in config.py) sits beside the code",
+        ),
+        (  # each base directory followed to where it points, from the module that sets it
+            {
+                "manage.py": "",
+                "shop/__init__.py": "",
+                "shop/settings/base.py": "PROJECT_DIR = os.path.dirname(\n"
+                "    os.path.dirname(os.path.abspath(__file__)))\n"
+                "BASE_DIR = Path(__file__).resolve().parents[2]\n"
+                'MEDIA_ROOT = os.path.join(PROJECT_DIR, "media")\n'
+                'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",'
+                ' "NAME": BASE_DIR / "db" / "x.db"}}\n',
+                "shop/settings/production.py": "from .base import *\nSTATIC_ROOT = PROJECT_DIR / 'static'\n",
+            },
+            ["shop/media", "db"],
+            "shop/media: MEDIA_ROOT in shop/settings/base.py",
+        ),
+        (  # a database in a package's directory sits beside the code: named, not answered
+            {
+                "pkg/__init__.py": "",
+                "pkg/config.py": 'URL = f"sqlite:///{os.path.dirname(os.path.abspath(__file__))}/x.db"\n',
+            },
+            [],
+            "the SQLite database pkg/x.db (SQLite in pkg/config.py) sits beside the code",
+        ),
+        (  # tests' databases and in-memory ones are not the app's state
+            {"settings.py": 'DATABASES = {"default": {"NAME": BASE_DIR / "tmp" / "test.sqlite3"}}\n'},
+            None,
+            "",
+        ),
+    ],
+)
+def test_where_the_app_keeps_data_on_disk(tmp_path, files, expected, where):
+    found = finding_of(repo(tmp_path, files), "writable_dirs")
+    if expected is None:
+        assert found["value"] is None
+        return
+    assert found["value"] == expected
+    assert where in found["why"]
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ noted in `Detection.unreadable`).
 Every detector is a small rule (detect/rule.py) in the module of its family: project.py (where the
 project sits), python.py (which Python production runs), layout.py (dependencies), image.py (the old
 image), starts.py + app.py (how the app runs), routes.py (health and load paths), ci.py (what CI
-runs), services.py (what the tests need), django.py (Django's settings). `RULES` below says which
-rules answer each question, in priority order: the first that finds a value wins. A rule that reads
+runs), services.py (what the tests need), storage.py (where the app keeps data on disk), django.py
+(Django's settings). `RULES` below says which rules answer each question, in priority order: the
+first that finds a value wins. A rule that reads
 another question's detected value names it in `needs`, and that question is decided first.
 """
 
@@ -21,7 +22,7 @@ import collections
 from pathlib import Path
 
 from ..versions import STARTS
-from . import app, ci, django, environment, image, layout, project, python, routes, services
+from . import app, ci, django, environment, image, layout, project, python, routes, services, storage
 from .facts import Facts
 from .files import Reading, is_new, locate, reading
 from .rule import Finding, Rule
@@ -93,14 +94,14 @@ RULES: dict[str, tuple[type[Rule], ...]] = {
     "app_packages": (image.DockerfileAppPackages,),
     "app_env": (image.DockerfileEnv,),
     "image_excludes": (image.PytestTestpaths, image.TestsDirectory),
-    "writable_dirs": (image.WritableDirectories,),
+    "writable_dirs": (storage.WritableDirectories,),
     "scm_version": (image.GitVersion,),
     "debian_suite": (image.DockerfileSuite,),
     "ci_branches": (ci.RemoteDefaultBranch, ci.WorkflowPushBranches, ci.CheckedOutBranch),
 }
 # Rules whose empty answer still decides (`the test job has no services:`); for the others an empty
 # value means "not found here", and the next rule is asked.
-DECIDES_EMPTY = (services.CiJobWithoutServices, ci.CiSetupSteps)
+DECIDES_EMPTY = (services.CiJobWithoutServices, ci.CiSetupSteps, storage.WritableDirectories)
 # How often each rule ran in this process (one copy runs each once): for profiling, and the tests.
 RUNS: collections.Counter = collections.Counter()
 

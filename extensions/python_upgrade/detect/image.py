@@ -1,5 +1,5 @@
 """The image production runs today: which Dockerfile builds the app, what it installs, sets, declares
-and copies; and what the new images must leave out of the source or let the app write."""
+and copies; and what the new images must leave out of the source."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from .. import dockerfile
-from .django import media_roots
 from .files import FOREIGN_DIRS, files, read, toml
 from .rule import Rule
 from .shell import BUILD_STEP, SHELL_SPLIT, clean_command
@@ -363,44 +362,6 @@ class TestsDirectory(Rule):
             and not any(re.search(rf"(?m)^\s*(?:from|import)\s+{d}\b", read(p)) for p in code)
         ]
         return (dirs, {"names": "/, ".join(dirs)}) if dirs else None
-
-
-class WritableDirectories(Rule):
-    """{where}
-
-    Django's MEDIA_ROOT under the project's BASE_DIR, and the old image's VOLUMEs and `mkdir`s under
-    its WORKDIR."""
-
-    question = "writable_dirs"
-
-    def find(self, facts):
-        found = media_roots(facts.root)
-        path, final = facts.dockerfile
-        if final is not None:
-            workdir = dockerfile.workdir(final).rstrip("/")
-            where = str(path.relative_to(facts.repo))
-            volumes = [v for value in final.all("VOLUME") for v in re.findall(r"[\w./-]+", value)]
-            made = [
-                d
-                for run in final.all("RUN")
-                for m in re.finditer(r"\bmkdir\s+(?:-\S+\s+)*([^&;|]+)", run)
-                for d in m.group(1).split()
-                if not d.startswith("-")
-            ]
-            for d in volumes + made:
-                relative = (
-                    d[len(workdir) + 1 :]
-                    if workdir and d.startswith(workdir + "/")
-                    else (d if not d.startswith("/") and "$" not in d else "")
-                )
-                relative = relative.strip("/")
-                if relative and ".." not in relative and re.fullmatch(r"[\w./-]+", relative):
-                    found.setdefault(
-                        relative, f"{where} ({'VOLUME' if d in volumes else 'mkdir'} under WORKDIR)"
-                    )
-        if not found:
-            return None
-        return list(found), {"where": "; ".join(f"{k}: {v}" for k, v in found.items())}
 
 
 class GitVersion(Rule):
