@@ -1,7 +1,8 @@
 """python-upgrade/smoke.py on a real engine: the sample app keeps notes in SQLite under data/ and files
 under uploads/ (state_dirs), and its release command makes the table. The app's container finds what
-the release command's container made (one set of temporary volumes); without them it answers 500.
-Stopped with SIGTERM or SIGINT, nothing it started is left: no container, no volume."""
+the release command's container made: through one set of temporary volumes, and, for what it wrote
+elsewhere, by starting from the release container's filesystem. Stopped with SIGTERM or SIGINT, nothing it
+started is left: no container, no volume, no image."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def smoke(project, *args, **popen):
 
 
 def leftovers() -> tuple[list[str], list[str]]:
-    """Containers of the image (running or not) and smoke volumes still there."""
+    """Containers of the image (running or not) and smoke volumes and images still there."""
     docker = docker_cli()[0]
     containers = subprocess.run(
         [docker, "ps", "-aq", "--filter", f"ancestor={TAG}"], capture_output=True, text=True, check=True
@@ -57,7 +58,13 @@ def leftovers() -> tuple[list[str], list[str]]:
         text=True,
         check=True,
     ).stdout.split()
-    return containers, volumes
+    images = subprocess.run(
+        [docker, "images", "-q", "--filter", "reference=python-upgrade-smoke-*"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return containers, volumes + images
 
 
 def test_the_release_commands_effect_reaches_the_app(project):
@@ -67,15 +74,19 @@ def test_the_release_commands_effect_reaches_the_app(project):
     assert "answered 200 on http://127.0.0.1:" in result.stdout
     assert leftovers() == ([], [])
 
-    # Without the shared volumes (state_dirs: []), the release ran in a container of its own and the
-    # app has no table: what smoke.py did before the state was shared.
+    # With no state_dirs the app starts from the release container's filesystem: the table is there
+    # (as an SQLite file beside the code would be, which no volume shares).
     data = project / "python-upgrade" / "service.json"
     facts = json.loads(data.read_text())
     data.write_text(json.dumps(facts | {"state": []}))
     try:
-        result = smoke(project, "--seconds", "10")
+        result = smoke(project, "--seconds", "30")
     finally:
         data.write_text(json.dumps(facts))
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert leftovers() == ([], [])
+    # Without the release command, the app has no table: the check above is not passing by chance.
+    result = smoke(project, "--no-release", "--seconds", "10")
     assert result.returncode == 1 and "never answered 2xx: answered 500" in result.stderr, result.stderr[
         -2000:
     ]
