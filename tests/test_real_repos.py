@@ -60,6 +60,12 @@ def real_repo(tmp_path: Path, name: str) -> Path:
         poetry = shutil.which("poetry")
         require(poetry, "poetry is not installed (pip install -e '.[test]')")
         subprocess.run([poetry, "lock"], cwd=repo, check=True, capture_output=True, timeout=900)
+    # pypi.python.org (an old name of PyPI that redirects to pypi.org) does not resolve on this machine:
+    # a requirements file that names it as its index gets pypi.org, the one edit of this kind.
+    for requirements in repo.glob("requirements*.txt"):
+        text = requirements.read_text()
+        if "://pypi.python.org/simple" in text:
+            requirements.write_text(text.replace("://pypi.python.org/simple", "://pypi.org/simple"))
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "the repository as it is")
@@ -196,6 +202,43 @@ def test_docker_builds_both_and_production_answers(prepared, name):
             ).stdout.strip()
             == "none"
         )
+
+
+@pytest.mark.docker
+def test_a_django_service_on_sqlite_passes_smoke_with_defaults(tmp_path):
+    """babybuddy keeps its data in SQLite (data/db.sqlite3 under BASE_DIR) and uploads in media/; its
+    Procfile migrates before the server starts. With --defaults alone both production images pass
+    smoke.py: the release command (migrate) runs first with the state volumes the app then mounts,
+    and nothing is left behind."""
+    repo = real_repo(tmp_path, "babybuddy")
+    answers = copy(repo, {})
+    assert (
+        answers["state_dirs"] == ["media", "data"]
+        and answers["release_command"] == "python manage.py migrate"
+    )
+    ensure_base_images(answers["current_python"], answers["target_python"])
+
+    def volumes() -> set[str]:
+        return set(docker("volume", "ls", "-q", "--filter", "name=python-upgrade-smoke-").stdout.split())
+
+    before = volumes()
+    for color in ("current", "target"):
+        tag = f"python-upgrade-real/babybuddy:{color}"
+        result = build(repo, f"production-{color}", tag=tag)
+        assert result.returncode == 0, result.stderr[-4000:]
+        smoke = subprocess.run(
+            ["python3", "python-upgrade/smoke.py", tag],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "DOCKER": docker_cli()[0]},
+        )
+        assert smoke.returncode == 0, smoke.stdout + smoke.stderr[-3000:]
+        assert "smoke.py: release command: python manage.py migrate" in smoke.stdout
+        assert "answered 200 on http://127.0.0.1:" in smoke.stdout
+        left = docker("ps", "-aq", "--filter", f"ancestor={tag}").stdout.split()
+        assert left == [] and volumes() <= before, (left, volumes() - before)
 
 
 @pytest.mark.docker
