@@ -204,6 +204,8 @@ def real_projects_page() -> str:
             lines.append(f"- `-d {key}={value}`" + (f": {reason}" if reason else ""))
         if entry.get("not_here"):
             lines += ["", f"Not run on the test machines: {entry['not_here']}."]
+        if entry.get("not_run"):
+            lines += ["", f"Its tox and Docker runs are not part of the tests yet: {entry['not_run']}."]
         lines.append("")
     return "\n".join(lines)
 

@@ -35,8 +35,9 @@ from render import ANSWERS_FILE, load_yaml
 
 REAL = SHARED / "real-repos"
 TABLE = load_yaml(ROOT / "tests" / "data" / "real_repos.yml")
-# The projects whose tox and Docker runs this machine can give (the others say why not, in `not_here`).
-RUNS_HERE = [name for name, entry in TABLE.items() if "not_here" not in entry]
+# The projects whose tox and Docker runs this machine can give (the others say why not, in `not_here`
+# or `not_run`).
+RUNS_HERE = [name for name, entry in TABLE.items() if not {"not_here", "not_run"} & set(entry)]
 # Poetry reaches this machine's index only through a simple-index source (its proxy answers 404 for
 # PyPI's per-version JSON API): the one edit the cleo test makes to the repository, before copying.
 SIMPLE_SOURCE = (
