@@ -1151,6 +1151,48 @@ def test_a_start_script_keeps_the_defaults_it_sets_and_a_procfile_script_is_foll
     assert found["release_command"] == "python manage.py migrate"
 
 
+def test_the_projects_own_command_that_migrates_is_a_release_step(tmp_path):
+    """A start script's `flask deploy` (a CLI command of the project whose body calls upgrade()), in a
+    retry loop, and a Django management command that calls migrate: followed into the code."""
+    flask = repo(
+        tmp_path / "flask",
+        {
+            "Dockerfile": 'FROM python:3.11-slim\nEXPOSE 5000\nENTRYPOINT ["./boot.sh"]\nCOPY . /home/app\n'
+            "WORKDIR /home/app\n",
+            "boot.sh": "#!/bin/sh\nwhile true; do\n    flask deploy\n    if [ $? = 0 ]; then\n        break\n"
+            "    fi\n    sleep 5\ndone\nflask profile\nexec gunicorn -b :5000 app:app\n",
+            "app.py": "@app.cli.command()\ndef deploy():\n    upgrade()\n\n\n@app.cli.command()\n"
+            "@click.option('--length')\ndef profile(length):\n    run_profiler()\n",
+            "requirements.txt": "flask\ngunicorn\n",
+        },
+    )
+    assert detect_app(flask)["value"]["release_command"] == "flask deploy"
+    django = repo(
+        tmp_path / "django",
+        {
+            "Procfile": "web: sh start.sh\n",
+            "start.sh": "python manage.py setup_site\npython manage.py check\ngunicorn site.wsgi\n",
+            "manage.py": "",
+            "site/management/commands/setup_site.py": "def handle(self):\n    call_command('migrate')\n",
+            "requirements.txt": "django\n",
+        },
+    )
+    assert detect_app(django)["value"]["release_command"] == "python manage.py setup_site"
+
+
+def test_an_install_step_before_the_tests_is_not_a_setup_step(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            ".github/workflows/tests.yml": "jobs:\n  t:\n    steps:\n      - run: |\n          python -m pip "
+            "install --upgrade pip\n          pip install -r requirements.txt\n      - run: python manage.py "
+            "collectstatic --noinput\n      - run: python manage.py test\n",
+            "manage.py": "",
+        },
+    )
+    assert detect_app(root)["value"]["test_setup_command"] == "python manage.py collectstatic --noinput"
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
@@ -1241,3 +1283,75 @@ def test_load_paths_leave_out_what_needs_a_login_or_is_no_get(tmp_path):
         },
     )
     assert finding_of(root, "load_paths")["value"] == ["/scoreboard", "/writers", "/about/"]
+
+
+def test_a_unittest_command_that_would_run_no_test_is_refused_and_never_chosen(tmp_path):
+    files = {
+        "tests/test_app.py": "import unittest\n\n\nclass T(unittest.TestCase):\n    pass\n",
+        "app.py": "",
+    }
+    root = repo(tmp_path / "a", files)
+    assert detect_app(root)["value"]["test_command"] == "python -m unittest discover -s tests"
+    error = checks.repository_tests_error(root, ".", "test_command", "python -m unittest")
+    assert error.startswith("test_command: `python -m unittest` runs no test here: tests/ has no __init__.py")
+    assert "python -m unittest discover -s tests" in error
+    assert (
+        checks.repository_tests_error(root, ".", "test_command", "python -m unittest discover -s tests") == ""
+    )
+    with_pytest = repo(tmp_path / "b", {**files, "requirements.txt": "pytest\n"})
+    assert detect_app(with_pytest)["value"]["test_command"] == "python -m pytest"
+    package = repo(tmp_path / "c", {**files, "tests/__init__.py": ""})
+    assert detect_app(package)["value"]["test_command"] == "python -m unittest"
+    assert checks.repository_tests_error(package, ".", "test_command", "python -m unittest") == ""
+
+
+def test_a_service_an_action_starts_is_a_test_service(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": "jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: actions/checkout@v4\n"
+            "      - uses: supercharge/redis-github-action@1.8.0\n"
+            "        with:\n          redis-version: '7'\n"
+            "      - uses: ikalnytskyi/action-setup-postgres@v7\n        with:\n          database: app\n"
+            "      - uses: ankane/setup-mariadb@v1\n        if: matrix.db == 'mariadb'\n"
+            "      - run: python -m pytest\n",
+            "requirements.txt": "pytest\n",
+        },
+    )
+    found = finding_of(root, "test_services")
+    assert found["value"] == {
+        "redis": {"image": "redis:7", "port": 6379, "health": "redis-cli ping"},
+        "postgres": {
+            "image": "postgres",
+            "env": {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "app"},
+            "port": 5432,
+            "health": "pg_isready",
+        },
+    }
+    assert found["why"] == "the services: of the test job in .github/workflows/ci.yml"
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "kind"),
+    [
+        (
+            "FROM python:3.12-slim\nCOPY . /app\nRUN pip install /app\n"
+            'ENTRYPOINT ["mylib-worker", "--queue", "jobs"]\n',
+            "worker",
+        ),
+        (
+            "FROM python:3.12-slim\nRUN pip install .\n"
+            'CMD ["poetry", "run", "python", "-m", "mylib", "consume"]\n',
+            "worker",
+        ),
+        ('FROM python:3.12-slim\nRUN pip install .\nHEALTHCHECK CMD mylib ping\nCMD ["mylib"]\n', "worker"),
+        ('FROM python:3.12-slim\nRUN pip install .\nENTRYPOINT ["mylib"]\n', "library"),  # a one-shot tool
+    ],
+)
+def test_a_package_whose_image_runs_its_own_long_running_command_is_a_service(tmp_path, dockerfile, kind):
+    root = repo(tmp_path, {"pyproject.toml": '[project]\nname = "mylib"\n', "Dockerfile": dockerfile})
+    found = detect_app(root)
+    assert found["value"]["app_kind"] == kind, found["why"].get("app_kind")
+    if kind == "worker":
+        assert found["value"]["app_command"] and "Dockerfile" in found["why"]["app_kind"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .detect.app import unittest_discovers
 from .detect.files import is_new, locate, toml
 from .detect.layout import groups_of
 from .versions import DEBIAN_SUITES, FREE_THREADED, RELEASES, SUPPORTED, key
@@ -235,6 +236,31 @@ def repository_state_error(dst_path: object, project_dir: object, field: str, va
                 f"setting for it, e.g. a database path in smoke_env) and give that"
             )
     return ""
+
+
+def repository_tests_error(dst_path: object, project_dir: object, field: str, value: object) -> str:
+    """`python -m unittest` (discovery from the project's root, no start directory) runs no test where
+    no test*.py sits in the root or in a package: unittest descends only into directories with an
+    __init__.py, and "Ran 0 tests ... OK" passes on Python before 3.12."""
+    if not isinstance(value, str) or is_new(dst_path):
+        return ""
+    words = value.split()
+    if (
+        words[:3] != ["python", "-m", "unittest"]
+        or any(w in ("-s", "--start-directory") for w in words)
+        or (len(words) > 3 and words[3] != "discover")
+    ):
+        return ""
+    root = Path(str(dst_path)) / str(project_dir or ".")
+    if not root.is_dir() or unittest_discovers(root):
+        return ""
+    folders = [d.name for d in sorted(root.iterdir()) if d.is_dir() and any(d.rglob("test*.py"))]
+    where = f"{folders[0]}/ has no __init__.py" if folders else "no test*.py file is in a package"
+    return (
+        f"{field}: `{value}` runs no test here: {where}, and unittest descends only into packages; "
+        f"answer {field} with the runner the tests use (python -m pytest, or python -m unittest discover "
+        f"-s {folders[0] if folders else 'tests'})"
+    )
 
 
 def load_paths_error(field: str, value: object) -> str:

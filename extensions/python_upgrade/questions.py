@@ -192,7 +192,11 @@ QUESTIONS: dict[str, Question] = {
         origin=lambda a, f: "",
     ),
     "test_command": Question(
-        check=lambda a, v: checks.command_error("test_command", v), fallback="python -m pytest"
+        check=lambda a, v: (
+            checks.command_error("test_command", v)
+            or checks.repository_tests_error(a.dst, a.project_dir, "test_command", v)
+        ),
+        fallback="python -m pytest",
     ),
     "test_setup_command": Question(
         check=lambda a, v: checks.command_error("test_setup_command", v, False), fallback=""

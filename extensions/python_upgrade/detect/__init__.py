@@ -46,6 +46,7 @@ RULES: dict[str, tuple[type[Rule], ...]] = {
         app.QueueWorker,
         app.EntryPointAndFramework,
         app.ServerDependency,
+        app.ImageRunsAService,
         app.PackageOnly,
     ),
     "app_command": (app.ServerCommand, app.WorkerCommand),

@@ -4,10 +4,12 @@ port, release and build steps; and how its tests run where CI does not say."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from .django import settings_files
 from .files import files, read
 from .rule import Rule
+from .shell import clean_command
 
 WEB_FRAMEWORKS = (
     "django",
@@ -97,6 +99,33 @@ class ServerDependency(Rule):
     def find(self, facts):
         servers = facts.names & set(WEB_SERVERS)
         return ("web", {"name": sorted(servers)[0]}) if servers else None
+
+
+# Words of a command that keeps running (a worker, a consumer, a scheduler), not a one-shot tool.
+_LONG_RUNNING = re.compile(
+    r"(?:^|[\s:_-])(?:worker|workers|work|consume|consumer|listen|listener|daemon|scheduler|beat|"
+    r"agent|bot|poll|poller|watch|watcher|serve|run|start|loop)(?:$|[\s:_-])"
+)
+
+
+class ImageRunsAService(Rule):
+    """{where} runs `{command}` and keeps running
+
+    A package whose image starts its own long-running command (a queue worker, a consumer, a
+    scheduler: the command's words say so, or the image has a HEALTHCHECK) is a service, even where
+    it is also published as a library. A one-shot tool's image (`ENTRYPOINT ["mytool"]`) is not."""
+
+    question = "app_kind"
+
+    def find(self, facts):
+        path, final = facts.dockerfile
+        starts = [s for s in facts.starts if "Dockerfile" in s[1]]
+        if final is None or not starts or not starts[0][0]:
+            return None
+        command = clean_command(starts[0][0])
+        if _LONG_RUNNING.search(command) or final.all("HEALTHCHECK"):
+            return "worker", {"where": starts[0][1], "command": command}
+        return None
 
 
 class PackageOnly(Rule):
@@ -231,15 +260,35 @@ class PytestConfigured(Rule):
         return None
 
 
+def unittest_discovers(directory: Path, depth: int = 0) -> bool:
+    """Whether `python -m unittest` run in directory finds a test file: a test*.py there or in a package
+    below (unittest descends only into directories with an __init__.py)."""
+    if any(p.is_file() for p in directory.glob("test*.py")):
+        return True
+    return depth < 4 and any(
+        (d / "__init__.py").is_file() and unittest_discovers(d, depth + 1)
+        for d in sorted(directory.iterdir())
+        if d.is_dir() and not d.name.startswith(".")
+    )
+
+
 class UnittestFiles(Rule):
-    """unittest tests ({file})"""
+    """unittest tests ({file}){start}
+
+    Where discovery from the root would find nothing (a tests/ folder without __init__.py), the folder
+    is given as its start directory."""
 
     question = "test_command"
 
     def find(self, facts):
         tests = files(facts.root, ("test*.py", "tests/test*.py", "*/tests/test*.py", "tests/*/test*.py"))
         if tests and all("unittest" in read(p) for p in tests[:20]):
-            return "python -m unittest", {"file": tests[0].relative_to(facts.root)}
+            first = tests[0].relative_to(facts.root)
+            if unittest_discovers(facts.root):
+                return "python -m unittest", {"file": first, "start": ""}
+            start = first.parent.as_posix()
+            note = f"; {start}/ has no __init__.py, so discovery starts there"
+            return f"python -m unittest discover -s {start}", {"file": first, "start": note}
         return None
 
 

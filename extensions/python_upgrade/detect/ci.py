@@ -9,7 +9,7 @@ from pathlib import Path
 from .automation import resolve
 from .files import files, read, yaml_file
 from .rule import Rule
-from .shell import BUILD_STEP, RELEASE_STEP, TEST_RUNNER
+from .shell import BUILD_STEP, INSTALL_STEP, RELEASE_STEP, TEST_RUNNER
 
 
 def workflows(repo: Path) -> list[tuple[Path, dict]]:
@@ -135,7 +135,11 @@ def ci_test(test_job: dict | None) -> dict:
         and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(k))
     }
     before = [line for line, _, _ in test_job["lines"][: test_job["test"]]]
-    setup = [line for line in before if BUILD_STEP.search(line) or RELEASE_STEP.search(line)]
+    setup = [
+        line
+        for line in before
+        if (BUILD_STEP.search(line) or RELEASE_STEP.search(line)) and not INSTALL_STEP.search(line)
+    ]
     return {"command": command, "env": clean, "setup": " && ".join(setup), "where": test_job["where"]}
 
 

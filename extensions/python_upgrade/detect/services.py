@@ -104,9 +104,130 @@ def service_spec(image, env, ports, health) -> dict:
     return spec
 
 
+# GitHub Actions that start a backing service on the runner instead of a job's `services:`, with the
+# inputs each documents: (official image, version input, port input, {input: the image's variable},
+# the image's environment where the action's own defaults differ from the image's).
+SERVICE_ACTIONS = {
+    "supercharge/redis-github-action": ("redis", "redis-version", "redis-port", {}, {}),
+    "shogo82148/actions-setup-redis": ("redis", "redis-version", "redis-port", {}, {}),
+    "supercharge/mongodb-github-action": (
+        "mongo",
+        "mongodb-version",
+        "mongodb-port",
+        {
+            "mongodb-username": "MONGO_INITDB_ROOT_USERNAME",
+            "mongodb-password": "MONGO_INITDB_ROOT_PASSWORD",
+            "mongodb-db": "MONGO_INITDB_DATABASE",
+        },
+        {},
+    ),
+    "ikalnytskyi/action-setup-postgres": (
+        "postgres",
+        "postgres-version",
+        "port",
+        {"username": "POSTGRES_USER", "password": "POSTGRES_PASSWORD", "database": "POSTGRES_DB"},
+        {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "postgres", "POSTGRES_DB": "postgres"},
+    ),
+    "harmon758/postgresql-action": (
+        "postgres",
+        "postgresql version",
+        "",
+        {
+            "postgresql db": "POSTGRES_DB",
+            "postgresql user": "POSTGRES_USER",
+            "postgresql password": "POSTGRES_PASSWORD",
+        },
+        {"POSTGRES_HOST_AUTH_METHOD": "trust"},
+    ),
+    "ankane/setup-postgres": (
+        "postgres",
+        "postgres-version",
+        "",
+        {"database": "POSTGRES_DB"},
+        {"POSTGRES_HOST_AUTH_METHOD": "trust"},
+    ),
+    "ankane/setup-mysql": (
+        "mysql",
+        "mysql-version",
+        "",
+        {"database": "MYSQL_DATABASE"},
+        {"MYSQL_ALLOW_EMPTY_PASSWORD": "yes"},
+    ),
+    "ankane/setup-mariadb": (
+        "mariadb",
+        "mariadb-version",
+        "",
+        {"database": "MARIADB_DATABASE"},
+        {"MARIADB_ALLOW_EMPTY_ROOT_PASSWORD": "yes"},
+    ),
+    "mirromutth/mysql-action": (
+        "mysql",
+        "mysql version",
+        "host port",
+        {
+            "mysql database": "MYSQL_DATABASE",
+            "mysql root password": "MYSQL_ROOT_PASSWORD",
+            "mysql user": "MYSQL_USER",
+            "mysql password": "MYSQL_PASSWORD",
+        },
+        {},
+    ),
+    "getong/mariadb-action": (
+        "mariadb",
+        "mariadb version",
+        "host port",
+        {
+            "mysql database": "MARIADB_DATABASE",
+            "mysql root password": "MARIADB_ROOT_PASSWORD",
+            "mysql user": "MARIADB_USER",
+            "mysql password": "MARIADB_PASSWORD",
+        },
+        {},
+    ),
+    "getong/rabbitmq-action": (
+        "rabbitmq",
+        "rabbitmq version",
+        "host port",
+        {"rabbitmq user": "RABBITMQ_DEFAULT_USER", "rabbitmq password": "RABBITMQ_DEFAULT_PASS"},
+        {},
+    ),
+    "niden/actions-memcached": ("memcached", "", "", {}, {}),
+}
+
+
+def action_services(job: dict) -> dict[str, dict]:
+    """The backing services a job's steps start through an action (SERVICE_ACTIONS), as job_services
+    gives them; a step with an `if:` (one cell of a database matrix) is not needed by every run."""
+    found: dict[str, dict] = {}
+    steps = job.get("steps") if isinstance(job, dict) else None
+    for step in steps if isinstance(steps, list) else []:
+        if not isinstance(step, dict) or "if" in step or not isinstance(step.get("uses"), str):
+            continue
+        known = SERVICE_ACTIONS.get(step["uses"].split("@")[0].lower())
+        if known is None:
+            continue
+        image, version_input, port_input, variables, defaults = known
+        given = (
+            {str(k): v for k, v in (step.get("with") or {}).items()}
+            if isinstance(step.get("with"), dict)
+            else {}
+        )
+        literal = {
+            k: str(v) for k, v in given.items() if isinstance(v, (str, int, float)) and "${{" not in str(v)
+        }
+        version = literal.get(version_input, "") if version_input else ""
+        env = dict(defaults) | {variables[k]: v for k, v in literal.items() if k in variables}
+        port = literal.get(port_input, "") if port_input else ""
+        default_port = _SERVICE_DEFAULTS.get(image, (None, ""))[0]
+        ports = [f"{port}:{default_port}"] if port and default_port else None
+        found.setdefault(image, service_spec(f"{image}:{version}" if version else image, env, ports, ""))
+    return found
+
+
 def job_services(job: dict) -> dict[str, dict]:
-    """A GitHub Actions job's `services:` with a literal image, as {name: {image, env, port, health}}."""
-    found = {}
+    """A GitHub Actions job's `services:` with a literal image, as {name: {image, env, port, health}},
+    and the services its steps start through an action (action_services)."""
+    found = action_services(job)
     services = job.get("services") if isinstance(job, dict) else None
     for name, service in (services or {}).items() if isinstance(services, dict) else ():
         if (
@@ -248,7 +369,10 @@ def compose_up(line: str, directory: Path, repo: Path) -> tuple[dict[str, dict],
 class CiJobServices(Rule):
     """the services: of the test job in {where}
 
-    The job that runs the tests says what they need, nothing included."""
+    The job that runs the tests says what they need, nothing included: its services:, and what its
+    steps start through an action that documents its service (supercharge/redis-github-action,
+    ikalnytskyi/action-setup-postgres, ankane/setup-mysql, ...), unless the step runs only for some
+    cells of a matrix (`if:`)."""
 
     question = "test_services"
 

@@ -12,6 +12,10 @@ BUILD_STEP = re.compile(
     r"compile_?translations|assets\s+build"
 )
 RELEASE_STEP = re.compile(r"\bmigrate\b|\bupgrade\b|alembic|createcachetable|loaddata|\binit[-_]?db\b")
+# A line that installs packages (`pip install --upgrade pip`): never a build or release step.
+INSTALL_STEP = re.compile(
+    r"\b(?:pip3?|uv\s+pip|apt-get|apt|apk|npm|yarn|poetry|pipenv|pdm|uv)\s+(?:install|add|sync)\b"
+)
 SHELL_SPLIT = re.compile(r"\s*(?:&&|;|\|\|)\s*")
 # A line that runs a project's tests (CI steps, tox commands).
 TEST_RUNNER = re.compile(

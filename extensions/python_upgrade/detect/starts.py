@@ -23,13 +23,53 @@ def script_command(project: Path, words: list[str], rest: list[str], dockerfile_
     if script is None or script.suffix == ".py":
         return " ".join(words + rest), [], ""
     lines = script_lines(read(script))
-    release = [line for line in lines if RELEASE_STEP.search(line) and not SERVES.search(line)]
+    release = [
+        line
+        for line in lines
+        if (RELEASE_STEP.search(line) or migrating_command(project, line)) and not SERVES.search(line)
+    ]
     if any(re.fullmatch(r"exec\s+\"?\$[@*]\"?", line) for line in lines):
         return " ".join(rest), release, str(script.relative_to(project))
     for line in reversed(lines):
         if line.startswith("exec ") or SERVES.search(line):
             return with_defaults(line, lines), release, str(script.relative_to(project))
     return " ".join(words + rest), [], ""
+
+
+# What a project's own command runs when it migrates: Flask-Migrate's upgrade(), Django's
+# call_command("migrate"), SQLAlchemy's create_all(), Alembic's command.upgrade.
+_MIGRATES = re.compile(r"\bupgrade\(|call_command\(\s*[\"'](?:migrate|createcachetable)|\.create_all\(")
+
+
+def migrating_command(project: Path, line: str) -> str:
+    """The file of the project's own CLI command a start script line runs, where that command migrates
+    (`flask deploy`, a @app.cli.command() whose body calls upgrade(); `python manage.py setup`, a
+    Django management command calling call_command("migrate")), else ""."""
+    m = re.fullmatch(r"(?:python3?\s+-m\s+)?flask\s+([\w-]+)", line)
+    if m:
+        name = m.group(1)
+        for path in files(project, ("*.py", "*/*.py", "*/*/*.py"), depth=3):
+            text = read(path)
+            if "command" not in text or name.replace("-", "_") not in text:
+                continue
+            for f in re.finditer(
+                r"(?m)^@[\w.]*command\((?:\s*[\"']([\w-]+)[\"'])?[^)]*\)\s*\n(?:@.*\n)*def\s+(\w+)\(", text
+            ):
+                if (f.group(1) or f.group(2).replace("_", "-")) in (name, name.replace("_", "-")):
+                    body = re.match(r"(?s).*?(?=^\S|\Z)", text[f.end() :].split("\n", 1)[-1], re.M)
+                    if body and _MIGRATES.search(body.group(0)):
+                        return str(path.relative_to(project))
+        return ""
+    m = re.fullmatch(r"(?:python3?\s+)?(?:\./)?manage\.py\s+([\w-]+)(?:\s.*)?", line)
+    if m:
+        for path in files(
+            project,
+            (f"*/management/commands/{m.group(1)}.py", f"*/*/management/commands/{m.group(1)}.py"),
+            depth=5,
+        ):
+            if _MIGRATES.search(read(path)):
+                return str(path.relative_to(project))
+    return ""
 
 
 def with_defaults(command: str, lines: list[str]) -> str:
