@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import require
-from engine import free_port, render_sample, require_interpreters
+from engine import as_in_a_terminal, free_port, render_sample, require_interpreters
 
 BLUE, GREEN = "3.11", "3.12"
 APP_COMMAND = "gunicorn --bind 127.0.0.1:$PORT --workers 2 --graceful-timeout 10 app:app"
@@ -209,6 +209,7 @@ class Site:
             stderr=subprocess.PIPE,
             text=True,
             cwd=self.project,
+            preexec_fn=as_in_a_terminal,
         )
 
     @contextmanager

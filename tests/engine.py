@@ -232,6 +232,17 @@ def marked_processes(marker: str) -> list[int]:
     return found
 
 
+def as_in_a_terminal() -> None:
+    """preexec_fn for a process a test stops with SIGINT: SIGINT and SIGQUIT back to their defaults, as
+    a terminal's shell gives a foreground command. A test run started in the background of a
+    non-interactive shell (`.ci/run &`) inherits them ignored, and bash cannot trap a signal ignored
+    when it started, so its `trap ... INT` would never run there."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def stop_midway(
     command: list[str], cwd: Path, ready, signal_name: str, tmp: Path
 ) -> subprocess.CompletedProcess:
@@ -246,7 +257,13 @@ def stop_midway(
     tmp.mkdir(parents=True, exist_ok=True)
     env = os.environ | {"PYTHON_UPGRADE_TEST_MARK": marker, "TMPDIR": str(tmp)}
     process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_in_a_terminal,
     )
     deadline = time.monotonic() + 300
     while not ready(marked_processes(marker)):
