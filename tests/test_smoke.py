@@ -109,3 +109,17 @@ def test_stopped_by_a_signal_it_leaves_nothing(project, signal_name):
     assert process.returncode == 128 + getattr(signal, signal_name), err
     assert err.strip().splitlines()[-1] == f"smoke.py: stopped by {signal_name}; what it started is stopped"
     assert leftovers() == ([], [])
+
+
+def test_an_image_that_is_not_there_is_named_in_one_line(project):
+    command = [sys.executable, "python-upgrade/smoke.py", "python-upgrade-smoke/never-built:1"]
+    result = subprocess.run(
+        command, cwd=project, env=os.environ | {"DOCKER": docker_cli()[0]}, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "smoke.py: no image python-upgrade-smoke/never-built:1 on this Docker engine: build it first "
+        "(DOCKER_BUILDKIT=1 docker build -f python-upgrade/Dockerfile --target production-target "
+        "-t python-upgrade-smoke/never-built:1 .)"
+    ]
+    assert leftovers() == ([], [])

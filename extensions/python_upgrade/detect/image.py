@@ -17,7 +17,9 @@ def app_dockerfile(repo: Path, project: Path):
 
     Every Dockerfile of the project (up to four levels down; CI actions, docs, tests and our own
     left out) is parsed; the app's is the one that runs Python and has a start command, a plain
-    `Dockerfile` name before a `-dev`/`.dev`/`.worker` variant, the shallower first."""
+    `Dockerfile` name before a `-dev`/`.dev`/`.worker` variant, one built on Debian before an Alpine
+    or distroless variant (the new images are Debian's: its packages carry over), the shallower
+    first."""
     best, best_key = (None, None), None
     roots = [project] if project == repo else [project, repo]
     seen = set()
@@ -59,9 +61,12 @@ def app_dockerfile(repo: Path, project: Path):
             variant = bool(
                 re.search(r"dev|worker|test|ci\b|local", path.name.lower().replace("dockerfile", ""))
             )
+            # Our images are Debian's: an Alpine or distroless variant's packages do not carry over.
+            debian = not re.search(r"alpine|distroless|musl", f"{final.image} {path.name}".lower())
             key = (
                 bool(final.last("CMD") or final.last("ENTRYPOINT")),
                 not variant,
+                debian,
                 path.name == "Dockerfile",
                 root == project,
                 -len(rel.parts),
