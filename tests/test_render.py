@@ -554,3 +554,14 @@ def test_a_package_the_suite_names_otherwise_is_installed_by_its_name_there(copi
     assert "--no-install-recommends netcat-openbsd libpq5" in dockerfile
     assert "# Named as bookworm names them (the answer says: netcat libpq5)." in dockerfile
     assert "netcat libpq5" in (project / ANSWERS_FILE).read_text()
+
+
+def test_the_directories_the_app_writes_to_exist_before_the_tests(copie):
+    """writable_dirs are rarely in the tree (a SQLite file's data/ is ignored by git): the test stage and
+    tox make them first, as CI jobs do with `mkdir data`; tox only the ones inside the project."""
+    project = rendered(copie, writable_dirs=["data", "/var/uploads"])
+    dockerfile = (project / "python-upgrade" / "Dockerfile").read_text()
+    assert dockerfile.count("    && mkdir -p data /var/uploads \\\n") == 2  # test-current, test-target
+    tox = (project / "tox-python-upgrade.ini").read_text()
+    made = '    python -c "import os, sys; [os.makedirs(d, exist_ok=True) for d in sys.argv[1:]]" data\n'
+    assert tox.count(made) == 2  # the version envs and deprecations

@@ -29,9 +29,11 @@ def project(tmp_path_factory):
         tmp_path_factory.mktemp("smoke") / "sample",
         current_python="3.11",
         target_python="3.12",
-        writable_dirs=["data", "uploads"],
+        writable_dirs=["data", "uploads", "cache"],
         release_command="python app.py migrate",
         health_path="/notes",  # answers 200 only where the release command's table is
+        # Nothing makes cache/ (not the tree, not the app): the test stage makes writable_dirs first.
+        test_command="python -m pytest && test -d cache",
     )
     built = build(project, "production-target", TAG)
     assert built.returncode == 0, built.stderr[-4000:]
