@@ -1355,3 +1355,21 @@ def test_a_package_whose_image_runs_its_own_long_running_command_is_a_service(tm
     assert found["value"]["app_kind"] == kind, found["why"].get("app_kind")
     if kind == "worker":
         assert found["value"]["app_command"] and "Dockerfile" in found["why"]["app_kind"]
+
+
+def test_the_requirements_file_the_old_image_installs_is_the_runtime_one(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/heroku.txt\n",
+            "requirements/heroku.txt": "psycopg2\n",
+            "requirements/docker.txt": "pymysql\n",
+            "Dockerfile": "FROM python:3.11-slim AS build\nCOPY requirements requirements\n"
+            "RUN pip wheel --wheel-dir /w -r ./requirements/docker.txt\nFROM python:3.11-slim\nCMD app\n",
+        },
+    )
+    found = finding_of(root, "requirements_file")
+    assert found == {
+        "value": "requirements/docker.txt",
+        "why": "Dockerfile (`pip wheel -r requirements/docker.txt`)",
+    }

@@ -85,7 +85,7 @@ RULES: dict[str, tuple[type[Rule], ...]] = {
         layout.PipfileWithoutLock,
         layout.PyprojectLayout,
     ),
-    "requirements_file": (layout.RequirementsFile,),
+    "requirements_file": (layout.ImageRequirements, layout.RequirementsFile),
     "test_requirements_file": (layout.TestRequirementsFile,),
     "test_extra": (layout.TestGroup,),
     "workspace_root": (project.WorkspaceLock,),
