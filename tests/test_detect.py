@@ -1373,3 +1373,18 @@ def test_the_requirements_file_the_old_image_installs_is_the_runtime_one(tmp_pat
         "value": "requirements/docker.txt",
         "why": "Dockerfile (`pip wheel -r requirements/docker.txt`)",
     }
+
+
+def test_a_server_a_builder_stage_makes_a_wheel_of_is_an_app_package(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            "requirements.txt": "django\npsycopg\n",
+            "Dockerfile": "FROM python:3.12-slim AS builder\nCOPY requirements.txt /tmp/\n"
+            'RUN pip wheel --wheel-dir /wheels apprise uwsgi "psycopg[c]" -r /tmp/requirements.txt\n'
+            "FROM python:3.12-slim AS tests\nRUN pip install pytest-xdist\n"
+            "FROM python:3.12-slim\nCOPY --from=builder /wheels /wheels\nRUN pip install /wheels/*\n"
+            'CMD ["uwsgi", "uwsgi.ini"]\n',
+        },
+    )
+    assert finding_of(root, "app_packages")["value"] == "apprise uwsgi"  # not the unused stage's

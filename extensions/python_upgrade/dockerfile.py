@@ -162,6 +162,24 @@ def env(stage: Stage) -> dict[str, str]:
     return result
 
 
+def feeding(stages: list[Stage], final: Stage) -> list[Stage]:
+    """The final stage's chain and the chains of the stages it copies from (`COPY --from=builder`),
+    transitively: every stage whose work ends up in the image (a builder's `pip wheel` included)."""
+    by_name = {s.name: s for s in stages if s.name}
+    found: list[Stage] = []
+    todo = [final]
+    while todo:
+        for stage in todo.pop().chain():
+            if stage in found:
+                continue
+            found.append(stage)
+            for key, value in stage.instructions:
+                m = re.search(r"--from=(\S+)", value) if key in ("COPY", "ADD") else None
+                if m and m.group(1) in by_name:
+                    todo.append(by_name[m.group(1)])
+    return found
+
+
 def copies(stage: Stage) -> dict[str, str]:
     """{destination in the image: source in the build context} of the chain's COPY/ADD lines
     (a destination directory maps to its source directory)."""

@@ -169,12 +169,13 @@ def packages(stages: list, final) -> tuple[str, str]:
     return " ".join(dict.fromkeys(build)), " ".join(dict.fromkeys(runtime))
 
 
-def app_packages(final, names: set[str]) -> str:
+def app_packages(stages, names: set[str]) -> str:
     """Python packages the app's image installs beside its dependency files (`pip install uwsgi -r
-    requirements.txt`, `pip install uvicorn[standard]`), that the project does not declare."""
+    requirements.txt`, `pip install uvicorn[standard]`, a builder's `pip wheel uwsgi -r ...` whose
+    wheels the final stage installs), that the project does not declare."""
     found = []
-    for run in final.all("RUN"):
-        for m in re.finditer(r"(?:\buv\s+)?\bpip3?\s+install\s+([^&;|]+)", run):
+    for run in (run for stage in stages for key, run in stage.instructions if key == "RUN"):
+        for m in re.finditer(r"(?:\buv\s+)?\bpip3?\s+(?:install|wheel)\s+([^&;|]+)", run):
             words = m.group(1).split()
             skip = False
             for word in words:
@@ -287,12 +288,17 @@ class DockerfileRuntimePackages(Rule):
 class DockerfileAppPackages(Rule):
     """{file} (pip install beside the dependency files)
 
-    A server or extra the image installs next to `-r requirements.txt` is needed in production."""
+    A server or extra the image installs next to `-r requirements.txt` (or builds a wheel of in a
+    stage it copies from) is needed in production."""
 
     question = "app_packages"
 
     def find(self, facts):
-        return (app_packages(facts.final, facts.runtime_names), {"file": facts.file}) if facts.final else None
+        path, final = facts.dockerfile
+        if final is None:
+            return None
+        stages = dockerfile.parse(read(path))  # app_dockerfile's final stage is the file's last
+        return app_packages(dockerfile.feeding(stages, stages[-1]), facts.runtime_names), {"file": facts.file}
 
 
 class DockerfileEnv(Rule):
