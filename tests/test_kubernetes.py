@@ -79,6 +79,18 @@ def validate_core(doc: dict) -> None:
     kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
 
 
+def validate_pod_template(rollout: dict) -> None:
+    """The Rollout's pod template against the core schemas, as a Deployment's (what Argo embeds)."""
+    validate_core(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "pod-template-check"},
+            "spec": {"selector": rollout["spec"]["selector"], "template": rollout["spec"]["template"]},
+        }
+    )
+
+
 def conf_value(conf: str, name: str) -> str:
     return re.search(rf'^: "\$\{{{name}:=([^}}]*)\}}"$', conf, re.M).group(1)
 
@@ -120,14 +132,7 @@ def test_manifests_validate_and_agree(copie, current, target, phase):
     for service in services.values():
         validate_core(service)
     pod = rollout["spec"]["template"]
-    validate_core(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "pod-template-check"},
-            "spec": {"selector": rollout["spec"]["selector"], "template": pod},
-        }
-    )
+    validate_pod_template(rollout)
 
     # Selectors: the Rollout's match its pods; the Services select those pods.
     labels = pod["metadata"]["labels"]
@@ -336,14 +341,7 @@ def test_state_and_release_reach_the_pods(copie):
         assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # both versions' pods at once, any node
     validate_crd(rollout, "rollout-crd.yaml")
     pod = rollout["spec"]["template"]
-    validate_core(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "pod-template-check"},
-            "spec": {"selector": rollout["spec"]["selector"], "template": pod},
-        }
-    )
+    validate_pod_template(rollout)
     spec = pod["spec"]
     assert spec["volumes"] == [
         {"name": f"state-{suffix}", "persistentVolumeClaim": {"claimName": f"notes-state-{suffix}"}}
