@@ -1,4 +1,5 @@
-"""What a Django project's settings say: where they are, the hosts they accept, their media root."""
+"""What a Django project's settings say: where they are and the hosts they accept (its media root and
+database: storage.py)."""
 
 from __future__ import annotations
 
@@ -25,19 +26,6 @@ def settings_files(root: Path) -> list[Path]:
         + sorted(root.glob("*/settings/*.py"))
     )
     return [p for p in dict.fromkeys(found) if "tests" not in p.relative_to(root).parts]
-
-
-def media_roots(root: Path) -> dict[str, str]:
-    """{directory under the project: where} of MEDIA_ROOT under BASE_DIR in the settings."""
-    found: dict[str, str] = {}
-    for path in settings_files(root):
-        m = re.search(
-            r"""(?m)^MEDIA_ROOT\s*=\s*(?:[A-Z_]*(?:DIR|ROOT)\s*/\s*|os\.path\.join\(\s*[A-Z_]*(?:DIR|ROOT)\s*,\s*)["']([\w./-]+)["']""",
-            read(path),
-        )
-        if m and ".." not in m.group(1):
-            found.setdefault(m.group(1).strip("/"), f"MEDIA_ROOT in {path.relative_to(root)}")
-    return found
 
 
 class AllowedHosts(Rule):
