@@ -88,9 +88,14 @@ class Facts:
         return str(self.dockerfile[0].relative_to(self.repo)) if self.dockerfile[0] is not None else ""
 
     @functools.cached_property
+    def stages(self) -> list:
+        """Every stage of the app's Dockerfile, parsed once ([] without one); the last is `final`."""
+        return dockerfile.parse(read(self.dockerfile[0])) if self.dockerfile[0] is not None else []
+
+    @functools.cached_property
     def image_packages(self) -> tuple[str, str]:
         """(build packages of every stage, runtime packages of the final stage) of the app's Dockerfile."""
-        return packages(dockerfile.parse(read(self.dockerfile[0])), self.final)
+        return packages(self.stages, self.final)
 
     # ------------------------------------------------------------------------ how the app starts
     @functools.cached_property

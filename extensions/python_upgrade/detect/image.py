@@ -294,11 +294,10 @@ class DockerfileAppPackages(Rule):
     question = "app_packages"
 
     def find(self, facts):
-        path, final = facts.dockerfile
-        if final is None:
+        if not facts.stages:
             return None
-        stages = dockerfile.parse(read(path))  # app_dockerfile's final stage is the file's last
-        return app_packages(dockerfile.feeding(stages, stages[-1]), facts.runtime_names), {"file": facts.file}
+        stages = dockerfile.feeding(facts.stages, facts.stages[-1])
+        return app_packages(stages, facts.runtime_names), {"file": facts.file}
 
 
 class DockerfileEnv(Rule):

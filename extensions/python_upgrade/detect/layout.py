@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .. import dockerfile
 from .files import files, read, toml, upwards
 from .rule import Rule
 
@@ -166,15 +165,12 @@ class ImageRequirements(Rule):
     question = "requirements_file"
 
     def find(self, facts):
-        path, final = facts.dockerfile
-        if final is None:
-            return None
-        for stage in dockerfile.parse(read(path)):  # a builder stage's `pip wheel -r` counts too
+        for stage in facts.stages:  # a builder stage's `pip wheel -r` counts too
             for run in stage.all("RUN"):
                 for m in re.finditer(r"\bpip3?\s+(?:install|wheel)\b[^&;|]*?\s-r\s*([\w./-]+)", run):
                     name = m.group(1).removeprefix("./")
                     if (facts.root / name).is_file():
-                        where = {"file": str(path.relative_to(facts.repo)), "name": name}
+                        where = {"file": facts.file, "name": name}
                         return name, where | {"verb": "wheel" if " wheel" in m.group(0) else "install"}
         return None
 
