@@ -704,6 +704,77 @@ def test_where_the_app_keeps_data_on_disk(tmp_path, files, expected, where):
 
 
 @pytest.mark.parametrize(
+    ("files", "value", "where"),
+    [
+        (  # the old image gives its code to its user
+            {
+                "Dockerfile": "FROM python:3.12-slim\nWORKDIR /opt/app\n"
+                "COPY --chown=1001:1001 . /opt/app\nCMD app\n"
+            },
+            True,
+            "Dockerfile (COPY --chown of the code)",
+        ),
+        (
+            {
+                "Dockerfile": "FROM python:3.12-slim\nWORKDIR /opt/app\nCOPY . .\n"
+                "RUN useradd app && chown -R app:app /var/log/app /opt/app\nCMD app\n"
+            },
+            True,
+            "chown -R of its WORKDIR, /opt/app",
+        ),
+        (  # root keeps the code; a directory given away is writable_dirs' business
+            {
+                "Dockerfile": "FROM python:3.12-slim\nWORKDIR /opt/app\nCOPY . .\n"
+                "RUN mkdir /data && chown -R 1001 /data\nCOPY --chown=root . /opt/app\nCMD app\n"
+            },
+            None,
+            "",
+        ),
+        (  # a SQLite database in a package's folder
+            {
+                "pkg/__init__.py": "",
+                "pkg/config.py": 'URL = f"sqlite:///{os.path.dirname(os.path.abspath(__file__))}/x.db"\n',
+            },
+            True,
+            "the SQLite database pkg/x.db (SQLite in pkg/config.py), in a package's folder",
+        ),
+        (  # in the root, /app itself is the user's: nothing more is needed
+            {"config.py": "SQLALCHEMY_DATABASE_URI = 'sqlite:///' + os.path.join(basedir, 'app.db')\n"},
+            None,
+            "",
+        ),
+    ],
+)
+def test_an_app_that_writes_beside_its_code(tmp_path, files, value, where):
+    found = finding_of(repo(tmp_path, files), "code_writable")
+    assert found["value"] == value
+    assert where in (found["why"] or "")
+
+
+def test_compose_settings_that_point_the_app_at_its_volumes(tmp_path):
+    root = repo(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.12-slim\nENV APP_MODE=production\nCMD app\n",
+            "docker-compose.yml": "services:\n  web:\n    build: .\n    environment:\n"
+            "      - UPLOAD_FOLDER=/var/uploads\n      - DATABASE_URL=mysql://db/app\n"
+            "      - LOG_DIR=/var/log/x\n"
+            "    volumes:\n      - .data/uploads:/var/uploads\n      - .:/opt/app:ro\n"
+            "  db:\n    image: mysql\n    environment:\n      DATA: /var/lib/mysql\n"
+            "    volumes: [db:/var/lib/mysql]\n",
+        },
+    )
+    # Only the variable naming a directory the app's service mounts: not the database host, not a
+    # path nothing mounts, not another service's.
+    env = finding_of(root, "app_env")
+    assert env["value"] == {"APP_MODE": "production", "UPLOAD_FOLDER": "/var/uploads"}
+    assert "docker-compose.yml (environment:" in env["why"]
+    dirs = finding_of(root, "writable_dirs")
+    assert dirs["value"] == ["/var/uploads"]
+    assert "docker-compose.yml (a volume, and UPLOAD_FOLDER names it)" in dirs["why"]
+
+
+@pytest.mark.parametrize(
     ("files", "backend"),
     [
         (

@@ -240,6 +240,44 @@ def test_a_django_service_on_sqlite_passes_smoke_with_defaults(tmp_path):
 
 
 @pytest.mark.docker
+@pytest.mark.slow
+def test_a_flask_service_that_writes_beside_its_code_passes_smoke_with_defaults(tmp_path):
+    """CTFd's image gives its code to its user (its SQLite file is CTFd/ctfd.db) and its compose file
+    points uploads and logs at volumes (UPLOAD_FOLDER=/var/uploads); its entrypoint migrates before
+    gunicorn. With --defaults alone the current production image passes smoke.py, its state in the
+    volumes. The target is refused by the project's own range (requires-python = "==3.11.*"): the
+    build stops at uv's line naming it, and the audit names it as the blocker to fix first."""
+    repo = real_repo(tmp_path, "CTFd")
+    answers = copy(repo, {})
+    assert answers["code_writable"] is True
+    assert answers["app_env"] == {"UPLOAD_FOLDER": "/var/uploads", "LOG_FOLDER": "/var/log/CTFd"}
+    ensure_base_images(answers["current_python"], answers["target_python"])
+    tag = "python-upgrade-real/ctfd:current"
+    result = build(repo, "production-current", tag=tag)
+    assert result.returncode == 0, result.stderr[-4000:]
+    smoke = smoke_passes(repo, tag)
+    assert "smoke.py: release command: flask db upgrade" in smoke
+    assert docker("ps", "-aq", "--filter", f"ancestor={tag}").stdout.split() == []
+    target = build(repo, "production-target")
+    assert target.returncode != 0
+    assert "incompatible with the project's Python requirement: `==3.11.*`" in target.stderr, target.stderr[
+        -3000:
+    ]
+    audit = subprocess.run(
+        ["python3", "python-upgrade/audit.py", "--no-tests"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert audit.returncode == 1, audit.stdout + audit.stderr[-3000:]
+    assert (
+        "pyproject.toml [project] requires-python says `==3.11.*`: widen it to admit 3.12 and lock again"
+        in (audit.stdout)
+    ), audit.stdout
+
+
+@pytest.mark.docker
 @pytest.mark.nginx
 def test_bluegreen_runs_a_django_service_with_its_env_file(prepared, tmp_path):
     """djangopackages behind real nginx, its production images with an env file (the smoke

@@ -291,6 +291,9 @@ QUESTIONS: dict[str, Question] = {
         fallback_text="writable_dirs (everything the app writes is kept)",
         origin=lambda a, f: "writable_dirs",
     ),
+    "code_writable": Question(
+        when=RUNS, fallback=False, unfound="Nothing detected: the app writes only to writable_dirs"
+    ),
     "scm_version": Question(
         fallback="", unfound="Nothing detected: the version is written in the project's files"
     ),

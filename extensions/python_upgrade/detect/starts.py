@@ -149,6 +149,39 @@ def compose_builds(root: Path) -> list[tuple[str, str, int | None]]:
     return found
 
 
+def compose_state_paths(root: Path) -> list[tuple[str, dict[str, str]]]:
+    """(file, {variable: directory}) of each compose service that builds this repository: the
+    variables of its `environment:` that name a directory the service mounts a volume at
+    (`UPLOAD_FOLDER=/var/uploads` beside `.data/uploads:/var/uploads`). Those tell the app where its
+    state is; without them it writes elsewhere (often beside its code)."""
+    found = []
+    for path in files(
+        root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"), depth=1
+    ):
+        data = yaml_file(path) or {}
+        services = data.get("services") if isinstance(data, dict) else None
+        for service in (services or {}).values() if isinstance(services, dict) else ():
+            if not isinstance(service, dict) or "build" not in service:
+                continue
+            mounts = set()
+            for entry in service.get("volumes") or []:
+                target = entry.get("target") if isinstance(entry, dict) else str(entry).split(":")[1:2]
+                target = target[0] if isinstance(target, list) and target else target
+                if isinstance(target, str) and target.startswith("/"):
+                    mounts.add(target.rstrip("/"))
+            environment = service.get("environment") or {}
+            if isinstance(environment, list):
+                environment = dict(str(e).partition("=")[::2] for e in environment)
+            paths = {
+                str(k): str(v).rstrip("/")
+                for k, v in environment.items()
+                if isinstance(v, str) and v.rstrip("/") in mounts and v.rstrip("/") not in ("", "/app")
+            }
+            if paths:
+                found.append((path.name, paths))
+    return found
+
+
 def cloud_foundry(repo: Path) -> list[tuple[str, str]]:
     """(command, where) of Cloud Foundry manifests' `applications[].command` (manifest*.yml)."""
     for path in files(

@@ -13,11 +13,13 @@ import re
 from pathlib import Path, PurePosixPath
 
 from .. import dockerfile
+from . import image
 from .django import settings_files
 from .environment import EXAMPLE_ENV_FILES
 from .files import read
 from .rule import Rule
 from .services import dotenv
+from .starts import compose_state_paths
 
 # `sqlite:///relative/app.db`, `sqlite:////absolute/app.db` (SQLAlchemy, dj-database-url, databases).
 _SQLITE_URL = re.compile(r"""\bsqlite(?:\+\w+)?:///([^\s"'?]+)""")
@@ -290,6 +292,10 @@ class WritableDirectories(Rule):
                         "" if shared[0] == "/" else " under WORKDIR"
                     )
                     found.setdefault(shared, f"{where} ({kind})")
+        for file, paths in compose_state_paths(facts.root):
+            for variable, directory in paths.items():
+                if shareable(directory):
+                    found.setdefault(shareable(directory), f"{file} (a volume, and {variable} names it)")
         where = [f"{k}: {v}" for k, v in found.items()] + [
             f"the SQLite database {file} ({source}) sits beside the code, where the two colors cannot share"
             f" it: point it into a directory of its own (data/{PurePosixPath(file).name}) and answer"
@@ -298,3 +304,64 @@ class WritableDirectories(Rule):
         ]
         # An empty answer with the note decides (DECIDES_EMPTY): the help says why nothing is shared.
         return (list(found), {"where": "; ".join(where)}) if where else None
+
+
+class ComposeStatePaths(Rule):
+    """{file} (environment: of the service that builds the app, each naming a directory it mounts a
+    volume at), and the old image's ENV
+
+    Settings that tell the app where its state is (`UPLOAD_FOLDER=/var/uploads` beside a volume at
+    /var/uploads): without them the app writes elsewhere, often beside its code, where the colors
+    share nothing. Paths only, never a secret or a host."""
+
+    question = "app_env"
+
+    def find(self, facts):
+        found: dict[str, str] = image.app_env(facts.final) if facts.final is not None else {}
+        files = []
+        for file, paths in compose_state_paths(facts.root):
+            found.update(paths)
+            files.append(file)
+        return (found, {"file": ", ".join(dict.fromkeys(files))}) if files else None
+
+
+class CodeGivenToUser(Rule):
+    """{where}
+
+    An image that gives its code directory to the app's user (`COPY --chown=1001 . .`, `chown -R
+    1001 /opt/app` of its WORKDIR) runs an app that writes there; so does one whose settings put its
+    SQLite database in a package's folder. The new image, which runs as its own user, does the same."""
+
+    question = "code_writable"
+
+    def find(self, facts):
+        path, final = facts.dockerfile
+        if final is not None:
+            workdir = dockerfile.workdir(final).rstrip("/")
+            where = str(path.relative_to(facts.repo))
+            for key, value in final.instructions:
+                words = value.split()
+                if key == "COPY" and any(
+                    w.startswith("--chown=") and not re.match(r"--chown=(?:0|root)\b", w) for w in words
+                ):
+                    dest = [w for w in words if not w.startswith("--")][-1:]
+                    if dest and dest[0].rstrip("/") in (".", workdir, "") and "." in words:
+                        return True, {"where": f"{where} (COPY --chown of the code)"}
+                if key == "RUN" and workdir not in ("", "/"):
+                    for m in re.finditer(r"\bchown\s+(?:-\S+\s+)*(\S+)\s+([^&;|]+)", value):
+                        if (
+                            re.search(r"\bchown\s+-\w*R", m.group(0))
+                            and not re.match(r"(?:0|root)\b", m.group(1))
+                            and workdir in [d.rstrip("/") for d in m.group(2).split()]
+                        ):
+                            return True, {"where": f"{where} (chown -R of its WORKDIR, {workdir})"}
+        _, databases = stored(facts.root, facts.python_sources(3))
+        for file, source in databases.items():
+            parent = str(PurePosixPath(file).parent)
+            if (
+                not file.startswith("/")
+                and parent not in ("", ".")
+                and any((facts.root / parent).glob("*.py"))
+            ):
+                return True, {"where": f"the SQLite database {file} ({source}), in a package's folder"}
+        return None
