@@ -38,6 +38,22 @@ def test_versions_and_what_runs():
 
 
 @pytest.mark.parametrize(
+    ("command", "counts"),
+    [
+        ("python manage.py test --settings=app.settings.test --parallel", True),
+        ("DJANGO_SETTINGS_MODULE=x django-admin test", True),
+        ("python -m unittest discover -s tests", True),
+        ("python -m nose2 -v", True),
+        ("pytest -x tests", False),
+        ("python -m pytest --pyargs manage", False),
+        ("make test", False),
+    ],
+)
+def test_runners_that_pass_with_no_test_run_through_tests_ran(command, counts):
+    assert context.derived({**BASE, "test_command": command})["counts_tests"] is counts
+
+
+@pytest.mark.parametrize(
     ("layout", "installer", "tox_uv", "uv", "lock", "files", "cache"),
     [
         (

@@ -7,6 +7,8 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
     cur, tgt          py tags of current_python and target_python ("py311")
     live              the versions the rendered files still build and test: [[role, version], ...]
     runs              the project runs as a service or worker (app_kind is not "library")
+    counts_tests      test_command's runner passes when it finds no test (Django's, unittest, nose2): it
+                      runs through python-upgrade/tests_ran.py, which fails then
     tox_uv            tox installs with uv (tox-uv): a requirements/pyproject/pdm/pipenv project, installer uv
     uv                the image installs with uv: tox_uv, or a uv project
     lock              the lock file exported to requirements for installs (pdm.lock, Pipfile.lock) or ""
@@ -59,6 +61,11 @@ def testenv_deps(answers: dict, layout: str, tox_uv: bool) -> list[str]:
     return []
 
 
+# Test runners that print "Ran 0 tests" and exit 0 where they find no test (Django's, unittest before
+# 3.12, nose2): their command runs through python-upgrade/tests_ran.py, which fails then.
+ZERO_TESTS_PASS = re.compile(r"(?:manage\.py|django-admin|-m\s+django)\s+test\b|-m\s+unittest\b|\bnose2\b")
+
+
 def derived(answers: dict) -> dict:
     """Every derived value, from the answers (see the module's docstring); {} before they exist, or
     while one is malformed (its question's validator says so in one line, not this hook)."""
@@ -87,6 +94,7 @@ def derived(answers: dict) -> dict:
         if answers["phase"] == "finished"
         else [["current", current], ["target", target]],
         "runs": answers["app_kind"] != "library",
+        "counts_tests": bool(ZERO_TESTS_PASS.search(str(answers.get("test_command") or ""))),
         "tox_uv": tox_uv,
         "uv": tox_uv or layout == "uv",
         "lock": LOCKS.get(layout, ""),
