@@ -462,6 +462,24 @@ def test_health_routes_with_their_prefixes(tmp_path):
     assert app(tmp_path, files)["health_path"] == "/probe/live"
 
 
+@pytest.mark.parametrize(
+    ("main", "settings", "expected"),
+    [
+        ("app = FastAPI()\n", "", "/docs"),
+        ("app = FastAPI(**settings.kwargs)\n", 'class S:\n    docs_url: str = "/api/docs"\n', "/api/docs"),
+        ("app = FastAPI(docs_url=None)\n", "", "/"),  # no docs page: the root page, the last guess
+    ],
+)
+def test_a_fastapi_app_without_a_health_route_is_probed_on_its_docs_page(tmp_path, main, settings, expected):
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "app/main.py": "from fastapi import FastAPI\n" + main,
+        "app/settings.py": settings,
+        "app/views.py": "@router.get('/items/{id}')\ndef h(id): ...\n",
+    }
+    assert app(tmp_path, files)["health_path"] == expected
+
+
 def test_django_include_prefix_and_the_dockerfile_healthcheck(tmp_path):
     django = {
         "manage.py": "",

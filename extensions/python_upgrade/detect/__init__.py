@@ -56,6 +56,7 @@ RULES: dict[str, tuple[type[Rule], ...]] = {
         routes.HealthRoute,
         routes.HealthLiteral,
         routes.DjangoAdminLogin,
+        routes.FastAPIDocs,
         routes.RootPage,
     ),
     "probe_host": (django.AllowedHosts,),

@@ -264,6 +264,41 @@ class DjangoAdminLogin(Rule):
         return None
 
 
+class FastAPIDocs(Rule):
+    """a guess: no health route found; FastAPI's interactive docs page, {docs} ({file}), which FastAPI
+    serves by default and answers without a database or a login (add a real health check that tests
+    what the app needs)"""
+
+    question = "health_path"
+    needs = ("app_kind",)
+    guess = True
+
+    def find(self, facts):
+        if facts.found("app_kind") != "web":
+            return None
+        for path in facts.python_sources():
+            text = read(path)
+            if re.search(r"\bFastAPI\(", text) and re.search(
+                r"^\s*(?:from fastapi import|import fastapi)", text, re.M
+            ):
+                # docs_url=None turns the page off; a literal path moves it (FastAPI(docs_url="/api/docs"),
+                # or a settings field `docs_url: str = "/api/docs"` passed on).
+                moved = [
+                    m.group(1)
+                    for source in facts.python_sources()
+                    for m in re.finditer(
+                        r"""\bdocs_url\s*(?::\s*\w+\s*)?=\s*(None|["'][^"']*["'])""", read(source)
+                    )
+                ]
+                if moved and all(m == "None" for m in moved):
+                    return None
+                docs = next(
+                    (m.strip("\"'") for m in moved if m != "None" and m.strip("\"'").startswith("/")), "/docs"
+                )
+                return docs, {"docs": docs, "file": path.relative_to(facts.root)}
+        return None
+
+
 class RootPage(Rule):
     """a guess: no health route found; the root page (add a real health check that tests what the app
     needs)"""
