@@ -7,12 +7,16 @@ import collections
 import datetime
 import html
 
-PHASES = ("not rendered", "dual", "finished")
-COLORS = {"not rendered": "#a0aec0", "dual": "#2b6cb0", "finished": "#2f855a"}
+# "finished": the answers say so, but the census still finds the old version where the app runs (or
+# the cutover is not finalized); "done": it is not there any more.
+PHASES = ("not rendered", "dual", "finished", "done")
+COLORS = {"not rendered": "#a0aec0", "dual": "#2b6cb0", "finished": "#b7791f", "done": "#2f855a"}
 
 
 def phase_of(row: dict) -> str:
-    return row["phase"] if row["rendered"] else "not rendered"
+    if not row["rendered"]:
+        return "not rendered"
+    return row.get("state") or row["phase"]
 
 
 def versions_of(row: dict) -> str:

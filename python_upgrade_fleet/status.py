@@ -232,6 +232,8 @@ def status_of(
         "retire_overdue": None,
         "audit": None,
         "bluegreen": None,
+        "census": None,
+        "state": "not rendered",
         "problems": [],
         "needs_action": [],
     }
@@ -298,6 +300,8 @@ def status_of(
         elif not untracked:
             row["problems"].append(f"{ANSWERS} is not committed: no date for the dual phase")
     row["audit"] = run_audit(repo, project_dir) if audit else audit_summary(repo, project_dir)
+    row["app_kind"] = answers.get("app_kind", "web")
+    row["census"] = census_of(repo, project_dir, row["target_python"], row["app_kind"])
     state = state_file(repo, project_dir, states or {})
     if state:
         row["bluegreen"] = bluegreen_summary(state, row["current_python"], row["target_python"])
@@ -312,8 +316,79 @@ def status_of(
     return finish(row)
 
 
+def load_census(path: Path):
+    """The repository's own python-upgrade/census.py (the template renders it), as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"python_upgrade_census_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def census_of(repo: Path, project_dir: str, target: object, app_kind: object) -> dict | None:
+    """The repository's references to Python older than the target where it runs (production images,
+    run time and CI; a library keeps testing the versions its users run, so only the first two), by
+    the census.py it renders. None where it has none (rendered by a template before the census)."""
+    path = repo / project_dir / "python-upgrade" / "census.py"
+    if not path.is_file() or not target:
+        return None
+    try:
+        census = load_census(path)
+        references = census.Census(str(repo)).run()
+        kinds = ("production image", "run time") if app_kind == "library" else census.RUNS
+        older = census.older(references, str(target), kinds)
+    except Exception as error:  # the repository's copy may be edited: one line, never a traceback
+        return {"problem": f"python-upgrade/census.py failed: {type(error).__name__}: {error}"}
+    by_kind: dict[str, int] = {}
+    for r in older:
+        by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
+    return {
+        "references": len(references),
+        "older": [{k: r[k] for k in ("kind", "file", "line", "setting", "versions")} for r in older],
+        "older_by_kind": by_kind,
+    }
+
+
+def state_of(row: dict) -> str:
+    """ "done" only when the phase is finished, the census finds nothing older than the target where
+    the app runs, and the cutover (where its state is known) is finalized; else the phase, or
+    "finished" for a repository that says so while something still runs the old version."""
+    if not row["rendered"]:
+        return "not rendered"
+    if row["phase"] != "finished":
+        return str(row["phase"])
+    census = row["census"]
+    if not census or census.get("problem") or census["older"]:
+        return "finished"
+    bluegreen = row["bluegreen"]
+    if bluegreen and not bluegreen.get("problem") and bluegreen["phase"] not in ("finalized", "idle"):
+        return "finished"
+    return "done"
+
+
 def finish(row: dict) -> dict:
     """The reasons a platform lead acts on this repository."""
+    row["state"] = state_of(row)
+    census = row["census"]
+    if row["phase"] == "finished" and row["rendered"] and row["state"] != "done":
+        if census is None:
+            row["needs_action"].append(
+                "finished by its answers, but not verified: no python-upgrade/census.py (copier update)"
+            )
+        elif census.get("problem"):
+            row["problems"].append(census["problem"])
+        elif census["older"]:
+            first = ", ".join(f"{r['file']}:{r['line']}" for r in census["older"][:3])
+            more = f" and {len(census['older']) - 3} more" if len(census["older"]) > 3 else ""
+            row["needs_action"].append(
+                f"finished by its answers, but {len(census['older'])} reference(s) still name Python older "
+                f"than {row['target_python']} where it runs: {first}{more}"
+            )
+        elif row["bluegreen"]:
+            row["needs_action"].append(
+                f"finished by its answers, but the cutover is {row['bluegreen']['phase']}: finalize it"
+            )
     if row["behind"]:
         row["needs_action"].append(
             f"behind the template ({row['template_version']} < {row['latest_template_version']})"

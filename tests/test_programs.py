@@ -26,13 +26,22 @@ BY_HAND = {
     "smoke": "service.json",
     "services": "services.json",
     "probe": None,
+    "census": None,
 }
 
 
 def test_every_program_is_found_and_none_is_a_template():
-    assert {"audit", "compare", "load", "smoke", "services", "poetry_install", "probe", "facts"} <= set(
-        PROGRAMS
-    )
+    assert {
+        "audit",
+        "compare",
+        "load",
+        "smoke",
+        "services",
+        "poetry_install",
+        "probe",
+        "facts",
+        "census",
+    } <= set(PROGRAMS)
     assert not [path.name for path in FOLDER.iterdir() if ".py" in path.name and path.name.endswith(".jinja")]
 
 

@@ -245,7 +245,7 @@ def test_a_flask_service_that_writes_beside_its_code_passes_smoke_with_defaults(
     """CTFd's image gives its code to its user (its SQLite file is CTFd/ctfd.db) and its compose file
     points uploads and logs at volumes (UPLOAD_FOLDER=/var/uploads); its entrypoint migrates before
     gunicorn. With --defaults alone the current production image passes smoke.py, its state in the
-    volumes. The target is refused by the project's own range (requires-python = "==3.11.*"): the
+    volumes. The target is refused by the project's own range (requires-python = ">=3.11,<3.12"): the
     build stops at uv's line naming it, and the audit names it as the blocker to fix first."""
     repo = real_repo(tmp_path, "CTFd")
     answers = copy(repo, {})
@@ -272,9 +272,11 @@ def test_a_flask_service_that_writes_beside_its_code_passes_smoke_with_defaults(
     )
     assert audit.returncode == 1, audit.stdout + audit.stderr[-3000:]
     assert (
-        "pyproject.toml [project] requires-python says `==3.11.*`: widen it to admit 3.12 and lock again"
-        in (audit.stdout)
+        "pyproject.toml [project] requires-python says `>=3.11,<3.12`: widen it to admit 3.12 and lock again"
+        in audit.stdout
     ), audit.stdout
+    # What else the target removed that CTFd imports: named with file:line.
+    assert "`CTFd/config.py:4`: `distutils.util` (removed in 3.12)" in audit.stdout
 
 
 @pytest.mark.docker
