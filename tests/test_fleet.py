@@ -151,6 +151,11 @@ def test_status_json_says_where_each_repository_stands(repos):
 
     search = rows["search"]
     assert search["phase"] == "finished" and search["needs_action"] == [] and search["dual_since"] is None
+    assert search["state"] == "done" and search["census"]["older"] == []
+    assert (billing["state"], website["state"] if (website := rows["website"]) else None) == (
+        "dual",
+        "not rendered",
+    )
 
     website = rows["website"]
     assert website["rendered"] is False and website["problems"][0].startswith(
@@ -162,7 +167,8 @@ def test_exit_0_when_nothing_needs_action_and_2_on_usage(repos):
     folder, template = repos
     clean = fleet("status", "--template", str(template), "--today", TODAY, str(folder / "search"))
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "| search | finished | 3.12 | v2 |" in clean.stdout.replace(str(folder) + "/", "")
+    # Nothing of its own names Python 3.11 (the census finds no reference): done, not only finished.
+    assert "| search | done | 3.12 | v2 |" in clean.stdout.replace(str(folder) + "/", "")
     assert fleet("status", str(folder / "nowhere")).returncode == 2
     assert fleet("status", "--json", "--markdown", str(folder)).returncode == 2
     # Without --template the answers' own _src_path is asked.
@@ -657,3 +663,57 @@ def test_apply_stopped_by_a_signal_leaves_each_repository_as_it_was(tmp_path, si
             assert head(repo)[2] == ""
         else:
             assert head(repo) == before[repo], repo
+
+
+def test_a_real_service_finished_by_our_files_alone_is_not_done(tmp_path):
+    """fastapi-realworld-example-app (Python 3.9 in its Dockerfile and three workflows) rendered with
+    phase=finished: our files name 3.10 only, its own still name 3.9, so status says "finished", with
+    the references, and needs action. Moved by hand as a careful person would, it is done; a
+    reference added back fails the rendered workflow's census job, naming file:line."""
+    import yaml
+
+    from test_real_repos import copy, real_repo
+
+    repo = real_repo(tmp_path, "fastapi-realworld-example-app")
+    answers = copy(repo, {"phase": "finished"})
+    assert (answers["current_python"], answers["target_python"]) == ("3.9", "3.10")
+    commit(repo, "python-upgrade: finished", "2026-12-01")
+
+    def row() -> tuple[dict, int]:
+        result = fleet("status", "--json", "--today", TODAY, str(repo))
+        return json.loads(result.stdout)["repos"][0], result.returncode
+
+    before, code = row()
+    assert (before["phase"], before["state"], code) == ("finished", "finished", 1)
+    older = {(r["kind"], f"{r['file']}:{r['line']}") for r in before["census"]["older"]}
+    assert older == {
+        ("production image", "Dockerfile:1"),
+        ("CI", ".github/workflows/conduit.yml:20"),
+        ("CI", ".github/workflows/styles.yml:20"),
+        ("CI", ".github/workflows/tests.yml:20"),
+    }
+    assert any(
+        a.startswith("finished by its answers, but 4 reference(s) still name Python older than 3.10")
+        and "Dockerfile:1" in a
+        for a in before["needs_action"]
+    )
+
+    for name in ("Dockerfile", *(f".github/workflows/{w}.yml" for w in ("conduit", "styles", "tests"))):
+        path = repo / name
+        path.write_text(
+            path.read_text().replace("python:3.9.10-slim", "python:3.10-slim").replace("[3.9]", "[3.10]")
+        )
+    commit(repo, "Python 3.10 everywhere", "2026-12-02")
+    after, code = row()
+    assert (after["state"], after["census"]["older"], after["needs_action"], code) == ("done", [], [], 0)
+
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "python-upgrade.yml").read_text())
+    step = workflow["jobs"]["census"]["steps"][-1]["run"]
+    assert subprocess.run(["sh", "-c", step], cwd=repo, capture_output=True).returncode == 0
+    (repo / "runtime.txt").write_text("python-3.9.20\n")
+    ratchet = subprocess.run(["sh", "-c", step], cwd=repo, capture_output=True, text=True)
+    assert ratchet.returncode == 1
+    assert (
+        "census: runtime.txt:1: runtime.txt names 3.9, older than 3.10 (run time): move it to 3.10"
+        in ratchet.stderr
+    )
