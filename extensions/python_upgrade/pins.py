@@ -11,6 +11,9 @@ TOOLS = {
     "poetry": "2.5.1",
     "ruff": "0.17.6",
     "locust": "2.47.0",
+    # tox -e finish runs copier update: the releases README.md and pyproject.toml pin.
+    "copier": "9.19.1",
+    "copier_template_extensions": "0.3.4",
 }
 
 # Poetry for the minors the pinned one no longer runs on (poetry 2.5 needs 3.10): the newest release
