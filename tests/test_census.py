@@ -19,6 +19,7 @@ FILES = {
     "Dockerfile": "ARG PYTHON_VERSION=3.11\nFROM python:${PYTHON_VERSION}-slim-bookworm AS build\n"
     "FROM docker.io/library/python:3.11.9-slim\nCMD app\n",
     "docker/Dockerfile-dev": "FROM python:3.10\n",
+    ".devcontainer/Dockerfile": "ARG VARIANT=3.11-bookworm\nFROM mcr.microsoft.com/devcontainers/python:${VARIANT}\n",
     ".python-version": "3.11.7\n",
     "runtime.txt": "python-3.11.7\n",
     "Pipfile": '[requires]\npython_version = "3.11"\n',
@@ -67,6 +68,7 @@ def test_every_reference_by_kind_with_file_and_line(tmp_path):
         ("production image", "Dockerfile:1", "3.11"),  # the ARG a FROM uses
         ("production image", "Dockerfile:3", "3.11"),
         ("tooling", "docker/Dockerfile-dev:1", "3.10"),
+        ("tooling", ".devcontainer/Dockerfile:1", "3.11"),
         ("run time", ".python-version:1", "3.11"),
         ("run time", "runtime.txt:1", "3.11"),
         ("run time", "Pipfile:2", "3.11"),

@@ -6,6 +6,7 @@ HTML page in a real headless Chromium."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -717,3 +718,84 @@ def test_a_real_service_finished_by_our_files_alone_is_not_done(tmp_path):
         "census: runtime.txt:1: runtime.txt names 3.9, older than 3.10 (run time): move it to 3.10"
         in ratchet.stderr
     )
+
+
+@pytest.mark.tox
+def test_finish_moves_a_real_service_and_the_fleet_calls_it_done(tmp_path):
+    """fastapi-realworld-example-app in the dual phase (3.9 -> 3.10), as a team has it after the
+    cutover: `tox -e finish -- --check` lists what would move and changes nothing; a dirty tree is
+    refused; `tox -e finish` moves its Dockerfile and workflows to 3.10 in their own style, leaves the
+    Poetry range to `poetry lock` (named), and sets phase=finished through copier update; the fleet then
+    says done; a second run changes nothing."""
+    from test_real_repos import real_repo
+
+    template = tagged_template(tmp_path)
+    repo = real_repo(tmp_path / "repos", "fastapi-realworld-example-app")
+    run_copy(str(template), repo, data={}, defaults=True, unsafe=True, quiet=True, vcs_ref="v2")
+    commit(repo, "python-upgrade", "2026-11-01")
+    env = dict(os.environ)  # COPIER_SETTINGS_PATH: conftest points it at a file holding {}
+
+    def finish(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tox",
+                "-q",
+                "-c",
+                "tox-python-upgrade.ini",
+                "run",
+                "-e",
+                "finish",
+                "--",
+                *args,
+            ],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
+
+    check = finish("--check")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "finish: Dockerfile:1: FROM python:3.10-slim" in check.stdout
+    assert "finish: .github/workflows/tests.yml:20: python-version: [3.10]" in check.stdout
+    assert git(repo, "status", "--porcelain") == ""
+
+    (repo / "notes.txt").write_text("work in progress\n")
+    dirty = finish()
+    assert dirty.returncode == 1 and "finish: the tree has uncommitted changes" in dirty.stderr
+    (repo / "notes.txt").unlink()
+    assert git(repo, "status", "--porcelain") == ""
+
+    done = finish()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "phase: finished" in (repo / ANSWERS_FILE).read_text()
+    assert (repo / "Dockerfile").read_text().splitlines()[0] == "FROM python:3.10-slim"
+    assert "python-version: [3.10]" in (repo / ".github" / "workflows" / "tests.yml").read_text()
+    assert (
+        'finish: left: pyproject.toml:9: Poetry\'s python (python = "^3.9"): its lower bound to 3.10, then '
+        "`poetry lock`" in done.stdout
+    )
+    own = git(
+        repo,
+        "diff",
+        "--numstat",
+        "--",
+        "Dockerfile",
+        ".github/workflows/conduit.yml",
+        ".github/workflows/styles.yml",
+        ".github/workflows/tests.yml",
+        "pyproject.toml",
+    )
+    assert [line.split()[:2] for line in own.splitlines()] == [["1", "1"]] * 4  # one line each, no more
+    assert "<<<<<<<" not in (repo / "tox-python-upgrade.ini").read_text()
+    git(repo, "add", "-A")
+    commit(repo, "Python 3.10: finished", "2026-12-02")
+
+    row = json.loads(fleet("status", "--json", "--today", TODAY, str(repo)).stdout)["repos"][0]
+    assert (row["phase"], row["state"]) == ("finished", "done"), row["needs_action"]
+    again = finish()
+    assert again.returncode == 0 and "finish: nothing to move" in again.stderr
+    assert git(repo, "status", "--porcelain") == ""

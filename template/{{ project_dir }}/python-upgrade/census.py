@@ -140,11 +140,12 @@ class Census:
             name = relative.rsplit("/", 1)[-1]
             reader = None
             if name.startswith("Dockerfile") or name.endswith((".Dockerfile", ".dockerfile")):
-                # A CI action's own image is CI; one for development (Dockerfile-dev) is tooling.
+                # A CI action's own image is CI; one for development (Dockerfile-dev, the dev container's)
+                # is tooling.
                 development = r"(?:^|[-._])(?:dev|develop|development|local)(?:$|[-._])"
                 if relative.startswith(".github/"):
                     reader = self.ci_dockerfile
-                elif re.search(development, name, re.IGNORECASE):
+                elif re.search(development, name, re.IGNORECASE) or relative.startswith(".devcontainer/"):
                     reader = self.dev_dockerfile
                 else:
                     reader = self.dockerfile

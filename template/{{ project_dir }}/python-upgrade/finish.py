@@ -34,11 +34,11 @@ import subprocess
 import sys
 
 import census
-import facts
 
-DATA_FILE = "migration.json"
-DATA = facts.read(DATA_FILE)
+HERE = os.path.dirname(os.path.abspath(__file__))
 ANSWERS = ".copier-answers.python-upgrade.yml"
+# Lock files record the range they were made for: a layout with one locks again after it moves.
+LOCK_AGAIN = {"poetry": "poetry lock", "uv": "uv lock", "pdm": "pdm lock", "pipenv": "pipenv lock"}
 # What an application moves; package metadata is handled apart (a range, classifiers).
 MOVED = ("production image", "run time", "CI", "tests", "tooling")
 
@@ -67,7 +67,21 @@ def without(text: str, old: str) -> str | None:
     return None
 
 
-def plan(root: str, target: str, library: bool) -> tuple[dict, list[str]]:
+def read_answers(path: str) -> dict:
+    """The answers copier recorded (`key: value` lines at the top level; lists and mappings skipped)."""
+    answers = {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                m = re.match(r"^(\w+):\s*(?:'([^']*)'|\"([^\"]*)\"|([^\s#\[{][^#]*?))\s*$", line)
+                if m:
+                    answers[m.group(1)] = next(g for g in m.groups()[1:] if g is not None)
+    except OSError:
+        pass
+    return answers
+
+
+def plan(root: str, target: str, library: bool, layout: str = "") -> tuple[dict, list[str]]:
     """({path: {line number: new line, or None to delete}}, [what is left, file:line and why])."""
     references = census.Census(root).run()
     edits: dict[str, dict[int, str | None]] = {}
@@ -142,6 +156,11 @@ def plan(root: str, target: str, library: bool) -> tuple[dict, list[str]]:
                 edits.setdefault(r["file"], {})[r["line"]] = (
                     None if (r["file"], "classifiers") in targets else replaced(text, old[0], target)
                 )
+            elif setting in ("requires-python", "Poetry's python") and layout in LOCK_AGAIN:
+                left.append(
+                    f"{where}: {setting} ({text.strip()}): its lower bound to {target}, then "
+                    f"`{LOCK_AGAIN[layout]}` (the lock records the range)"
+                )
             elif setting in ("requires-python", "python_requires", "Poetry's python"):
                 edits.setdefault(r["file"], {})[r["line"]] = re.sub(
                     rf"(>=|\^|~=|~|==)(\s*){version_re(old[0])}",
@@ -152,6 +171,12 @@ def plan(root: str, target: str, library: bool) -> tuple[dict, list[str]]:
                 )
             continue
         if kind not in MOVED:
+            continue
+        if setting == "[requires] python_version" and layout == "pipenv":
+            left.append(
+                f"{where}: {setting} ({text.strip()}): to {target}, then `pipenv lock` (Pipfile.lock "
+                "holds the Pipfile's hash)"
+            )
             continue
         if setting == ".tool-versions python":
             left.append(
@@ -221,11 +246,14 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if something would")
     parser.add_argument("--no-update", action="store_true", help="move the project's files only, not ours")
     args = parser.parse_args(argv)
-    if DATA is None:
-        parser.error(facts.missing(DATA_FILE))
-    target, library = str(DATA["target"]), DATA.get("app_kind") == "library"
-    root = census.repository_root(os.path.dirname(facts.HERE))
-    edits, left = plan(root, target, library)
+    root = census.repository_root(os.path.dirname(HERE))
+    answers = read_answers(os.path.join(root, ANSWERS))
+    if not answers.get("target_python"):
+        parser.error(f"no {ANSWERS} with a target_python in {root}: run it in a rendered repository")
+    target = answers["target_python"]
+    edits, left = plan(
+        root, target, answers.get("app_kind") == "library", answers.get("dependency_layout", "")
+    )
     for path, changes in sorted(edits.items()):
         for number, new in sorted(changes.items()):
             print(
@@ -235,12 +263,14 @@ def main(argv=None) -> int:
     for line in left:
         print(f"finish: left: {line}")
     if args.check:
+        if answers.get("phase") != "finished":
+            print("finish: phase=finished would follow (copier update)", file=sys.stderr)
         if edits:
             print(
                 f"finish: {sum(len(c) for c in edits.values())} line(s) would move to {target}",
                 file=sys.stderr,
             )
-        return 1 if edits else 0
+        return 1 if edits or answers.get("phase") != "finished" else 0
     if git(root, "status", "--porcelain").stdout.strip():
         print(
             "finish: the tree has uncommitted changes: commit or stash them first (copier update needs a "
@@ -249,7 +279,14 @@ def main(argv=None) -> int:
         )
         return 1
     update = None
-    if not args.no_update:
+    if answers.get("phase") == "finished":
+        if not edits:
+            print(
+                f"finish: nothing to move: no reference older than {target} is left, phase=finished",
+                file=sys.stderr,
+            )
+            return 0
+    elif not args.no_update:
         command = copier_command()
         if command is None:
             print(
@@ -293,4 +330,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(facts.run(main))
+    sys.exit(main())
