@@ -19,7 +19,8 @@ FILES = {
     "Dockerfile": "ARG PYTHON_VERSION=3.11\nFROM python:${PYTHON_VERSION}-slim-bookworm AS build\n"
     "FROM docker.io/library/python:3.11.9-slim\nCMD app\n",
     "docker/Dockerfile-dev": "FROM python:3.10\n",
-    ".devcontainer/Dockerfile": "ARG VARIANT=3.11-bookworm\nFROM mcr.microsoft.com/devcontainers/python:${VARIANT}\n",
+    ".devcontainer/Dockerfile": "ARG VARIANT=3.11-bookworm\n"
+    "FROM mcr.microsoft.com/devcontainers/python:${VARIANT}\n",
     ".python-version": "3.11.7\n",
     "runtime.txt": "python-3.11.7\n",
     "Pipfile": '[requires]\npython_version = "3.11"\n',
