@@ -16,7 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from python_upgrade_fleet.status import ANSWERS, git, repositories
+import datetime
+
+from python_upgrade_fleet.status import ANSWERS, DEFAULT_RETIRE_AFTER_DAYS, dual_since, git, repositories
 
 DEFAULT_BRANCH = "python-upgrade/{current}-to-{target}"
 
@@ -105,8 +107,11 @@ def apply_one(
     vcs_ref: str | None,
     dry_run: bool,
     push: bool,
+    finish: str | None = None,
 ) -> dict:
-    """{path, action, branch, versions, template_version, ok, reason} for one repository."""
+    """{path, action, branch, versions, template_version, ok, reason} for one repository. With `finish`
+    (today, ISO), a repository in the dual phase past its retire date is finished instead of updated:
+    its python-upgrade/finish.py moves its own references, then copier update sets phase=finished."""
     result = {
         "path": str(repo),
         "action": None,
@@ -121,6 +126,8 @@ def apply_one(
         return result
     rendered = (repo / ANSWERS).is_file()
     result["action"] = "update" if rendered else "copy"
+    if rendered and finish and retire_due(repo, finish):
+        result["action"] = "finish"
     if not rendered and not template:
         result["reason"] = "not rendered yet: give --template SRC to copy the template in"
         return result
@@ -154,10 +161,36 @@ def apply_one(
         return undo(f"stopped by {signal.Signals(stopped.signum).name}: left as it was")
 
 
+def retire_due(repo: Path, today: str) -> bool:
+    """The answers say phase dual, and its retire date (dual since + retire_after_days) has passed."""
+    answers = yaml.safe_load((repo / ANSWERS).read_text()) or {}
+    since = dual_since(repo)
+    if answers.get("phase", "dual") != "dual" or not since:
+        return False
+    days = int(answers.get("retire_after_days", DEFAULT_RETIRE_AFTER_DAYS))
+    return datetime.date.fromisoformat(today) > datetime.date.fromisoformat(since) + datetime.timedelta(days)
+
+
+def run_finish(repo: Path) -> subprocess.CompletedProcess:
+    """The repository's own python-upgrade/finish.py, with this interpreter (it has copier)."""
+    answers = yaml.safe_load((repo / ANSWERS).read_text()) or {}
+    program = repo / str(answers.get("project_dir") or ".") / "python-upgrade" / "finish.py"
+    if not program.is_file():
+        return subprocess.CompletedProcess(
+            [], 1, "", "no python-upgrade/finish.py: update the template first (apply without --finish)"
+        )
+    return subprocess.run([sys.executable, str(program)], cwd=repo, capture_output=True, text=True)
+
+
 def _apply_on_branch(repo, result, template, data_file, data, branch, vcs_ref, push, undo, work) -> dict:
-    ran = run_copier(copier_command(repo, result["action"], template, data_file, data, vcs_ref))
-    if ran.returncode != 0:
-        return undo(f"copier {result['action']}: {last_line(ran)}")
+    if result["action"] == "finish":
+        ran = run_finish(repo)
+        if ran.returncode != 0:
+            return undo(f"finish: {last_line(ran)}")
+    else:
+        ran = run_copier(copier_command(repo, result["action"], template, data_file, data, vcs_ref))
+        if ran.returncode != 0:
+            return undo(f"copier {result['action']}: {last_line(ran)}")
     conflicted = git(repo, "grep", "-l", "--untracked", "-e", "^<<<<<<< ", "--", ".").stdout.split()
     rejects = [
         line[3:]
@@ -197,7 +230,7 @@ def _apply_on_branch(repo, result, template, data_file, data, branch, vcs_ref, p
         if pushed.returncode != 0:
             result["reason"] = f"committed on {final}, push failed: {last_line(pushed)}"
             return result
-    done = {"copy": "copied", "update": "updated"}[result["action"]]
+    done = {"copy": "copied", "update": "updated", "finish": "finished"}[result["action"]]
     result.update(ok=True, reason=f"{done} on {final}" + (", pushed" if push else ""))
     return result
 
@@ -213,6 +246,7 @@ def apply(
     dry_run: bool = False,
     push: bool = False,
     progress=None,
+    finish: str | None = None,
 ) -> list[dict]:
     """One result per repository, in the order given; `progress(result)` as each one finishes.
     Repositories run in `jobs` worker processes (copier runs inside them, see run_copier)."""
@@ -228,7 +262,7 @@ def apply(
     try:
         futures = {
             pool.submit(
-                apply_one, repo, template, data_file, list(data or []), branch, vcs_ref, dry_run, push
+                apply_one, repo, template, data_file, list(data or []), branch, vcs_ref, dry_run, push, finish
             ): repo
             for repo in repos
         }

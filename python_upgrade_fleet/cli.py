@@ -3,14 +3,16 @@
     python-upgrade-fleet status [--json | --markdown | --html FILE] [--template SRC] [--audit]
                                 [--bluegreen-state NAME=FILE]... PATH...
     python-upgrade-fleet apply [--template SRC] [--data-file ORG.yml] [-d KEY=VALUE]... [--vcs-ref REF]
-                               [--branch NAME] [--jobs N] [--dry-run] [--json] [--push] PATH...
+                               [--branch NAME] [--jobs N] [--dry-run] [--json] [--push] [--finish] PATH...
 
 Each PATH is a repository checkout or a folder of checkouts (one level down).
 status: exit 0 when no repository needs action, 1 when any is behind its template, past end of
 life, past its retire date, blocked by its audit or has a problem, 2 on usage errors.
 apply: copies the template into each repository that lacks it and updates those that have it, each
 on a new branch (default python-upgrade/<current>-to-<target>), committed; a repository with
-uncommitted changes, a conflict or a refused answer is left exactly as it was and reported. Exit 1
+uncommitted changes, a conflict or a refused answer is left exactly as it was and reported. With
+--finish, a repository in the dual phase past its retire date is finished instead (its own
+python-upgrade/finish.py: its references moved to the target, then phase=finished). Exit 1
 when any repository failed, 2 on usage errors; stopped by SIGINT or SIGTERM, the repositories in
 progress are left as they were (their branch undone) and it exits 130 or 143.
 """
@@ -78,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     roll.add_argument("--dry-run", action="store_true", help="say what would happen, change nothing")
     roll.add_argument("--json", action="store_true", help="the results as JSON")
     roll.add_argument("--push", action="store_true", help="push each new branch to its remote (origin)")
+    roll.add_argument(
+        "--finish",
+        action="store_true",
+        help="finish the repositories past their retire date (python-upgrade/finish.py) instead of updating",
+    )
+    roll.add_argument("--today", help=argparse.SUPPRESS)  # tests: judge the retire date against a fixed day
     roll.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     args = parser.parse_args(argv)
 
@@ -131,6 +139,7 @@ def run_apply(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             push=args.push,
             progress=progress,
+            finish=(args.today or datetime.date.today().isoformat()) if args.finish else None,
         )
     except Stopped as stopped:
         name = signal.Signals(stopped.signum).name

@@ -799,3 +799,26 @@ def test_finish_moves_a_real_service_and_the_fleet_calls_it_done(tmp_path):
     again = finish()
     assert again.returncode == 0 and "finish: nothing to move" in again.stderr
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_apply_finish_finishes_only_what_is_past_its_retire_date(tmp_path):
+    """`apply --finish`: a repository dual since 2026-11-01 (retire after 7 days) is finished on a
+    branch, its own Dockerfile moved; one dual since yesterday is only updated (nothing to change)."""
+    from test_real_repos import real_repo
+
+    template = tagged_template(tmp_path)
+    old = real_repo(tmp_path / "repos" / "a", "fastapi-realworld-example-app")
+    run_copy(str(template), old, data={}, defaults=True, unsafe=True, quiet=True, vcs_ref="v2")
+    commit(old, "python-upgrade", "2026-11-01")
+    fresh = rendered_repo(tmp_path / "repos", "fresh", template, "v2", "2026-12-02")
+    result = fleet("apply", "--finish", "--today", TODAY, "--json", str(old), str(fresh))
+    rows = {Path(r["path"]).name: r for r in json.loads(result.stdout)["repos"]}
+    finished, updated = rows["fastapi-realworld-example-app"], rows["fresh"]
+    assert (finished["action"], finished["ok"], finished["branch"]) == (
+        "finish",
+        True,
+        "python-upgrade/3.9-to-3.10",
+    )
+    assert git(old, "show", f"{finished['branch']}:Dockerfile").splitlines()[0] == "FROM python:3.10-slim"
+    assert "phase: finished" in git(old, "show", f"{finished['branch']}:{ANSWERS_FILE}")
+    assert updated["action"] == "update" and "nothing to change" in updated["reason"]
