@@ -56,6 +56,20 @@ def test_an_application_moves_every_reference_in_its_own_style(tmp_path):
     assert finish.plan(str(root), "3.12", library=False, layout="requirements")[0] == {}
 
 
+def test_a_tag_without_its_suite_gets_the_one_the_dual_phase_tested(tmp_path):
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11.9-slim\nFROM python:3.11\nFROM python:3.11-alpine\n"
+    )
+    edits, _ = finish.plan(str(tmp_path), "3.12", library=False, suite="bookworm")
+    assert edits == {
+        "Dockerfile": {
+            1: "FROM python:3.12-slim-bookworm",
+            2: "FROM python:3.12-bookworm",
+            3: "FROM python:3.12-alpine",
+        }
+    }
+
+
 def test_a_locked_range_is_named_with_the_lock_command(tmp_path):
     root = write(tmp_path)
     edits, left = finish.plan(str(root), "3.12", library=False, layout="uv")

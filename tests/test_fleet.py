@@ -759,7 +759,7 @@ def test_finish_moves_a_real_service_and_the_fleet_calls_it_done(tmp_path):
 
     check = finish("--check")
     assert check.returncode == 1, check.stdout + check.stderr
-    assert "finish: Dockerfile:1: FROM python:3.10-slim" in check.stdout
+    assert "finish: Dockerfile:1: FROM python:3.10-slim-bookworm" in check.stdout
     assert "finish: .github/workflows/tests.yml:20: python-version: [3.10]" in check.stdout
     assert git(repo, "status", "--porcelain") == ""
 
@@ -772,7 +772,7 @@ def test_finish_moves_a_real_service_and_the_fleet_calls_it_done(tmp_path):
     done = finish()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "phase: finished" in (repo / ANSWERS_FILE).read_text()
-    assert (repo / "Dockerfile").read_text().splitlines()[0] == "FROM python:3.10-slim"
+    assert (repo / "Dockerfile").read_text().splitlines()[0] == "FROM python:3.10-slim-bookworm"
     assert "python-version: [3.10]" in (repo / ".github" / "workflows" / "tests.yml").read_text()
     assert (
         'finish: left: pyproject.toml:9: Poetry\'s python (python = "^3.9"): its lower bound to 3.10, then '
@@ -819,6 +819,9 @@ def test_apply_finish_finishes_only_what_is_past_its_retire_date(tmp_path):
         True,
         "python-upgrade/3.9-to-3.10",
     )
-    assert git(old, "show", f"{finished['branch']}:Dockerfile").splitlines()[0] == "FROM python:3.10-slim"
+    assert (
+        git(old, "show", f"{finished['branch']}:Dockerfile").splitlines()[0]
+        == "FROM python:3.10-slim-bookworm"
+    )
     assert "phase: finished" in git(old, "show", f"{finished['branch']}:{ANSWERS_FILE}")
     assert updated["action"] == "update" and "nothing to change" in updated["reason"]

@@ -238,7 +238,7 @@ class Census:
         setting = os.path.basename(path)
         for number, line in enumerate(lines, 1):
             text = line.split("#")[0].strip()
-            text = text[len("python-") :] if text.startswith("python-") else text
+            text = re.sub(r"^python-", "", text)  # runtime.txt: python-3.11.7
             if text:
                 self.add("run time", path, number, [minor(text)], setting, line)
 

@@ -9,7 +9,8 @@ reference the census finds (python-upgrade/census.py), in the file's own style:
 
   an application  every reference older than the target, in production images, run time, CI, tests and
                   tooling, becomes the target (`FROM python:3.11-slim-bookworm` keeps its variant and
-                  suite: `python:3.12-slim-bookworm`; a patch release is dropped, as the target's is not
+                  suite: `python:3.12-slim-bookworm`; a tag without a suite gets debian_suite's, the
+                  image the dual phase tested; a patch release is dropped, as the target's is not
                   known here); a list that already names the target loses the old entry (a CI matrix,
                   tox's env_list, classifiers); requires-python's lower bound moves up.
   a library       its users still run the old version: the target is added where the support range is
@@ -81,7 +82,7 @@ def read_answers(path: str) -> dict:
     return answers
 
 
-def plan(root: str, target: str, library: bool, layout: str = "") -> tuple[dict, list[str]]:
+def plan(root: str, target: str, library: bool, layout: str = "", suite: str = "") -> tuple[dict, list[str]]:
     """({path: {line number: new line, or None to delete}}, [what is left, file:line and why])."""
     references = census.Census(root).run()
     edits: dict[str, dict[int, str | None]] = {}
@@ -209,6 +210,14 @@ def plan(root: str, target: str, library: bool, layout: str = "") -> tuple[dict,
             new = replaced(new, version, target)
         if len(old) > 1:  # a list of old versions only: one entry, the target
             new = re.sub(rf"([\"']?{re.escape(target)}[\"']?)(?:\s*,\s*\1)+", r"\1", new)
+        if suite and kind == "production image":
+            # An official tag without its Debian suite (python:3.11-slim) follows the newest suite: the
+            # target's image is the one the dual phase tested, on debian_suite.
+            new = re.sub(
+                rf"(\bpython:{re.escape(target)})(-slim)?(?=[\s\"']|$)",
+                lambda m: f"{m.group(0)}-{suite}",
+                new,
+            )
         edits.setdefault(r["file"], {})[r["line"]] = new
     return {p: e for p, e in edits.items() if any(v != lines(p)[n - 1] for n, v in e.items())}, left
 
@@ -228,7 +237,7 @@ def apply(root: str, edits: dict) -> None:
 
 
 def git(root: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True)
+    return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, check=False)
 
 
 def copier_command() -> list[str] | None:
@@ -252,7 +261,11 @@ def main(argv=None) -> int:
         parser.error(f"no {ANSWERS} with a target_python in {root}: run it in a rendered repository")
     target = answers["target_python"]
     edits, left = plan(
-        root, target, answers.get("app_kind") == "library", answers.get("dependency_layout", "")
+        root,
+        target,
+        answers.get("app_kind") == "library",
+        answers.get("dependency_layout", ""),
+        answers.get("debian_suite", ""),
     )
     for path, changes in sorted(edits.items()):
         for number, new in sorted(changes.items()):
@@ -309,6 +322,7 @@ def main(argv=None) -> int:
                     ANSWERS,
                 ],
                 cwd=root,
+                check=False,
             )
             if update.returncode:
                 print(
