@@ -2,10 +2,10 @@
 
     python python-upgrade/census.py                   # a table of every reference, by kind
     python python-upgrade/census.py --json            # the same, for the fleet
-    python python-upgrade/census.py --older-than 3.12 --check
+    python python-upgrade/census.py --older-than 3.10 --check
                                                       # exit 1, naming file:line, while a production,
                                                       # run-time or CI reference names a version older
-                                                      # than 3.12 (the rendered workflow runs this once
+                                                      # than 3.10 (the rendered workflow runs this once
                                                       # the migration is finished)
 
 A migration is finished when production runs the target, not when our files say so: the project's own
@@ -15,11 +15,11 @@ the way its tool documents the setting:
 
   production image  Dockerfiles' FROM python:<v>... (and the ARG default a FROM uses), compose `image:`
                     and build args, Kubernetes and Helm `image:` / `tag:` values
-  run time          .python-version (pyenv, uv, Heroku, Render), runtime.txt (python-3.11.7), Pipfile's
+  run time          .python-version (pyenv, uv, Heroku, Render), runtime.txt (python-3.9.7), Pipfile's
                     python_version
   CI                GitHub Actions `python-version:` (a value or a matrix list) and `container:`/`image:`
                     tags, GitLab CI and CircleCI images
-  tests             tox's env_list / envlist (py311) and basepython, nox's python=
+  tests             tox's env_list / envlist (py39) and basepython, nox's python=
   tooling           ruff and black target-version, mypy's python_version, pyright's pythonVersion,
                     pre-commit's default_language_version, .tool-versions (asdf, mise)
   package metadata  requires-python / python_requires (the lower bound), Poetry's python, classifiers
@@ -75,8 +75,8 @@ SKIP_DIRS = {
 DOT_DIRS = (".github", ".circleci", ".gitlab", ".devcontainer")
 
 VERSION = r"3\.\d{1,2}"
-# An image tag of the official images and of images named after Python's version (python:3.11-slim,
-# ghcr.io/astral-sh/uv:python3.12-bookworm-slim, cimg/python:3.11, pypy stays out: not CPython).
+# An image tag of the official images and of images named after Python's version (python:3.9-slim,
+# ghcr.io/astral-sh/uv:python3.12-bookworm-slim, cimg/python:3.9, pypy stays out: not CPython).
 IMAGE = re.compile(
     rf"""(?:^|[\s"'=/])(?:python|cimg/python|[\w.-]+/python):(?:python)?({VERSION})(?:[.\w-]*)|"""
     rf""":python({VERSION})[\w.-]*"""
@@ -84,7 +84,7 @@ IMAGE = re.compile(
 
 
 def minor(text: str) -> str:
-    """ "3.11.7" -> "3.11"; "" where it is not a CPython 3 version."""
+    """ "3.9.7" -> "3.9"; "" where it is not a CPython 3 version."""
     m = re.match(rf"^\s*({VERSION})(?:\.\d+)?\b", text)
     return m.group(1) if m else ""
 
@@ -95,7 +95,7 @@ def key(version: str) -> tuple[int, int]:
 
 
 def py_tag(text: str) -> str:
-    """ "py311" -> "3.11"; "" otherwise."""
+    """ "py39" -> "3.9"; "" otherwise."""
     m = re.fullmatch(r"py3(\d{1,2})", text)
     return f"3.{m.group(1)}" if m else ""
 
@@ -238,7 +238,7 @@ class Census:
         setting = os.path.basename(path)
         for number, line in enumerate(lines, 1):
             text = line.split("#")[0].strip()
-            text = re.sub(r"^python-", "", text)  # runtime.txt: python-3.11.7
+            text = re.sub(r"^python-", "", text)  # runtime.txt: python-3.9.7
             if text:
                 self.add("run time", path, number, [minor(text)], setting, line)
 
@@ -396,7 +396,7 @@ class Census:
             if m and m.group(2).strip() and "${{" not in m.group(2):
                 value = m.group(2)
                 found = [minor(v) for v in re.findall(rf"[\"']?({VERSION})(?:\.\d+)?[\"']?", value)]
-                # Unquoted YAML numbers: 3.10 is read as 3.1 by YAML, but the text says 3.10.
+                # The text is read, not the YAML: an unquoted 3.10 stays 3.10 here.
                 self.add("CI", path, number, found, "python-version", line)
                 matrix_key = len(m.group(1)) if value.strip() in ("", "|") else None
                 continue
@@ -436,7 +436,7 @@ def image_versions(text: str) -> list[str]:
 
 
 def lower_bound(spec: str) -> str:
-    """The lowest version a range admits: ">=3.11,<4" -> "3.11", "^3.11" -> "3.11", "==3.11.*" -> "3.11"."""
+    """The lowest version a range admits: ">=3.9,<4" -> "3.9", "^3.9" -> "3.9", "==3.9.*" -> "3.9"."""
     spec = spec.strip().strip("\"'")
     m = re.search(rf"(?:>=|\^|~=?|==)\s*({VERSION})", spec) or re.search(rf">\s*({VERSION})", spec)
     if m:

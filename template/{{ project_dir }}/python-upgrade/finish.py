@@ -8,8 +8,8 @@ template's files only; the project's own still name the old version wherever the
 reference the census finds (python-upgrade/census.py), in the file's own style:
 
   an application  every reference older than the target, in production images, run time, CI, tests and
-                  tooling, becomes the target (`FROM python:3.11-slim-bookworm` keeps its variant and
-                  suite: `python:3.12-slim-bookworm`; a tag without a suite gets debian_suite's, the
+                  tooling, becomes the target (`FROM python:3.9-slim-bookworm` keeps its variant and
+                  suite: `python:3.10-slim-bookworm`; a tag without a suite gets debian_suite's, the
                   image the dual phase tested; a patch release is dropped, as the target's is not
                   known here); a list that already names the target loses the old entry (a CI matrix,
                   tox's env_list, classifiers); requires-python's lower bound moves up.
@@ -45,12 +45,12 @@ MOVED = ("production image", "run time", "CI", "tests", "tooling")
 
 
 def version_re(version: str) -> str:
-    """A version token (3.11, 3.11.7, 3.11.*) not inside a longer number."""
+    """A version token (3.9, 3.9.7, 3.9.*) not inside a longer number."""
     return rf"(?<![\d.]){re.escape(version)}(?:\.\d+|\.\*)?(?![\d])"
 
 
 def replaced(text: str, old: str, new: str) -> str:
-    """Each spelling of `old` in a line as `new`: 3.11(.7), py311, python3.11, --py311-plus."""
+    """Each spelling of `old` in a line as `new`: 3.9(.7), py39, python3.9, --py39-plus."""
     major, minor = old.split(".")
     new_major, new_minor = new.split(".")
     text = re.sub(rf"(?<![\w.]){re.escape(old)}\.\*", f"{new}.*", text)
@@ -59,7 +59,7 @@ def replaced(text: str, old: str, new: str) -> str:
 
 
 def without(text: str, old: str) -> str | None:
-    """An inline list's item naming `old` removed (`["3.11", "3.12"]`, `py311, py312`); None where the
+    """An inline list's item naming `old` removed (`["3.9", "3.10"]`, `py39, py310`); None where the
     line is not such a list."""
     for item in (rf"[\"']?{version_re(old)}[\"']?", rf"py{old.replace('.', '')}\b"):
         new = re.sub(rf"\s*,\s*{item}(?=\s*[\],\n]|\s*$)|{item}\s*,\s*", "", text, count=1)
@@ -211,7 +211,7 @@ def plan(root: str, target: str, library: bool, layout: str = "", suite: str = "
         if len(old) > 1:  # a list of old versions only: one entry, the target
             new = re.sub(rf"([\"']?{re.escape(target)}[\"']?)(?:\s*,\s*\1)+", r"\1", new)
         if suite and kind == "production image":
-            # An official tag without its Debian suite (python:3.11-slim) follows the newest suite: the
+            # An official tag without its Debian suite (python:3.9-slim) follows the newest suite: the
             # target's image is the one the dual phase tested, on debian_suite.
             new = re.sub(
                 rf"(\bpython:{re.escape(target)})(-slim)?(?=[\s\"']|$)",
