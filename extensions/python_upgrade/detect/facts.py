@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from pathlib import Path
 
@@ -16,6 +17,21 @@ from .rule import Finding
 from .services import compose_up, job_services
 from .shell import SERVES, clean_command, listen_on_port, split_start
 from .starts import cloud_foundry, compose_builds, dockerfile_start, entry_point, procfile, script_command
+
+# The census the template ships (python-upgrade/census.py): where a repository names its Python, read
+# once for detection (current_python) and by the audit, the finish step and the fleet.
+CENSUS = (
+    Path(__file__).resolve().parents[3] / "template" / "{{ project_dir }}" / "python-upgrade" / "census.py"
+)
+
+
+@functools.lru_cache(maxsize=None)
+def census_module():
+    spec = importlib.util.spec_from_file_location(f"python_upgrade_census_{id(CENSUS)}", CENSUS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 _PYTHON_FILES = ("*.py", "*/*.py", "*/*/*.py", "*/*/*/*.py", "*/*/*/*/*.py", "*/*/*/*/*/*.py")
 
@@ -66,6 +82,22 @@ class Facts:
         if parts and parts[0] == "src" and len(parts) > 1:
             parts = parts[1:]
         return ".".join(parts)
+
+    @functools.cached_property
+    def census(self) -> list[dict]:
+        """Every reference to a Python version in the repository ({kind, file, line, versions, setting,
+        text}, file relative to the repository), less this template's own files."""
+        return census_module().Census(str(self.repo)).run()
+
+    def named(self, *settings: str, kinds: tuple[str, ...] = (), here: bool = True) -> list[dict]:
+        """The census references of these settings (or kinds), in the project's directory if `here`."""
+        prefix = "" if self.root == self.repo else self.root.relative_to(self.repo).as_posix() + "/"
+        return [
+            r
+            for r in self.census
+            if (r["setting"] in settings or r["kind"] in kinds)
+            and (not here or (r["file"].startswith(prefix) and "/" not in r["file"][len(prefix) :]))
+        ]
 
     def python_versions(self, source) -> tuple[list[str], str] | None:
         """What a current_python source finds (detect/python.py), read once."""

@@ -8,17 +8,18 @@ production runs wins over what is merely supported, in this order (RULES["curren
   5. requires-python / python_requires: the oldest version still supported
 
 Each source is a VersionSource rule: `versions(facts)` returns every version it names with where, and
-the first source with a version a migration can start from wins. Every source found is listed in the
+the first source with a version a migration can start from wins. Sources 2-5 read the census
+(`facts.census`: template/{{ project_dir }}/python-upgrade/census.py, which the template also ships):
+one reading of where a repository names its Python, for detection, the audit, `-e finish` and the
+fleet. A new place a project names its version goes into census.py, never here. Every source found is listed in the
 question's help, chosen or not, with why not.
 """
 
 from __future__ import annotations
 
-import re
 
 from .. import dockerfile
 from ..versions import STARTS, SUPPORTED, key
-from .files import braces, files, read, versions_in
 from .rule import Finding, Rule
 
 
@@ -74,15 +75,26 @@ class DockerfileFrom(VersionSource):
         return ([version], f"{path.relative_to(facts.repo)} (FROM {final.image})") if version else None
 
 
+def in_census(facts, *settings: str, kinds: tuple[str, ...] = (), here: bool = True, first: bool = False):
+    """(versions, newest first, "file, file") of the census references of these settings or kinds; with
+    `first`, of the first file that has any."""
+    found = facts.named(*settings, kinds=kinds, here=here)
+    if first and found:
+        found = [r for r in found if r["file"] == found[0]["file"]]
+    if not found:
+        return None
+    where = ", ".join(dict.fromkeys(r["file"] for r in found))
+    return newest_first([v for r in found for v in r["versions"]]), where
+
+
 class PythonVersionFile(VersionSource):
     """.python-version (pyenv, uv): its first line."""
 
     rule = "pinned interpreter"
 
     def versions(self, facts):
-        text = read(facts.root / ".python-version").strip()
-        found = versions_in(text.splitlines()[0] if text else "")
-        return (newest_first(found), ".python-version") if found else None
+        found = facts.named(".python-version")
+        return (newest_first(found[0]["versions"]), found[0]["file"]) if found else None
 
 
 class RuntimeTxt(VersionSource):
@@ -91,8 +103,8 @@ class RuntimeTxt(VersionSource):
     rule = "pinned interpreter"
 
     def versions(self, facts):
-        found = versions_in(read(facts.root / "runtime.txt"))[:1]
-        return (found, "runtime.txt") if found else None
+        found = facts.named("runtime.txt")
+        return (found[0]["versions"], found[0]["file"]) if found else None
 
 
 class PipfileVersion(VersionSource):
@@ -101,51 +113,23 @@ class PipfileVersion(VersionSource):
     rule = "pinned interpreter"
 
     def versions(self, facts):
-        m = re.search(
-            r"""(?m)^\s*python_(?:full_)?version\s*=\s*["'](3\.\d+)""", read(facts.root / "Pipfile")
-        )
-        return ([m.group(1)], "Pipfile ([requires] python_version)") if m else None
+        found = facts.named("[requires] python_version")
+        return (found[0]["versions"], f"{found[0]['file']} ([requires] python_version)") if found else None
 
 
 class TestedVersions(VersionSource):
-    """CI matrices (GitHub Actions, GitLab CI) and tox envs: the newest version tested."""
+    """CI (GitHub Actions, GitLab CI: python-version keys, matrices, images) and tox or nox envs: the
+    newest version tested."""
 
     rule = "newest version tested"
 
     def versions(self, facts):
-        tested: list[str] = []
-        where = []
-        for path in files(
-            facts.repo, (".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")
-        ):
-            if path.name == "python-upgrade.yml":
-                continue
-            found = []
-            lines = read(path).splitlines()
-            for i, line in enumerate(lines):
-                if re.search(r"python(-version)?\s*:|python_version|image:\s*\S*python:", line, re.I):
-                    found += versions_in(line)
-                    # A matrix list written one item a line, under the key.
-                    for following in lines[i + 1 : i + 12]:
-                        if not re.match(r"\s*-\s*['\"]?3\.\d", following):
-                            break
-                        found += versions_in(following)
-            if found:
-                tested += found
-                where.append(str(path.relative_to(facts.repo)))
-        for name in ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml", "noxfile.py"):
-            text = read(facts.root / name)
-            if name == "pyproject.toml":  # only its [tool.tox] tables
-                block = re.search(r"(?ms)^\[tool\.tox\].*?(?=^\[(?!tool\.tox)|\Z)", text)
-                text = block.group(0) if block else ""
-            text = braces(text)
-            envs = [f"3.{e}" for e in re.findall(r"(?<![\w.])py3(\d{1,2})(?![\d])", text)]
-            if name != "setup.cfg":
-                envs += [f"3.{e}" for e in re.findall(r"(?<![\w.])3\.(\d{1,2})(?=-|,|\s|$|['\"])", text)]
-            if envs:
-                tested += envs
-                where.append(name)
-        return (newest_first(tested), ", ".join(where)) if tested else None
+        ci = in_census(facts, kinds=("CI",), here=False)
+        tests = in_census(facts, kinds=("tests",))
+        if not ci and not tests:
+            return None
+        versions = (ci[0] if ci else []) + (tests[0] if tests else [])
+        return newest_first(versions), ", ".join(found[1] for found in (ci, tests) if found)
 
 
 class Classifiers(VersionSource):
@@ -154,11 +138,8 @@ class Classifiers(VersionSource):
     rule = "newest version listed"
 
     def versions(self, facts):
-        for name in ("pyproject.toml", "setup.cfg", "setup.py"):
-            found = re.findall(r"Programming Language :: Python :: (3\.\d{1,2})", read(facts.root / name))
-            if found:
-                return newest_first(found), f"{name} classifiers"
-        return None
+        found = in_census(facts, "classifiers", first=True)
+        return (found[0], f"{found[1]} classifiers") if found else None
 
 
 class RequiresPython(VersionSource):
@@ -167,14 +148,11 @@ class RequiresPython(VersionSource):
     rule = "oldest version supported"
 
     def versions(self, facts):
-        for name in ("pyproject.toml", "setup.cfg", "setup.py"):
-            m = re.search(
-                r"""(?:requires-python|python_requires)\s*[=:]\s*['"]?\s*>=?\s*(3\.\d{1,2})""",
-                read(facts.root / name),
-            )
-            if m:
-                return [m.group(1)], f"{name} ({m.group(0).split('=', 1)[-1].strip(' :')})"
-        return None
+        found = facts.named("requires-python", "python_requires")
+        if not found:
+            return None
+        spec = found[0]["text"].split("=", 1)[-1].strip(" :,")
+        return found[0]["versions"], f"{found[0]['file']} ({spec})"
 
 
 def python_finding(facts, sources: tuple[type[VersionSource], ...]) -> Finding | None:

@@ -339,6 +339,9 @@ class Census:
                 found.append(f"3.{word}")
             for group in re.findall(r"py3\{([\d,]+)\}", stripped):
                 found += [f"3.{n}" for n in group.split(",") if n]
+            # tox 4's ranges: py3{10-13}, py3{10-} (to the newest it knows; here, the first only).
+            for low, high in re.findall(r"py3\{(\d+)-(\d*)\}", stripped):
+                found += [f"3.{n}" for n in range(int(low), int(high or low) + 1)]
             self.add("tests", path, number, found, "tox env_list", line)
         elif re.match(r"^base_?python\s*=", stripped):
             m = re.search(rf"python({VERSION})|py3(\d\d?)\b", stripped)
