@@ -11,8 +11,8 @@ Each source is a VersionSource rule: `versions(facts)` returns every version it 
 the first source with a version a migration can start from wins. Sources 2-5 read the census
 (`facts.census`: template/{{ project_dir }}/python-upgrade/census.py, which the template also ships):
 one reading of where a repository names its Python, for detection, the audit, `-e finish` and the
-fleet. A new place a project names its version goes into census.py, never here. Every source found is listed in the
-question's help, chosen or not, with why not.
+fleet. A new place a project names its version goes into census.py, never here. Every source found
+is listed in the question's help, chosen or not, with why not.
 """
 
 from __future__ import annotations
