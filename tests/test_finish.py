@@ -70,6 +70,18 @@ def test_a_tag_without_its_suite_gets_the_one_the_dual_phase_tested(tmp_path):
     }
 
 
+def test_a_range_moves_its_lower_bound_and_an_upper_bound_that_would_exclude_the_target():
+    assert finish.moved_range('requires-python = ">=3.9,<3.10"', "3.9", "3.10") == (
+        'requires-python = ">=3.10,<3.11"'
+    )
+    assert finish.moved_range('python = "^3.9"', "3.9", "3.10") == 'python = "^3.10"'
+    assert finish.moved_range('requires-python = "==3.9.*"', "3.9", "3.10") == 'requires-python = "==3.10.*"'
+    assert finish.moved_range('python_requires=">=3.9, <4"', "3.9", "3.10") == 'python_requires=">=3.10, <4"'
+    assert finish.moved_range('requires-python = ">=3.9,<3.13"', "3.9", "3.10") == (
+        'requires-python = ">=3.10,<3.13"'
+    )
+
+
 def test_a_locked_range_is_named_with_the_lock_command(tmp_path):
     root = write(tmp_path)
     edits, left = finish.plan(str(root), "3.12", library=False, layout="uv")

@@ -775,7 +775,7 @@ def test_finish_moves_a_real_service_and_the_fleet_calls_it_done(tmp_path):
     assert (repo / "Dockerfile").read_text().splitlines()[0] == "FROM python:3.10-slim-bookworm"
     assert "python-version: [3.10]" in (repo / ".github" / "workflows" / "tests.yml").read_text()
     assert (
-        'finish: left: pyproject.toml:9: Poetry\'s python (python = "^3.9"): its lower bound to 3.10, then '
+        'finish: left: pyproject.toml:9: Poetry\'s python (python = "^3.9"): python = "^3.10", then '
         "`poetry lock`" in done.stdout
     )
     own = git(

@@ -68,6 +68,23 @@ def without(text: str, old: str) -> str | None:
     return None
 
 
+def moved_range(text: str, old: str, target: str) -> str:
+    """A range's lower bound moved from `old` to `target` (`>=3.9` -> `>=3.10`, `^3.9` -> `^3.10`,
+    `==3.9.*` -> `==3.10.*`), and an upper bound that would exclude the target raised past it
+    (`>=3.9,<3.10` -> `>=3.10,<3.11`)."""
+    text = re.sub(
+        rf"(>=|\^|~=|~|==)(\s*){version_re(old)}",
+        lambda m: m.group(1) + m.group(2) + (f"{target}.*" if m.group(0).endswith(".*") else target),
+        text,
+    )
+    major, minor = (int(n) for n in target.split("."))
+    return re.sub(
+        r"<(\s*)3\.(\d+)(?![\d.])",
+        lambda m: m.group(0) if int(m.group(2)) > minor else f"<{m.group(1)}{major}.{minor + 1}",
+        text,
+    )
+
+
 def read_answers(path: str) -> dict:
     """The answers copier recorded (`key: value` lines at the top level; lists and mappings skipped)."""
     answers = {}
@@ -159,17 +176,11 @@ def plan(root: str, target: str, library: bool, layout: str = "", suite: str = "
                 )
             elif setting in ("requires-python", "Poetry's python") and layout in LOCK_AGAIN:
                 left.append(
-                    f"{where}: {setting} ({text.strip()}): its lower bound to {target}, then "
+                    f"{where}: {setting} ({text.strip()}): {moved_range(text, old[0], target).strip()}, then "
                     f"`{LOCK_AGAIN[layout]}` (the lock records the range)"
                 )
             elif setting in ("requires-python", "python_requires", "Poetry's python"):
-                edits.setdefault(r["file"], {})[r["line"]] = re.sub(
-                    rf"(>=|\^|~=|~|==)(\s*){version_re(old[0])}",
-                    lambda m: (
-                        m.group(1) + m.group(2) + (f"{target}.*" if m.group(0).endswith(".*") else target)
-                    ),
-                    text,
-                )
+                edits.setdefault(r["file"], {})[r["line"]] = moved_range(text, old[0], target)
             continue
         if kind not in MOVED:
             continue
