@@ -27,6 +27,7 @@ BY_HAND = {
     "services": "services.json",
     "probe": None,
     "census": None,
+    "fix": "migration.json",
 }
 
 

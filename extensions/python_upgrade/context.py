@@ -24,6 +24,7 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
     rust              build_packages holds Rust's toolchain (cargo, rustc), which maturin builds need
     testenv_deps      the [testenv] deps of tox-python-upgrade.ini, which the audit env extends
     removed           the stdlib modules current has and target removed: {module: (removed in, instead)}
+    rewrites          what of it python-upgrade/fix.py rewrites: {"imp.reload": "importlib.reload", ...}
     state             the state directories (state_dirs) as containers mount them: [{path, name}], the
                       path in the image and its volume's name suffix
 """
@@ -34,7 +35,7 @@ import re
 
 from .filters import slug, workspace_paths
 from .pins import GATES, KUBERNETES_RESOURCES, TOOLS
-from .versions import py_tag, removed_modules
+from .versions import py_tag, removed_modules, rewrites
 
 # The answers every derived value needs; while Copier is still asking (a question's default or help is
 # rendered before later answers exist), nothing is derived.
@@ -112,6 +113,7 @@ def derived(answers: dict) -> dict:
         "rust": {"cargo", "rustc"} <= set(str(answers.get("build_packages") or "").split()),
         "testenv_deps": testenv_deps(answers, layout, tox_uv),
         "removed": removed_modules(current, target),
+        "rewrites": rewrites(current, target),
         "state": state_mounts(answers),
     }
 

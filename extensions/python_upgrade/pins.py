@@ -14,6 +14,8 @@ TOOLS = {
     # tox -e finish runs copier update: the releases README.md and pyproject.toml pin.
     "copier": "9.19.1",
     "copier_template_extensions": "0.3.4",
+    # tox -e fix rewrites code with it.
+    "libcst": "1.9.0",
 }
 
 # Poetry for the minors the pinned one no longer runs on (poetry 2.5 needs 3.10): the newest release

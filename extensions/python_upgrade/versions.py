@@ -176,6 +176,42 @@ def removed_modules(current: str, target: str) -> dict[str, tuple[str, str]]:
     return removed
 
 
+# What a release removed that has a replacement working on both sides of a migration: rewritten by
+# python-upgrade/fix.py (tox -e fix). "module.name": "module.name" for functions, and the unittest
+# method aliases 3.12 removed (TestCase.assertEquals and its kind: renamed where they are called).
+REWRITES: dict[str, dict[str, str]] = {
+    "3.12": {
+        "imp.reload": "importlib.reload",
+        "unittest.assertEquals": "assertEqual",
+        "unittest.assertNotEquals": "assertNotEqual",
+        "unittest.assert_": "assertTrue",
+        "unittest.failUnless": "assertTrue",
+        "unittest.failIf": "assertFalse",
+        "unittest.failUnlessEqual": "assertEqual",
+        "unittest.failIfEqual": "assertNotEqual",
+        "unittest.assertAlmostEquals": "assertAlmostEqual",
+        "unittest.assertNotAlmostEquals": "assertNotAlmostEqual",
+        "unittest.failUnlessAlmostEqual": "assertAlmostEqual",
+        "unittest.failIfAlmostEqual": "assertNotAlmostEqual",
+        "unittest.failUnlessRaises": "assertRaises",
+        "unittest.assertRegexpMatches": "assertRegex",
+        "unittest.assertNotRegexpMatches": "assertNotRegex",
+        "unittest.assertRaisesRegexp": "assertRaisesRegex",
+    },
+    "3.13": {
+        "pipes.quote": "shlex.quote",
+    },
+}
+
+
+def rewrites(current: str, target: str) -> dict[str, str]:
+    """The rewrites a migration from current to target needs (REWRITES of the releases after current)."""
+    found: dict[str, str] = {}
+    for version in versions_between(current, target)[1:]:
+        found.update(REWRITES.get(version, {}))
+    return found
+
+
 def release_date(version: str) -> str:
     return RELEASES[version.rstrip("t")][0]
 

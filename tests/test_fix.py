@@ -1,0 +1,122 @@
+"""python-upgrade/fix.py: what the target removed from the standard library, rewritten with LibCST
+where a replacement runs on both versions (comments and formatting kept); what has none listed."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import load_program
+from engine import render_sample, require_interpreters, tox
+from python_upgrade.versions import rewrites
+
+fix = load_program("fix")
+
+SOURCE = """import imp  # plugins are reloaded
+import os
+import pipes
+
+
+def again(module):
+    # a comment that stays
+    return imp.reload(module)   # odd spacing stays
+
+
+def shell(words):
+    return " ".join(pipes.quote(w) for w in words)
+
+
+def finder():
+    return imp.find_module("x")
+"""
+
+TESTS = """import unittest
+from pipes import quote
+
+
+class T(unittest.TestCase):
+    def test_quote(self):
+        self.assertEquals(quote("a b"), "'a b'")
+        self.assertRegexpMatches("abc", r"b")
+        with self.assertRaisesRegexp(ValueError, "x"):
+            raise ValueError("x")
+"""
+
+
+def test_rewrites_keep_everything_else_and_list_what_has_no_replacement():
+    functions, aliases = fix.split(rewrites("3.11", "3.13"))
+    new, changes, left = fix.fix_source(SOURCE, functions, aliases)
+    assert new == SOURCE.replace(
+        "import imp  # plugins are reloaded\n", "import imp  # plugins are reloaded\nimport importlib\n"
+    ).replace("import pipes", "import shlex").replace(
+        "imp.reload(module)", "importlib.reload(module)"
+    ).replace("pipes.quote", "shlex.quote")
+    # imp stays for find_module, which has no replacement: listed, with importlib imported beside it.
+    assert left == [(16, "imp.find_module: no rewrite, by hand")]
+    assert (1, "import importlib added beside import imp") in changes
+    assert fix.fix_source(new, functions, aliases)[0] == new  # a second run changes nothing
+
+    new, changes, left = fix.fix_source(TESTS, functions, aliases)
+    assert new == (
+        TESTS.replace("from pipes import", "from shlex import")
+        .replace("assertEquals", "assertEqual")
+        .replace("assertRegexpMatches", "assertRegex")
+        .replace("assertRaisesRegexp", "assertRaisesRegex")
+    )
+    assert left == []
+
+
+@pytest.mark.parametrize(
+    ("source", "left"),
+    [
+        ("from imp import *\n", [(1, "from imp import *: rewrite by hand")]),
+        ("import imp\n\nloader = imp\n", [(3, "imp used as a module object: by hand")]),
+        (
+            "from imp import reload, find_module\n",
+            [(1, "from imp import ...: names without a rewrite, by hand")],
+        ),
+    ],
+)
+def test_what_cannot_be_rewritten_safely_is_left_and_listed(source, left):
+    functions, aliases = fix.split(rewrites("3.11", "3.12"))
+    new, changes, found = fix.fix_source(source, functions, aliases)
+    assert (new, changes, found) == (source, [], left)
+
+
+def test_only_the_releases_after_current_count():
+    assert "pipes.quote" not in rewrites("3.12", "3.12") and "imp.reload" not in rewrites("3.12", "3.13")
+    assert rewrites("3.12", "3.13") == {"pipes.quote": "shlex.quote"}
+
+
+@pytest.mark.tox
+@pytest.mark.network
+def test_tox_fix_makes_the_target_pass_and_the_current_keep_passing(tmp_path):
+    """The sample app on 3.12 -> 3.13 with code that quotes through `pipes` (gone in 3.13): the target's
+    tests fail, `tox -e fix -- --check` names the change, `tox -e fix` makes it, and both versions pass."""
+    require_interpreters("3.12", "3.13")
+    project = render_sample(tmp_path / "sample", current_python="3.12", target_python="3.13")
+    (project / "shell.py").write_text(
+        "import pipes\n\n\ndef line(words):\n    return ' '.join(pipes.quote(w) for w in words)\n"
+    )
+    (project / "tests" / "test_shell.py").write_text(
+        "from shell import line\n\n\ndef test_line():\n    assert line(['a b', 'c']) == \"'a b' c\"\n"
+    )
+    before = tox(project, "py313")
+    assert before.returncode != 0 and "No module named 'pipes'" in before.stdout + before.stderr
+    check = tox(project, "fix", posargs=("--check",))
+    assert check.returncode == 1 and "fix: shell.py:1: import pipes -> import shlex" in check.stdout, (
+        check.stdout
+    )
+    assert "import pipes" in (project / "shell.py").read_text()
+    done = tox(project, "fix")
+    assert done.returncode == 0 and "fix: 1 file(s) changed, 0 use(s) left" in done.stdout + done.stderr, (
+        done.stdout + done.stderr
+    )
+    assert (project / "shell.py").read_text() == (
+        "import shlex\n\n\ndef line(words):\n    return ' '.join(shlex.quote(w) for w in words)\n"
+    )
+    after = tox(project, "py312", "py313")
+    assert after.returncode == 0, after.stdout[-3000:]
+    again = tox(project, "fix", posargs=("--check",))
+    assert (
+        again.returncode == 0 and "fix: 0 file(s) would change" in again.stdout + again.stderr
+    )  # nothing left
