@@ -59,6 +59,7 @@ def test_an_application_moves_every_reference_in_its_own_style(tmp_path):
 def test_a_tag_without_its_suite_gets_the_one_the_dual_phase_tested(tmp_path):
     (tmp_path / "Dockerfile").write_text(
         "FROM python:3.11.9-slim\nFROM python:3.11\nFROM python:3.11-alpine\n"
+        "FROM python:3.11.4-slim-buster AS b\nFROM python:3.11-slim-bookworm\n"
     )
     edits, _ = finish.plan(str(tmp_path), "3.12", library=False, suite="bookworm")
     assert edits == {
@@ -66,6 +67,8 @@ def test_a_tag_without_its_suite_gets_the_one_the_dual_phase_tested(tmp_path):
             1: "FROM python:3.12-slim-bookworm",
             2: "FROM python:3.12-bookworm",
             3: "FROM python:3.12-alpine",
+            4: "FROM python:3.12-slim-bookworm AS b",  # 3.12 has no buster image: debian_suite
+            5: "FROM python:3.12-slim-bookworm",
         }
     }
 

@@ -222,6 +222,14 @@ def plan(root: str, target: str, library: bool, layout: str = "", suite: str = "
         if len(old) > 1:  # a list of old versions only: one entry, the target
             new = re.sub(rf"([\"']?{re.escape(target)}[\"']?)(?:\s*,\s*\1)+", r"\1", new)
         if suite and kind == "production image":
+            # A suite the target has no image for (python:3.11-slim-buster: 3.12 has none) becomes
+            # debian_suite, which both versions have (detection keeps the old image's suite where the
+            # target has it too).
+            new = re.sub(
+                rf"(\bpython:{re.escape(target)}-(?:slim-)?)(buster|bullseye|bookworm|trixie|forky)\b",
+                lambda m: m.group(1) + suite,
+                new,
+            )
             # An official tag without its Debian suite (python:3.9-slim) follows the newest suite: the
             # target's image is the one the dual phase tested, on debian_suite.
             new = re.sub(
