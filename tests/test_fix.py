@@ -90,8 +90,10 @@ def test_only_the_releases_after_current_count():
 @pytest.mark.tox
 @pytest.mark.network
 def test_tox_fix_makes_the_target_pass_and_the_current_keep_passing(tmp_path):
-    """The sample app on 3.12 -> 3.13 with code that quotes through `pipes` (gone in 3.13): the target's
-    tests fail, `tox -e fix -- --check` names the change, `tox -e fix` makes it, and both versions pass."""
+    """The sample app on 3.12 -> 3.13 with code that quotes through `pipes` and parses a header with
+    `cgi` (both gone in 3.13): the target's tests fail; `tox -e fix -- --check` names the changes;
+    `tox -e fix` rewrites pipes.quote to shlex.quote and adds cgi's backport for 3.13 only; both
+    versions pass; a second run changes nothing."""
     require_interpreters("3.12", "3.13")
     project = render_sample(tmp_path / "sample", current_python="3.12", target_python="3.13")
     (project / "shell.py").write_text(
@@ -100,6 +102,15 @@ def test_tox_fix_makes_the_target_pass_and_the_current_keep_passing(tmp_path):
     (project / "tests" / "test_shell.py").write_text(
         "from shell import line\n\n\ndef test_line():\n    assert line(['a b', 'c']) == \"'a b' c\"\n"
     )
+    # cgi.parse_header has no stdlib replacement that reads the same: the backport, for 3.13 only.
+    (project / "web.py").write_text(
+        "import cgi\n\n\ndef kind(header):\n    return cgi.parse_header(header)[0]\n"
+    )
+    (project / "tests" / "test_web.py").write_text(
+        "from web import kind\n\n\ndef test_kind():\n"
+        "    assert kind('text/html; charset=utf-8') == 'text/html'\n"
+    )
+    requirements = (project / "requirements.txt").read_text()
     before = tox(project, "py313")
     assert before.returncode != 0 and "No module named 'pipes'" in before.stdout + before.stderr
     check = tox(project, "fix", posargs=("--check",))
@@ -108,15 +119,47 @@ def test_tox_fix_makes_the_target_pass_and_the_current_keep_passing(tmp_path):
     )
     assert "import pipes" in (project / "shell.py").read_text()
     done = tox(project, "fix")
-    assert done.returncode == 0 and "fix: 1 file(s) changed, 0 use(s) left" in done.stdout + done.stderr, (
+    assert done.returncode == 0 and "fix: 2 file(s) changed, 0 use(s) left" in done.stdout + done.stderr, (
         done.stdout + done.stderr
     )
     assert (project / "shell.py").read_text() == (
         "import shlex\n\n\ndef line(words):\n    return ' '.join(shlex.quote(w) for w in words)\n"
     )
+    assert (
+        project / "requirements.txt"
+    ).read_text() == requirements + 'standard-cgi; python_version >= "3.13"\n'
+    assert 'fix: requirements.txt: standard-cgi; python_version >= "3.13" (added)' in done.stdout
     after = tox(project, "py312", "py313")
     assert after.returncode == 0, after.stdout[-3000:]
     again = tox(project, "fix", posargs=("--check",))
     assert (
         again.returncode == 0 and "fix: 0 file(s) would change" in again.stdout + again.stderr
     )  # nothing left
+
+
+@pytest.mark.parametrize(
+    ("layout", "text", "added", "by_hand"),
+    [
+        ("requirements", "flask==3.0.0", ['requirements.txt: standard-cgi; python_version >= "3.13"'], []),
+        ("requirements", "standard-cgi==2.0\n", [], []),  # named already: left as it is
+        (
+            "requirements",
+            "flask==3.0.0 \\\n    --hash=sha256:abc\n",
+            [],
+            [
+                "requirements.txt pins with hashes: add 'standard-cgi; python_version >= \"3.13\"' to its "
+                "source and compile it again"
+            ],
+        ),
+        ("uv", "", [], ["uv add 'standard-cgi; python_version >= \"3.13\"'"]),
+    ],
+)
+def test_a_backport_goes_where_the_layout_keeps_dependencies(
+    tmp_path, monkeypatch, layout, text, added, by_hand
+):
+    monkeypatch.setattr(fix, "DATA", {"dependency_layout": layout, "dependency_files": ["requirements.txt"]})
+    (tmp_path / "requirements.txt").write_text(text)
+    found = fix.add_backports(str(tmp_path), {"cgi": ("standard-cgi", "3.13")}, check=False)
+    assert found == (added, by_hand)
+    expected = text + ("\n" if added else "") + ('standard-cgi; python_version >= "3.13"\n' if added else "")
+    assert (tmp_path / "requirements.txt").read_text() == expected

@@ -25,6 +25,7 @@ here (and to tests/test_context.py), not as a `{% set %}` at the top of a templa
     testenv_deps      the [testenv] deps of tox-python-upgrade.ini, which the audit env extends
     removed           the stdlib modules current has and target removed: {module: (removed in, instead)}
     rewrites          what of it python-upgrade/fix.py rewrites: {"imp.reload": "importlib.reload", ...}
+    backports         the backports fix.py adds where uses are left: {module: (package, removed in)}
     state             the state directories (state_dirs) as containers mount them: [{path, name}], the
                       path in the image and its volume's name suffix
 """
@@ -35,7 +36,7 @@ import re
 
 from .filters import slug, workspace_paths
 from .pins import GATES, KUBERNETES_RESOURCES, TOOLS
-from .versions import py_tag, removed_modules, rewrites
+from .versions import backports, py_tag, removed_modules, rewrites
 
 # The answers every derived value needs; while Copier is still asking (a question's default or help is
 # rendered before later answers exist), nothing is derived.
@@ -114,6 +115,7 @@ def derived(answers: dict) -> dict:
         "testenv_deps": testenv_deps(answers, layout, tox_uv),
         "removed": removed_modules(current, target),
         "rewrites": rewrites(current, target),
+        "backports": backports(current, target),
         "state": state_mounts(answers),
     }
 

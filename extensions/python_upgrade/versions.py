@@ -204,6 +204,47 @@ REWRITES: dict[str, dict[str, str]] = {
 }
 
 
+# Maintained backports of removed modules, the same import name: what fix.py adds as a dependency with
+# an environment marker (`standard-cgi; python_version >= "3.13"`) where uses are left, so nothing
+# changes on the current version. setuptools provides `distutils` again (its distutils-precedence.pth).
+BACKPORTS: dict[str, dict[str, str]] = {
+    "3.12": {
+        "distutils": "setuptools",
+        "asyncore": "standard-asyncore",
+        "asynchat": "standard-asynchat",
+        "smtpd": "standard-smtpd",
+    },
+    "3.13": {
+        m: f"standard-{m}"
+        for m in (
+            "aifc",
+            "cgi",
+            "cgitb",
+            "chunk",
+            "crypt",
+            "imghdr",
+            "mailcap",
+            "nntplib",
+            "pipes",
+            "sndhdr",
+            "sunau",
+            "telnetlib",
+            "uu",
+            "xdrlib",
+        )
+    },
+}
+
+
+def backports(current: str, target: str) -> dict[str, tuple[str, str]]:
+    """{module: (backport, removed in)} for the modules a migration from current to target loses."""
+    found: dict[str, tuple[str, str]] = {}
+    for version in versions_between(current, target)[1:]:
+        for module, package in BACKPORTS.get(version, {}).items():
+            found[module] = (package, version)
+    return found
+
+
 def rewrites(current: str, target: str) -> dict[str, str]:
     """The rewrites a migration from current to target needs (REWRITES of the releases after current)."""
     found: dict[str, str] = {}

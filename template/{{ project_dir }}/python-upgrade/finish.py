@@ -69,9 +69,9 @@ def without(text: str, old: str) -> str | None:
 
 
 def moved_range(text: str, old: str, target: str) -> str:
-    """A range's lower bound moved from `old` to `target` (`>=3.9` -> `>=3.10`, `^3.9` -> `^3.10`,
-    `==3.9.*` -> `==3.10.*`), and an upper bound that would exclude the target raised past it
-    (`>=3.9,<3.10` -> `>=3.10,<3.11`)."""
+    """A range's lower bound moved from `old` to `target` (`>=3.8` -> `>=3.9`, `^3.8` -> `^3.9`,
+    `==3.8.*` -> `==3.9.*`), and an upper bound that would exclude the target raised past it
+    (`>=3.8,<3.9` -> `>=3.9,<3.10`)."""
     text = re.sub(
         rf"(>=|\^|~=|~|==)(\s*){version_re(old)}",
         lambda m: m.group(1) + m.group(2) + (f"{target}.*" if m.group(0).endswith(".*") else target),
@@ -222,7 +222,7 @@ def plan(root: str, target: str, library: bool, layout: str = "", suite: str = "
         if len(old) > 1:  # a list of old versions only: one entry, the target
             new = re.sub(rf"([\"']?{re.escape(target)}[\"']?)(?:\s*,\s*\1)+", r"\1", new)
         if suite and kind == "production image":
-            # A suite the target has no image for (python:3.11-slim-buster: 3.12 has none) becomes
+            # A suite the target has no image for (python:3.9-slim-buster moving to 3.12, which has none) becomes
             # debian_suite, which both versions have (detection keeps the old image's suite where the
             # target has it too).
             new = re.sub(
