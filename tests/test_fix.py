@@ -163,3 +163,30 @@ def test_a_backport_goes_where_the_layout_keeps_dependencies(
     assert found == (added, by_hand)
     expected = text + ("\n" if added else "") + ('standard-cgi; python_version >= "3.13"\n' if added else "")
     assert (tmp_path / "requirements.txt").read_text() == expected
+
+
+def test_json_for_the_fleet(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(
+        fix,
+        "DATA",
+        {
+            "current": "3.12",
+            "target": "3.13",
+            "rewrites": rewrites("3.12", "3.13"),
+            "backports": {"cgi": ["standard-cgi", "3.13"]},
+            "dependency_layout": "requirements",
+            "dependency_files": ["requirements.txt"],
+        },
+    )
+    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    (tmp_path / "a.py").write_text("import cgi\nimport pipes\n\nq = pipes.quote\n")
+    assert fix.main(["--json", "--check", str(tmp_path)]) == 1
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    assert report == {
+        "changed": ["a.py:2: import pipes -> import shlex", "a.py:4: pipes.quote -> shlex.quote"],
+        "added": ['requirements.txt: standard-cgi; python_version >= "3.13"'],
+        "left": [],
+    }
+    assert (tmp_path / "a.py").read_text() == "import cgi\nimport pipes\n\nq = pipes.quote\n"  # --check
