@@ -222,9 +222,9 @@ def plan(root: str, target: str, library: bool, layout: str = "", suite: str = "
         if len(old) > 1:  # a list of old versions only: one entry, the target
             new = re.sub(rf"([\"']?{re.escape(target)}[\"']?)(?:\s*,\s*\1)+", r"\1", new)
         if suite and kind == "production image":
-            # A suite the target has no image for (python:3.9-slim-buster moving to 3.12, which has none) becomes
-            # debian_suite, which both versions have (detection keeps the old image's suite where the
-            # target has it too).
+            # A suite the target has no image for (python:3.9-slim-buster moving to 3.12, which has no
+            # buster image) becomes debian_suite, which both versions have (detection keeps the old
+            # image's suite where the target has it too).
             new = re.sub(
                 rf"(\bpython:{re.escape(target)}-(?:slim-)?)(buster|bullseye|bookworm|trixie|forky)\b",
                 lambda m: m.group(1) + suite,
