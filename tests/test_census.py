@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROGRAMS, SHARED
+from conftest import PROGRAMS
 from test_real_repos import TABLE, real_repo
 
 PROGRAM = str(PROGRAMS / "census.py")
@@ -112,7 +112,6 @@ def test_check_names_each_reference_left_where_the_app_runs(tmp_path):
     assert "is not a Python version" in census(root, "--older-than", "three").stderr
 
 
-@pytest.mark.skipif(not (SHARED / "real-repos").is_dir(), reason="../shared/real-repos is not here")
 @pytest.mark.parametrize("name", list(TABLE))
 def test_the_census_of_each_real_project_in_under_a_second(tmp_path, name):
     """Each shared project's census, whatever it holds, in under a second (docs/benchmarks-census.md has

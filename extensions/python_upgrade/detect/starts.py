@@ -123,29 +123,34 @@ def procfile(root: Path) -> dict[str, str]:
     return entries
 
 
-def compose_builds(root: Path) -> list[tuple[str, str, int | None]]:
-    """(file, command, container port) of each compose service that builds this repository."""
-    found = []
+def compose_app_services(root: Path):
+    """(compose file, service) of each compose service that builds this repository (`build:`)."""
     for path in files(
         root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"), depth=1
     ):
         data = yaml_file(path) or {}
         services = data.get("services") if isinstance(data, dict) else None
         for service in (services or {}).values() if isinstance(services, dict) else ():
-            if not isinstance(service, dict) or "build" not in service:
-                continue
-            command = service.get("command") or ""
-            command = " ".join(map(str, command)) if isinstance(command, list) else str(command)
-            port = None
-            for entry in service.get("ports") or []:
-                m = re.search(
-                    r"(\d{2,5})(?:/tcp)?$",
-                    str(entry.get("target", "")) if isinstance(entry, dict) else str(entry),
-                )
-                if m:
-                    port = int(m.group(1))
-                    break
-            found.append((path.name, command, port))
+            if isinstance(service, dict) and "build" in service:
+                yield path, service
+
+
+def compose_builds(root: Path) -> list[tuple[str, str, int | None]]:
+    """(file, command, container port) of each compose service that builds this repository."""
+    found = []
+    for path, service in compose_app_services(root):
+        command = service.get("command") or ""
+        command = " ".join(map(str, command)) if isinstance(command, list) else str(command)
+        port = None
+        for entry in service.get("ports") or []:
+            m = re.search(
+                r"(\d{2,5})(?:/tcp)?$",
+                str(entry.get("target", "")) if isinstance(entry, dict) else str(entry),
+            )
+            if m:
+                port = int(m.group(1))
+                break
+        found.append((path.name, command, port))
     return found
 
 
@@ -155,30 +160,23 @@ def compose_state_paths(root: Path) -> list[tuple[str, dict[str, str]]]:
     (`UPLOAD_FOLDER=/var/uploads` beside `.data/uploads:/var/uploads`). Those tell the app where its
     state is; without them it writes elsewhere (often beside its code)."""
     found = []
-    for path in files(
-        root, ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"), depth=1
-    ):
-        data = yaml_file(path) or {}
-        services = data.get("services") if isinstance(data, dict) else None
-        for service in (services or {}).values() if isinstance(services, dict) else ():
-            if not isinstance(service, dict) or "build" not in service:
-                continue
-            mounts = set()
-            for entry in service.get("volumes") or []:
-                target = entry.get("target") if isinstance(entry, dict) else str(entry).split(":")[1:2]
-                target = target[0] if isinstance(target, list) and target else target
-                if isinstance(target, str) and target.startswith("/"):
-                    mounts.add(target.rstrip("/"))
-            environment = service.get("environment") or {}
-            if isinstance(environment, list):
-                environment = dict(str(e).partition("=")[::2] for e in environment)
-            paths = {
-                str(k): str(v).rstrip("/")
-                for k, v in environment.items()
-                if isinstance(v, str) and v.rstrip("/") in mounts and v.rstrip("/") not in ("", "/app")
-            }
-            if paths:
-                found.append((path.name, paths))
+    for path, service in compose_app_services(root):
+        mounts = set()
+        for entry in service.get("volumes") or []:
+            target = entry.get("target") if isinstance(entry, dict) else str(entry).split(":")[1:2]
+            target = target[0] if isinstance(target, list) and target else target
+            if isinstance(target, str) and target.startswith("/"):
+                mounts.add(target.rstrip("/"))
+        environment = service.get("environment") or {}
+        if isinstance(environment, list):
+            environment = dict(str(e).partition("=")[::2] for e in environment)
+        paths = {
+            str(k): str(v).rstrip("/")
+            for k, v in environment.items()
+            if isinstance(v, str) and v.rstrip("/") in mounts and v.rstrip("/") not in ("", "/app")
+        }
+        if paths:
+            found.append((path.name, paths))
     return found
 
 
